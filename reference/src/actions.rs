@@ -1,0 +1,1 @@
+//! Typed data and response objects of each action (SPEC §2).

@@ -1,0 +1,253 @@
+//! Interned capability sets.
+//!
+//! A session sees few distinct capability strings, so each one is interned once into a small
+//! index ([`Cap`]) and sets of them are bit sets ([`CapSet`]). Interning happens in order of first
+//! appearance, so iterating a set yields its members in that order: the order they are printed in.
+//! Sets are compared as sets (SPEC §5: "Capability lists are compared as sets").
+
+use crate::bitset::BitSet;
+use crate::capability::Capability;
+use crate::gate::Gated;
+use std::collections::HashMap;
+use std::fmt;
+
+/// One interned capability string: an index into an [`Interner`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Cap(pub u32);
+
+/// A set of interned capabilities.
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CapSet(BitSet);
+
+impl CapSet {
+    /// The empty set.
+    pub const EMPTY: CapSet = CapSet(BitSet::EMPTY);
+
+    /// The empty set.
+    pub const fn new() -> Self {
+        Self::EMPTY
+    }
+
+    /// The set of capabilities `0..64` whose bits are set in `mask` (for models with a fixed
+    /// universe).
+    pub const fn from_mask(mask: u64) -> Self {
+        CapSet(BitSet::from_mask(mask))
+    }
+
+    /// The members below 64 as a mask.
+    pub const fn mask(&self) -> u64 {
+        self.0.low_mask()
+    }
+
+    /// Whether `cap` is a member.
+    pub fn contains(&self, cap: Cap) -> bool {
+        self.0.contains(cap.0)
+    }
+
+    /// Adds `cap`; returns whether it was new.
+    pub fn insert(&mut self, cap: Cap) -> bool {
+        self.0.insert(cap.0)
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The number of members.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// `self ∪ other`.
+    pub fn union(&self, other: &Self) -> Self {
+        CapSet(self.0.union(&other.0))
+    }
+
+    /// `self ∩ other`.
+    pub fn intersection(&self, other: &Self) -> Self {
+        CapSet(self.0.intersection(&other.0))
+    }
+
+    /// `self − other`.
+    pub fn difference(&self, other: &Self) -> Self {
+        CapSet(self.0.difference(&other.0))
+    }
+
+    /// Adds every member of `other`.
+    pub fn union_with(&mut self, other: &Self) {
+        self.0.union_with(&other.0)
+    }
+
+    /// Whether every member of `self` is in `other`.
+    pub fn is_subset(&self, other: &Self) -> bool {
+        self.0.is_subset(&other.0)
+    }
+
+    /// Whether the sets share a member.
+    pub fn intersects(&self, other: &Self) -> bool {
+        self.0.intersects(&other.0)
+    }
+
+    /// The members, in order of first appearance in the session.
+    pub fn iter(&self) -> impl Iterator<Item = Cap> + '_ {
+        self.0.iter().map(Cap)
+    }
+
+    /// The set with every member `i` renamed to `perm[i]` (members outside `perm` are kept).
+    /// Used to reduce model states by the symmetry of interchangeable capabilities.
+    pub fn permute(&self, perm: &[u32]) -> Self {
+        self.iter()
+            .map(|c| Cap(perm.get(c.0 as usize).copied().unwrap_or(c.0)))
+            .collect()
+    }
+}
+
+impl FromIterator<Cap> for CapSet {
+    fn from_iter<T: IntoIterator<Item = Cap>>(iter: T) -> Self {
+        CapSet(iter.into_iter().map(|c| c.0).collect())
+    }
+}
+
+impl fmt::Debug for CapSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter().map(|c| c.0)).finish()
+    }
+}
+
+/// The capability strings of one session, each with its index and its parsed form.
+#[derive(Clone, Debug, Default)]
+pub struct Interner {
+    names: Vec<Box<str>>,
+    parsed: Vec<Capability>,
+    index: HashMap<Box<str>, Cap>,
+}
+
+impl Interner {
+    /// An interner with no strings.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An interner holding `names` in this order (a model's fixed universe).
+    pub fn with_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut interner = Self::new();
+        for n in names {
+            interner.intern(n);
+        }
+        interner
+    }
+
+    /// The index of `name`, interning it if it is new.
+    pub fn intern(&mut self, name: &str) -> Cap {
+        if let Some(&cap) = self.index.get(name) {
+            return cap;
+        }
+        let cap = Cap(self.names.len() as u32);
+        self.names.push(name.into());
+        self.parsed.push(Capability::parse(name));
+        self.index.insert(name.into(), cap);
+        cap
+    }
+
+    /// The index of `name`, if it was interned.
+    pub fn get(&self, name: &str) -> Option<Cap> {
+        self.index.get(name).copied()
+    }
+
+    /// The string of `cap`.
+    ///
+    /// # Panics
+    /// If `cap` was not interned here.
+    pub fn name(&self, cap: Cap) -> &str {
+        &self.names[cap.0 as usize]
+    }
+
+    /// The parsed form of `cap`.
+    pub fn capability(&self, cap: Cap) -> &Capability {
+        &self.parsed[cap.0 as usize]
+    }
+
+    /// The number of interned strings.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether nothing was interned.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// Interns every string of `names` and returns their set.
+    pub fn set<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) -> CapSet {
+        names.into_iter().map(|n| self.intern(n)).collect()
+    }
+
+    /// The strings of `set`, in order of first appearance.
+    pub fn names<'a>(&'a self, set: &'a CapSet) -> impl Iterator<Item = &'a str> + 'a {
+        set.iter().map(|c| self.name(c))
+    }
+
+    /// The strings of `set` as owned strings.
+    pub fn to_vec(&self, set: &CapSet) -> Vec<String> {
+        self.names(set).map(str::to_owned).collect()
+    }
+
+    /// The interned capabilities any one of which permits `gated` (MSC2762 gating): the action
+    /// is allowed exactly when the approved set meets this set (rule
+    /// `gated-action-needs-capability`).
+    pub fn permitting(&self, gated: &Gated<'_>) -> CapSet {
+        self.parsed
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.permits(gated))
+            .map(|(i, _)| Cap(i as u32))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interning_keeps_first_appearance_order() {
+        let mut i = Interner::new();
+        let set = i.set(["b", "a", "b", "c"]);
+        assert_eq!(i.names(&set).collect::<Vec<_>>(), ["b", "a", "c"]);
+        let other = i.set(["c", "b"]);
+        assert_eq!(i.names(&other).collect::<Vec<_>>(), ["b", "c"]);
+        assert!(other.is_subset(&set));
+    }
+
+    #[test]
+    fn permitting_finds_the_gating_capabilities() {
+        let mut i = Interner::new();
+        i.set([
+            "m.always_on_screen",
+            "org.matrix.msc2762.send.event:m.room.message#m.text",
+            "org.matrix.msc2762.send.event:m.room.message",
+            "org.matrix.msc2762.send.state_event:m.room.topic",
+        ]);
+        let aos = i.permitting(&Gated::AlwaysOnScreen);
+        assert_eq!(i.to_vec(&aos), ["m.always_on_screen"]);
+        let text = i.permitting(&Gated::SendEvent {
+            event_type: "m.room.message",
+            state_key: None,
+            msgtype: Some("m.text"),
+        });
+        assert_eq!(
+            i.to_vec(&text),
+            [
+                "org.matrix.msc2762.send.event:m.room.message#m.text",
+                "org.matrix.msc2762.send.event:m.room.message"
+            ]
+        );
+        let topic = i.permitting(&Gated::SendEvent {
+            event_type: "m.room.topic",
+            state_key: Some(""),
+            msgtype: None,
+        });
+        assert_eq!(i.to_vec(&topic), ["org.matrix.msc2762.send.state_event:m.room.topic"]);
+    }
+}

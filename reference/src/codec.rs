@@ -1,0 +1,665 @@
+//! Reading wire messages into the compact form, and writing the compact form back.
+//!
+//! This is the one place that decides what a message on the wire *means*: whether it is
+//! well-formed, which action it is, which capabilities its lists hold, which capabilities would
+//! permit a gated action. The reference client, the validator and the differential driver all
+//! read through a [`Codec`], so they cannot disagree on it.
+
+use crate::capability::Capability;
+use crate::caps::{CapSet, Interner};
+use crate::gate::Gated;
+use crate::msg::{Action, Api, Body, Data, Fault, Id, Msg, Refusal, Reply};
+use crate::wire::{raw_is_object, raw_str, Envelope, EnvelopeView};
+use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::fmt;
+
+/// Who posted a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Poster {
+    /// The client posted it to the widget.
+    Client,
+    /// The widget posted it to the client.
+    Widget,
+}
+
+/// An id standing for a request id that was never issued: it matches no open request.
+pub const UNKNOWN_ID: Id = Id(u32::MAX);
+
+/// Interned strings (request ids of one side, or action names), numbered in order of first
+/// appearance.
+#[derive(Clone, Debug, Default)]
+pub struct Names {
+    strings: Vec<Box<str>>,
+    index: HashMap<Box<str>, Id>,
+}
+
+impl Names {
+    /// The id of `s`, interning it if it is new.
+    pub fn intern(&mut self, s: &str) -> Id {
+        if let Some(&id) = self.index.get(s) {
+            return id;
+        }
+        let id = Id(self.strings.len() as u32);
+        self.strings.push(s.into());
+        self.index.insert(s.into(), id);
+        id
+    }
+
+    /// The id of `s`, or [`UNKNOWN_ID`] if it was never interned.
+    pub fn get(&self, s: &str) -> Id {
+        self.index.get(s).copied().unwrap_or(UNKNOWN_ID)
+    }
+
+    /// The string of `id`, if interned here.
+    pub fn name(&self, id: Id) -> Option<&str> {
+        self.strings.get(id.0 as usize).map(|s| &**s)
+    }
+
+    /// The number of interned strings.
+    pub fn len(&self) -> usize {
+        self.strings.len()
+    }
+
+    /// Whether nothing was interned.
+    pub fn is_empty(&self) -> bool {
+        self.strings.is_empty()
+    }
+}
+
+/// The tables that give a session's strings their compact form.
+#[derive(Clone, Debug)]
+pub struct Codec {
+    /// The session's capability strings.
+    pub caps: Interner,
+    /// Request ids of requests the client started (`api: toWidget`).
+    pub client_ids: Names,
+    /// Request ids of requests the widget started (`api: fromWidget`).
+    pub widget_ids: Names,
+    /// Names of actions outside SPEC §2.
+    pub actions: Names,
+    widget_id: String,
+}
+
+impl Codec {
+    /// A codec for the session of `widget_id`.
+    pub fn new(widget_id: impl Into<String>) -> Codec {
+        Codec {
+            caps: Interner::new(),
+            client_ids: Names::default(),
+            widget_ids: Names::default(),
+            actions: Names::default(),
+            widget_id: widget_id.into(),
+        }
+    }
+
+    /// The session's widget id.
+    pub fn widget_id(&self) -> &str {
+        &self.widget_id
+    }
+
+    /// Reads a message `poster` posted. A request id in the poster's own namespace (a request
+    /// it started) is interned; an echoed one is only looked up, so that a response to a
+    /// request never made gets [`UNKNOWN_ID`].
+    pub fn read(&mut self, poster: Poster, view: &EnvelopeView<'_>) -> Result<Msg, Fault> {
+        let api = string(view.api, "api")?;
+        let api = Api::parse(&api).ok_or(Fault::WrongType("api"))?;
+        let widget_id = string(view.widget_id, "widgetId")?;
+        let request_id = string(view.request_id, "requestId")?;
+        let action = string(view.action, "action")?;
+        let data = view.data.ok_or(Fault::Missing("data"))?;
+        if !raw_is_object(data) {
+            return Err(Fault::WrongType("data"));
+        }
+        if let Some(response) = view.response {
+            if !raw_is_object(response) {
+                return Err(Fault::WrongType("response"));
+            }
+        }
+        let action = Action::known(&action).unwrap_or_else(|| Action::Other(self.actions.intern(&action)));
+        let ids = match api {
+            Api::ToWidget => &mut self.client_ids,
+            Api::FromWidget => &mut self.widget_ids,
+        };
+        let own = matches!(
+            (poster, api),
+            (Poster::Client, Api::ToWidget) | (Poster::Widget, Api::FromWidget)
+        );
+        let id = if own {
+            ids.intern(&request_id)
+        } else {
+            ids.get(&request_id)
+        };
+        let body = match view.response {
+            Some(response) => Body::Response(self.read_reply(action, response)),
+            None => Body::Request(self.read_data(action, data)),
+        };
+        Ok(Msg {
+            api,
+            foreign: *widget_id != *self.widget_id,
+            id,
+            action,
+            body,
+        })
+    }
+
+    /// Reads a message from JSON text (convenience over [`Codec::read`]).
+    pub fn read_json(&mut self, poster: Poster, json: &RawValue) -> Result<Msg, ReadError> {
+        let view = EnvelopeView::parse(json).ok_or(ReadError::NotAnObject)?;
+        self.read(poster, &view).map_err(ReadError::Fault)
+    }
+
+    /// What the protocol reads of `data` for `action`.
+    pub fn read_data(&mut self, action: Action, data: &RawValue) -> Data {
+        let fields: DataFields<'_> = match serde_json::from_str(data.get()) {
+            Ok(f) => f,
+            Err(_) => return Data::Invalid,
+        };
+        match action {
+            Action::NotifyCapabilities => {
+                match (
+                    fields.requested.and_then(|r| self.cap_list(r)),
+                    fields.approved.and_then(|r| self.cap_list(r)),
+                ) {
+                    (Some(requested), Some(approved)) => Data::Notify {
+                        requested,
+                        approved,
+                    },
+                    _ => Data::Invalid,
+                }
+            }
+            Action::RequestCapabilities(_) => fields
+                .capabilities
+                .and_then(|r| self.cap_list(r))
+                .map_or(Data::Invalid, Data::Capabilities),
+            Action::SetAlwaysOnScreen => match fields.value.map(|v| v.get()) {
+                Some("true" | "false") => Data::Gated(self.caps.permitting(&Gated::AlwaysOnScreen)),
+                _ => Data::Invalid,
+            },
+            Action::SendEvent => self.read_send_event(&fields).unwrap_or(Data::Invalid),
+            _ => Data::Empty,
+        }
+    }
+
+    fn read_send_event(&mut self, fields: &DataFields<'_>) -> Option<Data> {
+        let event_type = raw_str(fields.event_type?)?;
+        let state_key = match fields.state_key {
+            None => None,
+            Some(raw) if raw.get() == "null" => None,
+            Some(raw) => Some(raw_str(raw)?),
+        };
+        let msgtype = match fields.content {
+            None => None,
+            Some(content) => {
+                let content: ContentFields<'_> = serde_json::from_str(content.get()).ok()?;
+                content.msgtype.and_then(raw_str)
+            }
+        };
+        let gated = Gated::SendEvent {
+            event_type: &event_type,
+            state_key: state_key.as_deref(),
+            msgtype: msgtype.as_deref(),
+        };
+        Some(Data::Gated(self.caps.permitting(&gated)))
+    }
+
+    /// What the protocol reads of a `response` object to `action`.
+    pub fn read_reply(&mut self, action: Action, response: &RawValue) -> Reply {
+        let fields: ReplyFields<'_> = match serde_json::from_str(response.get()) {
+            Ok(f) => f,
+            Err(_) => return Reply::Ack,
+        };
+        if fields.error.is_some() {
+            return Reply::Error(Refusal::Other);
+        }
+        match action {
+            Action::Capabilities => fields
+                .capabilities
+                .and_then(|r| self.cap_list(r))
+                .map_or(Reply::Ack, Reply::Capabilities),
+            Action::SupportedApiVersions => fields
+                .supported_versions
+                .and_then(|r| serde_json::from_str::<Vec<std::borrow::Cow<'_, str>>>(r.get()).ok())
+                .map_or(Reply::Ack, |versions| Reply::Versions {
+                    msc2974: versions.iter().any(|v| v == MSC2974),
+                }),
+            Action::SendEvent => Reply::EventSent,
+            _ => Reply::Ack,
+        }
+    }
+
+    /// A JSON list of strings as an interned set; `None` if it is not a list of strings.
+    pub fn cap_list(&mut self, raw: &RawValue) -> Option<CapSet> {
+        let mut de = serde_json::Deserializer::from_str(raw.get());
+        CapListSeed(&mut self.caps).deserialize(&mut de).ok()
+    }
+
+    /// Interns capability names given as strings.
+    pub fn cap_set<'s>(&mut self, names: impl IntoIterator<Item = &'s str>) -> CapSet {
+        self.caps.set(names)
+    }
+
+    /// The wire string of a request id.
+    pub fn id_string(&self, api: Api, id: Id) -> String {
+        let names = match api {
+            Api::ToWidget => &self.client_ids,
+            Api::FromWidget => &self.widget_ids,
+        };
+        match names.name(id) {
+            Some(s) => s.to_owned(),
+            None => counter_id(api, id),
+        }
+    }
+
+    /// The wire name of an action.
+    pub fn action_name(&self, action: Action) -> String {
+        match action.known_name() {
+            Some(name) => name.to_owned(),
+            None => match action {
+                Action::Other(id) => self.actions.name(id).unwrap_or("unknown").to_owned(),
+                _ => unreachable!("known actions have names"),
+            },
+        }
+    }
+
+    /// The JSON list of a capability set, in order of first appearance.
+    pub fn cap_json(&self, set: &CapSet) -> Value {
+        Value::Array(
+            self.caps
+                .names(set)
+                .map(|n| Value::String(n.to_owned()))
+                .collect(),
+        )
+    }
+
+    /// The `data` object of a request in compact form (canonical: what the reference sends,
+    /// or the simplest object with the same meaning).
+    pub fn data_json(&self, action: Action, data: &Data) -> Map<String, Value> {
+        let value = match data {
+            Data::Empty => json!({}),
+            Data::Notify {
+                requested,
+                approved,
+            } => json!({"requested": self.cap_json(requested), "approved": self.cap_json(approved)}),
+            Data::Capabilities(list) => json!({"capabilities": self.cap_json(list)}),
+            Data::Gated(permitting) => self.gated_json(action, permitting),
+            Data::Invalid => json!({"capabilities": "not a list"}),
+        };
+        match value {
+            Value::Object(map) => map,
+            _ => unreachable!("all data above are objects"),
+        }
+    }
+
+    fn gated_json(&self, action: Action, permitting: &CapSet) -> Value {
+        let first = permitting.iter().next().map(|c| self.caps.capability(c));
+        match (action, first) {
+            (Action::SendEvent, Some(cap)) => match cap.example_send() {
+                Some((event_type, state_key, msgtype)) => {
+                    let mut content = Map::new();
+                    if let Some(m) = msgtype {
+                        content.insert("msgtype".into(), Value::String(m));
+                        content.insert("body".into(), Value::String("hello".into()));
+                    }
+                    let mut data = json!({"type": event_type, "content": content});
+                    if let Some(k) = state_key {
+                        data["state_key"] = Value::String(k);
+                    }
+                    data
+                }
+                None => json!({"type": "org.example.ungated", "content": {}}),
+            },
+            (Action::SendEvent, None) => json!({"type": "org.example.ungated", "content": {}}),
+            _ => json!({"value": true}),
+        }
+    }
+
+    /// The `response` object of a reply in compact form.
+    pub fn reply_json(&self, reply: &Reply, request_id: &str) -> Map<String, Value> {
+        let value = match reply {
+            Reply::Ack => json!({}),
+            Reply::Error(refusal) => json!({"error": {"message": refusal.message()}}),
+            Reply::Capabilities(list) => json!({"capabilities": self.cap_json(list)}),
+            Reply::Versions { msc2974 } => {
+                let mut versions: Vec<&str> = API_VERSIONS.to_vec();
+                if *msc2974 {
+                    versions.push(MSC2974);
+                }
+                json!({ "supported_versions": versions })
+            }
+            Reply::EventSent => json!({
+                "room_id": "!room:capneg.invalid",
+                "event_id": format!("$capneg-{request_id}"),
+            }),
+        };
+        match value {
+            Value::Object(map) => map,
+            _ => unreachable!("all replies above are objects"),
+        }
+    }
+
+    /// A compact message as a wire envelope. Responses are built as the echo of the request with
+    /// the same id and action; use [`Envelope::respond`] instead where the original request is
+    /// at hand, to keep its exact data and extra fields.
+    pub fn envelope(&self, msg: &Msg) -> Envelope {
+        let request_id = self.id_string(msg.api, msg.id);
+        let widget_id = if msg.foreign {
+            format!("{}-other", self.widget_id)
+        } else {
+            self.widget_id.clone()
+        };
+        let (data, response) = match &msg.body {
+            Body::Request(data) => (self.data_json(msg.action, data), None),
+            Body::Response(reply) => (Map::new(), Some(self.reply_json(reply, &request_id))),
+        };
+        Envelope {
+            api: msg.api,
+            widget_id,
+            request_id,
+            action: self.action_name(msg.action),
+            data,
+            response,
+            extra: Map::new(),
+        }
+    }
+
+    /// A client message that breaks the envelope's shape as `fault` says, for printing a
+    /// counterexample: the simplest message with that fault.
+    pub fn faulty_json(&self, fault: Fault) -> Value {
+        let mut v = json!({
+            "api": "toWidget",
+            "widgetId": self.widget_id,
+            "requestId": "faulty",
+            "action": "notify_capabilities",
+            "data": {"requested": [], "approved": []},
+        });
+        match fault {
+            Fault::Missing(field) => {
+                v.as_object_mut().map(|o| o.remove(field));
+            }
+            Fault::WrongType("api") => v["api"] = json!("sideways"),
+            Fault::WrongType(field @ ("data" | "response")) => v[field] = json!([]),
+            Fault::WrongType(field) => v[field] = json!(7),
+        }
+        v
+    }
+}
+
+/// `org.matrix.msc2974` in `supported_versions`: the client serves MSC2974.
+pub const MSC2974: &str = "org.matrix.msc2974";
+
+/// The versions the reference client advertises besides `org.matrix.msc2974`.
+pub const API_VERSIONS: [&str; 5] = [
+    "0.0.1",
+    "0.0.2",
+    "org.matrix.msc2762",
+    "org.matrix.msc2871",
+    "org.matrix.msc3819",
+];
+
+/// The request id the reference uses for its `n`-th request (`c0`, `c1`, ...), and that the
+/// model uses for the widget's (`w0`, ...).
+pub fn counter_id(api: Api, id: Id) -> String {
+    match api {
+        Api::ToWidget => format!("c{}", id.0),
+        Api::FromWidget => format!("w{}", id.0),
+    }
+}
+
+/// Why a JSON message could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadError {
+    /// Not a JSON object (or an object that repeats a field).
+    NotAnObject,
+    /// An object that is not a well-formed envelope.
+    Fault(Fault),
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::NotAnObject => f.write_str("the message is not a JSON object"),
+            ReadError::Fault(fault) => fault.fmt(f),
+        }
+    }
+}
+
+fn string<'a>(
+    raw: Option<&'a RawValue>,
+    field: &'static str,
+) -> Result<std::borrow::Cow<'a, str>, Fault> {
+    let raw = raw.ok_or(Fault::Missing(field))?;
+    raw_str(raw).ok_or(Fault::WrongType(field))
+}
+
+fn some_raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&'de RawValue>::deserialize(d).map(Some)
+}
+
+/// The fields of a request's `data` any action reads.
+#[derive(Deserialize)]
+struct DataFields<'a> {
+    #[serde(default, borrow, deserialize_with = "some_raw")]
+    requested: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "some_raw")]
+    approved: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "some_raw")]
+    capabilities: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "some_raw")]
+    value: Option<&'a RawValue>,
+    #[serde(rename = "type", default, borrow, deserialize_with = "some_raw")]
+    event_type: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "some_raw")]
+    state_key: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "some_raw")]
+    content: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct ContentFields<'a> {
+    #[serde(default, borrow, deserialize_with = "some_raw")]
+    msgtype: Option<&'a RawValue>,
+}
+
+/// The fields of a `response` any action reads.
+#[derive(Deserialize)]
+struct ReplyFields<'a> {
+    #[serde(default, borrow, deserialize_with = "some_raw")]
+    error: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "some_raw")]
+    capabilities: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "some_raw")]
+    supported_versions: Option<&'a RawValue>,
+}
+
+/// Deserializes a JSON list of strings straight into an interned set, without allocating for
+/// strings already interned.
+struct CapListSeed<'i>(&'i mut Interner);
+
+impl<'de> DeserializeSeed<'de> for CapListSeed<'_> {
+    type Value = CapSet;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<CapSet, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CapListSeed<'_> {
+    type Value = CapSet;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of capability strings")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<CapSet, A::Error> {
+        let mut set = CapSet::new();
+        while let Some(cap) = seq.next_element_seed(CapSeed(&mut *self.0))? {
+            set.insert(cap);
+        }
+        Ok(set)
+    }
+}
+
+struct CapSeed<'i>(&'i mut Interner);
+
+impl<'de> DeserializeSeed<'de> for CapSeed<'_> {
+    type Value = crate::caps::Cap;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CapSeed<'_> {
+    type Value = crate::caps::Cap;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a capability string")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(self.0.intern(v))
+    }
+}
+
+/// An example of the capability's gated action, for printing model traces.
+pub(crate) trait ExampleSend {
+    fn example_send(&self) -> Option<(String, Option<String>, Option<String>)>;
+}
+
+impl ExampleSend for Capability {
+    fn example_send(&self) -> Option<(String, Option<String>, Option<String>)> {
+        use crate::capability::{Direction, EventKind};
+        match self {
+            Capability::Event {
+                direction: Direction::Send,
+                kind: EventKind::Event,
+                event_type,
+                filter,
+                ..
+            } => Some((event_type.clone(), None, filter.clone())),
+            Capability::Event {
+                direction: Direction::Send,
+                kind: EventKind::StateEvent,
+                event_type,
+                filter,
+                ..
+            } => Some((event_type.clone(), Some(filter.clone().unwrap_or_default()), None)),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(s: &str) -> Box<RawValue> {
+        serde_json::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn reads_a_reexchange_request() {
+        let mut codec = Codec::new("w1");
+        let msg = codec
+            .read_json(
+                Poster::Widget,
+                &raw(r#"{"api":"fromWidget","widgetId":"w1","requestId":"r1","action":"org.matrix.msc2974.request_capabilities","data":{"capabilities":["a","b\u0021"]}}"#),
+            )
+            .unwrap();
+        let Some(Data::Capabilities(set)) = msg.data() else {
+            panic!("{msg:?}")
+        };
+        assert_eq!(codec.caps.to_vec(set), ["a", "b!"]);
+        assert!(!msg.foreign);
+    }
+
+    #[test]
+    fn faults_name_the_field() {
+        let mut codec = Codec::new("w1");
+        let cases = [
+            (r#"{"widgetId":"w1","requestId":"r","action":"x","data":{}}"#, Fault::Missing("api")),
+            (r#"{"api":"up","widgetId":"w1","requestId":"r","action":"x","data":{}}"#, Fault::WrongType("api")),
+            (r#"{"api":"toWidget","widgetId":"w1","requestId":1,"action":"x","data":{}}"#, Fault::WrongType("requestId")),
+            (r#"{"api":"toWidget","widgetId":"w1","requestId":"r","action":"x"}"#, Fault::Missing("data")),
+            (r#"{"api":"toWidget","widgetId":"w1","requestId":"r","action":"x","data":null}"#, Fault::WrongType("data")),
+            (r#"{"api":"toWidget","widgetId":"w1","requestId":"r","action":"x","data":{},"response":[]}"#, Fault::WrongType("response")),
+        ];
+        for (text, fault) in cases {
+            assert_eq!(
+                codec.read_json(Poster::Client, &raw(text)),
+                Err(ReadError::Fault(fault)),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn echoed_ids_are_looked_up_not_interned() {
+        let mut codec = Codec::new("w1");
+        let answer = codec
+            .read_json(
+                Poster::Widget,
+                &raw(r#"{"api":"toWidget","widgetId":"w1","requestId":"never","action":"capabilities","data":{},"response":{"capabilities":[]}}"#),
+            )
+            .unwrap();
+        assert_eq!(answer.id, UNKNOWN_ID);
+        assert!(codec.client_ids.is_empty());
+    }
+
+    #[test]
+    fn faulty_messages_print_with_their_fault() {
+        let mut codec = Codec::new("w1");
+        for fault in [
+            Fault::Missing("api"),
+            Fault::Missing("data"),
+            Fault::WrongType("api"),
+            Fault::WrongType("requestId"),
+            Fault::WrongType("response"),
+        ] {
+            let json = serde_json::to_string(&codec.faulty_json(fault)).unwrap();
+            assert_eq!(
+                codec.read_json(Poster::Client, &raw(&json)),
+                Err(ReadError::Fault(fault))
+            );
+        }
+    }
+
+    #[test]
+    fn compact_messages_print_back_to_the_same_meaning() {
+        let mut codec = Codec::new("w1");
+        let caps = codec.cap_set([
+            "m.always_on_screen",
+            "org.matrix.msc2762.send.event:m.room.message#m.text",
+        ]);
+        let aos = codec.caps.permitting(&Gated::AlwaysOnScreen);
+        let text = codec.caps.permitting(&Gated::SendEvent {
+            event_type: "m.room.message",
+            state_key: None,
+            msgtype: Some("m.text"),
+        });
+        let msgs = [
+            Msg::request(Api::ToWidget, Id(0), Action::Capabilities, Data::Empty),
+            Msg::request(
+                Api::ToWidget,
+                Id(1),
+                Action::NotifyCapabilities,
+                Data::Notify {
+                    requested: caps.clone(),
+                    approved: aos.clone(),
+                },
+            ),
+            Msg::request(Api::FromWidget, Id(0), Action::SetAlwaysOnScreen, Data::Gated(aos)),
+            Msg::request(Api::FromWidget, Id(1), Action::SendEvent, Data::Gated(text)),
+            Msg::response(Api::FromWidget, Id(0), Action::SupportedApiVersions, Reply::Versions { msc2974: true }),
+        ];
+        for msg in msgs {
+            let env = codec.envelope(&msg);
+            let json = serde_json::to_string(&env).unwrap();
+            let poster = match (msg.api, msg.reply().is_some()) {
+                (Api::ToWidget, false) | (Api::FromWidget, true) => Poster::Client,
+                _ => Poster::Widget,
+            };
+            let back = codec.read_json(poster, &raw(&json)).unwrap();
+            assert_eq!(back.action, msg.action);
+            assert_eq!(back.body, msg.body, "{json}");
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! Running the reference client on a script (SPEC §6; `capneg run`).
+//!
+//! A script holds the inputs of a session: an optional `session` line, then `widget` and
+//! `decision` lines. The runner fills in what a script may leave out (request ids; for a
+//! response, the echo of the request it answers), feeds each input to a [`ClientSession`] and
+//! prints the whole trace: the inputs as completed, and after each one the messages and prompts
+//! it caused. Anything a script cannot mean is an error naming its line.
+
+use crate::profile::Profile;
+use crate::session::{ClientSession, Emitted, SessionConfig};
+use crate::wire::Envelope;
+use crate::trace::{parse_line, print_line, Key, Line, LineReader, SessionLine};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use std::collections::HashSet;
+use std::fmt;
+use std::io::{self, BufRead, Write};
+
+/// The widget id of a script that names none, in its session line or its first widget line.
+pub const DEFAULT_WIDGET_ID: &str = "w1";
+
+/// Why a script could not be run.
+#[derive(Debug)]
+pub enum RunError {
+    /// The script is wrong at this line.
+    Script {
+        /// The 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// Reading the script or writing the trace failed.
+    Io(io::Error),
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::Script { line, message } => write!(f, "{line}: {message}"),
+            RunError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+impl From<io::Error> for RunError {
+    fn from(e: io::Error) -> Self {
+        RunError::Io(e)
+    }
+}
+
+fn bad(line: usize, message: impl Into<String>) -> RunError {
+    RunError::Script {
+        line,
+        message: message.into(),
+    }
+}
+
+/// A request the client sent that the widget has not answered yet.
+struct OpenRequest {
+    id: String,
+    action: String,
+    data: Map<String, Value>,
+}
+
+/// The state of a script run.
+struct Runner<W> {
+    out: W,
+    session: ClientSession,
+    open: Vec<OpenRequest>,
+    widget_ids: HashSet<String>,
+    next_widget_id: usize,
+    emitted: Vec<Emitted>,
+}
+
+/// Runs `profile`'s reference client on the script read from `input`, writing the trace to
+/// `out`. Errors name the script's line; a read error of the input is an I/O error.
+pub fn run_script<R: BufRead, W: Write>(
+    profile: Profile,
+    input: R,
+    out: W,
+) -> Result<(), RunError> {
+    let mut lines = LineReader::new(input);
+    let first = match lines.next_line() {
+        None => None,
+        Some(Err(e)) => return Err(read_error(e)),
+        Some(Ok((n, text))) => Some((n, text.to_owned())),
+    };
+    let (config, pending) = match &first {
+        None => (SessionConfig::new(DEFAULT_WIDGET_ID), None),
+        Some((n, text)) => {
+            let line = parse_line(text).map_err(|e| bad(*n, e.to_string()))?;
+            if line.key == Key::Session {
+                let s = line.session().map_err(|e| bad(*n, e.to_string()))?;
+                (SessionConfig::from_line(&s, DEFAULT_WIDGET_ID), None)
+            } else {
+                let widget = if line.key == Key::Widget {
+                    widget_id_of(line.value)
+                } else {
+                    None
+                };
+                let default = widget.as_deref().unwrap_or(DEFAULT_WIDGET_ID);
+                (SessionConfig::from_line(&SessionLine::default(), default), Some(*n))
+            }
+        }
+    };
+    let mut emitted = Vec::new();
+    let session = ClientSession::start(profile, &config, &mut emitted);
+    let mut runner = Runner {
+        out,
+        session,
+        open: Vec::new(),
+        widget_ids: HashSet::new(),
+        next_widget_id: 0,
+        emitted,
+    };
+    writeln!(runner.out, "{}", print_line(Key::Session, &config.to_line()))?;
+    runner.flush()?;
+    if let (Some(n), Some((_, text))) = (pending, &first) {
+        runner.line(n, text)?;
+    }
+    while let Some(next) = lines.next_line() {
+        let (n, text) = next.map_err(read_error)?;
+        runner.line(n, text)?;
+    }
+    runner.out.flush()?;
+    Ok(())
+}
+
+fn read_error(e: crate::trace::LineIoError) -> RunError {
+    if e.is_bad_input() {
+        bad(e.line, e.error.to_string())
+    } else {
+        RunError::Io(e.error)
+    }
+}
+
+fn widget_id_of(value: &RawValue) -> Option<String> {
+    let map: Map<String, Value> = serde_json::from_str(value.get()).ok()?;
+    map.get("widgetId")?.as_str().map(str::to_owned)
+}
+
+impl<W: Write> Runner<W> {
+    fn line(&mut self, n: usize, text: &str) -> Result<(), RunError> {
+        let line = parse_line(text).map_err(|e| bad(n, e.to_string()))?;
+        match line.key {
+            Key::Session => Err(bad(n, "a `session` line may only be the first line")),
+            Key::Client | Key::Prompt => Err(bad(
+                n,
+                format!(
+                    "`{}` lines are the client's outputs: a script holds only session, widget and decision lines",
+                    line.key.as_str()
+                ),
+            )),
+            Key::Widget => self.widget(n, &line),
+            Key::Decision => {
+                let decision = line.decision().map_err(|e| bad(n, e.to_string()))?;
+                if !self.session.prompt_open() {
+                    return Err(bad(n, "a decision with no open prompt"));
+                }
+                writeln!(self.out, "{}", print_line(Key::Decision, &decision))?;
+                self.session
+                    .decision(decision.approved.iter().map(String::as_str), &mut self.emitted)
+                    .map_err(|e| bad(n, e.to_string()))?;
+                self.flush()
+            }
+        }
+    }
+
+    fn widget(&mut self, n: usize, line: &Line<'_>) -> Result<(), RunError> {
+        let mut map: Map<String, Value> = serde_json::from_str(line.value.get())
+            .map_err(|_| bad(n, "a widget message must be a JSON object"))?;
+        let widget_id = Value::String(self.session.codec().widget_id().to_owned());
+        if map.contains_key("response") {
+            let open = self.answered(n, &map)?;
+            map.entry("api").or_insert_with(|| Value::String("toWidget".into()));
+            map.entry("widgetId").or_insert(widget_id);
+            map.entry("requestId")
+                .or_insert_with(|| Value::String(open.id.clone()));
+            map.entry("action")
+                .or_insert_with(|| Value::String(open.action.clone()));
+            map.entry("data").or_insert(Value::Object(open.data));
+        } else {
+            map.entry("widgetId").or_insert(widget_id);
+            if !map.contains_key("requestId") {
+                let id = self.fresh_widget_id();
+                map.insert("requestId".into(), Value::String(id));
+            }
+            if let Some(Value::String(id)) = map.get("requestId") {
+                self.widget_ids.insert(id.clone());
+            }
+        }
+        // Print in the envelope's field order where the message is a well-formed envelope.
+        let value = Value::Object(map);
+        let text = match serde_json::from_value::<Envelope>(value.clone()) {
+            Ok(env) => serde_json::to_string(&env),
+            Err(_) => serde_json::to_string(&value),
+        }
+        .map_err(|e| bad(n, e.to_string()))?;
+        let raw: Box<RawValue> =
+            RawValue::from_string(text).map_err(|e| bad(n, e.to_string()))?;
+        writeln!(self.out, "{}", print_line(Key::Widget, &raw))?;
+        self.session.widget(&raw, &mut self.emitted);
+        self.flush()
+    }
+
+    /// The open client request a widget response answers, removed from the open ones.
+    fn answered(&mut self, n: usize, map: &Map<String, Value>) -> Result<OpenRequest, RunError> {
+        if let Some(api) = map.get("api") {
+            if api != "toWidget" {
+                return Err(bad(
+                    n,
+                    "a widget response must answer a client request (`api` \"toWidget\")",
+                ));
+            }
+        }
+        let action = match map.get("action") {
+            None => None,
+            Some(Value::String(a)) => Some(a.as_str()),
+            Some(_) => return Err(bad(n, "`action` is not a string")),
+        };
+        let index = match map.get("requestId") {
+            Some(Value::String(id)) => self
+                .open
+                .iter()
+                .position(|o| o.id == *id && action.is_none_or(|a| a == o.action))
+                .ok_or_else(|| {
+                    bad(
+                        n,
+                        format!("a response that answers nothing: no open client request `{id}`{}",
+                            action.map(|a| format!(" with action `{a}`")).unwrap_or_default()),
+                    )
+                })?,
+            Some(_) => return Err(bad(n, "`requestId` is not a string")),
+            None => {
+                let action = action.ok_or_else(|| {
+                    bad(n, "a response without `requestId` needs an `action` to find its request")
+                })?;
+                self.open
+                    .iter()
+                    .position(|o| o.action == action)
+                    .ok_or_else(|| {
+                        bad(
+                            n,
+                            format!("a response that answers nothing: no open client request with action `{action}`"),
+                        )
+                    })?
+            }
+        };
+        Ok(self.open.remove(index))
+    }
+
+    fn fresh_widget_id(&mut self) -> String {
+        loop {
+            let id = format!("w{}", self.next_widget_id);
+            self.next_widget_id += 1;
+            if !self.widget_ids.contains(&id) {
+                return id;
+            }
+        }
+    }
+
+    /// Prints what the client emitted and keeps its open requests.
+    fn flush(&mut self) -> Result<(), RunError> {
+        for e in self.emitted.drain(..) {
+            if let Emitted::Client(env) = &e {
+                if env.response.is_none() {
+                    self.open.push(OpenRequest {
+                        id: env.request_id.clone(),
+                        action: env.action.clone(),
+                        data: env.data.clone(),
+                    });
+                }
+            }
+            writeln!(self.out, "{}", e.to_line())?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,445 @@
+//! The trace format (SPEC §5) and the script format (SPEC §6): JSON Lines, one object with
+//! exactly one key per line.
+//!
+//! [`parse_line`] reads one line without building a JSON tree: the value of the key is kept as
+//! raw JSON for the caller to read with a [`crate::Codec`]. [`LineReader`] streams a file line
+//! by line with one reused buffer, so memory stays flat in the length of a trace.
+
+use crate::profile::DeclinedPolicy;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use std::fmt;
+use std::io::{self, BufRead};
+
+/// Whether a trace records the client's prompts and the user's decisions (SPEC §5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Prompts {
+    /// Every prompt and decision is in the trace.
+    Recorded,
+    /// Wire only: prompts and decisions are to be inferred.
+    Hidden,
+}
+
+/// The `session` line: the settings of the session the trace records.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SessionLine {
+    /// The widget's id; absent: taken from the first message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widget_id: Option<String>,
+    /// Whether prompts are recorded; absent: recorded if any prompt or decision line is present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompts: Option<Prompts>,
+    /// Capabilities the client approves without asking.
+    #[serde(default)]
+    pub auto_approve: Vec<String>,
+    /// Whether the client may refuse re-exchange requests to limit their rate.
+    #[serde(default)]
+    pub rate_limit: bool,
+    /// Whether the client waits for `content_loaded` before sending `capabilities`.
+    #[serde(default)]
+    pub wait_for_content_loaded: bool,
+    /// An extension of SPEC §5: the client's policy for a capability the user declined before
+    /// (`"prompt"` or `"deny"`), where the profile leaves it to the client. Absent: `prompt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declined: Option<DeclinedPolicy>,
+}
+
+impl Serialize for DeclinedPolicy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(match self {
+            DeclinedPolicy::Prompt => "prompt",
+            DeclinedPolicy::Deny => "deny",
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for DeclinedPolicy {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match std::borrow::Cow::<'de, str>::deserialize(d)?.as_ref() {
+            "prompt" => Ok(DeclinedPolicy::Prompt),
+            "deny" => Ok(DeclinedPolicy::Deny),
+            other => Err(de::Error::invalid_value(
+                de::Unexpected::Str(other),
+                &"\"prompt\" or \"deny\"",
+            )),
+        }
+    }
+}
+
+/// A `prompt` line's value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromptLine {
+    /// The capabilities the client asked the user about.
+    pub capabilities: Vec<String>,
+}
+
+/// A `decision` line's value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionLine {
+    /// The capabilities the user approved.
+    pub approved: Vec<String>,
+}
+
+/// The key of a line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// `session`.
+    Session,
+    /// `client`.
+    Client,
+    /// `widget`.
+    Widget,
+    /// `prompt`.
+    Prompt,
+    /// `decision`.
+    Decision,
+}
+
+impl Key {
+    /// The key as written.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Key::Session => "session",
+            Key::Client => "client",
+            Key::Widget => "widget",
+            Key::Prompt => "prompt",
+            Key::Decision => "decision",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Key> {
+        Some(match s {
+            "session" => Key::Session,
+            "client" => Key::Client,
+            "widget" => Key::Widget,
+            "prompt" => Key::Prompt,
+            "decision" => Key::Decision,
+            _ => return None,
+        })
+    }
+}
+
+/// One line: its key and the raw JSON of its value.
+#[derive(Clone, Copy, Debug)]
+pub struct Line<'a> {
+    /// The key.
+    pub key: Key,
+    /// The value, unparsed.
+    pub value: &'a RawValue,
+}
+
+impl<'a> Line<'a> {
+    /// Reads the value of a `session` line.
+    pub fn session(&self) -> Result<SessionLine, LineError> {
+        self.typed()
+    }
+
+    /// Reads the value of a `prompt` line.
+    pub fn prompt(&self) -> Result<PromptLine, LineError> {
+        self.typed()
+    }
+
+    /// Reads the value of a `decision` line.
+    pub fn decision(&self) -> Result<DecisionLine, LineError> {
+        self.typed()
+    }
+
+    fn typed<T: Deserialize<'a>>(&self) -> Result<T, LineError> {
+        serde_json::from_str(self.value.get())
+            .map_err(|e| LineError::Value(self.key, strip_position(&e.to_string())))
+    }
+}
+
+/// Why a line is not a trace line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LineError {
+    /// Not JSON at all.
+    NotJson(String),
+    /// JSON, but not an object with exactly one of the five keys.
+    Shape(String),
+    /// The value of the key is not of its shape.
+    Value(Key, String),
+}
+
+impl fmt::Display for LineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LineError::NotJson(e) => write!(f, "not JSON: {e}"),
+            LineError::Shape(e) => f.write_str(e),
+            LineError::Value(key, e) => write!(f, "bad `{}` line: {e}", key.as_str()),
+        }
+    }
+}
+
+impl std::error::Error for LineError {}
+
+fn strip_position(e: &str) -> String {
+    match e.rfind(" at line ") {
+        Some(i) => e[..i].to_owned(),
+        None => e.to_owned(),
+    }
+}
+
+const KEYS: &str = "session, client, widget, prompt or decision";
+
+/// Parses one non-blank line.
+pub fn parse_line(text: &str) -> Result<Line<'_>, LineError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let line = de.deserialize_any(LineVisitor).map_err(|e| classify(text, e))?;
+    de.end().map_err(|e| classify(text, e))?;
+    line.map_err(LineError::Shape)
+}
+
+fn classify(text: &str, e: serde_json::Error) -> LineError {
+    match serde_json::from_str::<de::IgnoredAny>(text) {
+        Err(syntax) => LineError::NotJson(strip_position(&syntax.to_string())),
+        Ok(_) => LineError::Shape(strip_position(&e.to_string())),
+    }
+}
+
+struct LineVisitor;
+
+impl<'de> Visitor<'de> for LineVisitor {
+    type Value = Result<Line<'de>, String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an object with one key: {KEYS}")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? else {
+            return Ok(Err(format!("an empty object: expected one key, {KEYS}")));
+        };
+        let value: &'de RawValue = map.next_value()?;
+        let Some(parsed) = Key::parse(&key) else {
+            return Ok(Err(format!("unknown key `{key}`: expected {KEYS}")));
+        };
+        if let Some(second) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            map.next_value::<de::IgnoredAny>()?;
+            while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+            return Ok(Err(format!(
+                "more than one key (`{key}` and `{second}`): a line holds exactly one"
+            )));
+        }
+        Ok(Ok(Line { key: parsed, value }))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+        Ok(Err(format!("a list: expected an object with one key, {KEYS}")))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Err(format!("a string: expected an object with one key, {KEYS}")))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Err(format!("a boolean: expected an object with one key, {KEYS}")))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Err(format!("a number: expected an object with one key, {KEYS}")))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Err(format!("a number: expected an object with one key, {KEYS}")))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Err(format!("a number: expected an object with one key, {KEYS}")))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Err(format!("null: expected an object with one key, {KEYS}")))
+    }
+}
+
+/// A line that could not be read: its number and why.
+#[derive(Debug)]
+pub struct LineIoError {
+    /// The 1-based line number.
+    pub line: usize,
+    /// The error; [`io::ErrorKind::InvalidData`] for a line that is not UTF-8 or too long.
+    pub error: io::Error,
+}
+
+impl LineIoError {
+    /// Whether the input itself is bad (as opposed to the reading failing).
+    pub fn is_bad_input(&self) -> bool {
+        self.error.kind() == io::ErrorKind::InvalidData
+    }
+}
+
+impl fmt::Display for LineIoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.line, self.error)
+    }
+}
+
+impl std::error::Error for LineIoError {}
+
+/// The longest line a reader accepts: a longer one is an error, not an unbounded allocation.
+pub const MAX_LINE: usize = 16 << 20;
+
+/// Reads a JSON Lines file one line at a time, reusing one buffer; blank lines are skipped.
+pub struct LineReader<R> {
+    input: R,
+    buf: Vec<u8>,
+    line: usize,
+}
+
+impl<R: BufRead> LineReader<R> {
+    /// A reader over `input`.
+    pub fn new(input: R) -> Self {
+        LineReader {
+            input,
+            buf: Vec::new(),
+            line: 0,
+        }
+    }
+
+    /// The next non-blank line with its 1-based number, or `None` at the end. A line that is not
+    /// UTF-8 or longer than [`MAX_LINE`] is an [`io::ErrorKind::InvalidData`] error.
+    pub fn next_line(&mut self) -> Option<Result<(usize, &str), LineIoError>> {
+        loop {
+            self.buf.clear();
+            self.line += 1;
+            match self.fill() {
+                Ok(false) => return None,
+                Ok(true) => {}
+                Err(error) => {
+                    return Some(Err(LineIoError {
+                        line: self.line,
+                        error,
+                    }))
+                }
+            }
+            match std::str::from_utf8(&self.buf) {
+                Err(_) => {
+                    return Some(Err(LineIoError {
+                        line: self.line,
+                        error: io::Error::new(io::ErrorKind::InvalidData, "the line is not UTF-8"),
+                    }))
+                }
+                Ok(text) if text.trim().is_empty() => continue,
+                Ok(_) => break,
+            }
+        }
+        // Validated just above; read again so that the borrow starts after the loop.
+        let text = std::str::from_utf8(&self.buf).unwrap_or_default();
+        Some(Ok((self.line, text.trim_end_matches(['\n', '\r']))))
+    }
+
+    /// Reads one line (with its newline) into `buf`; false at end of input.
+    fn fill(&mut self) -> io::Result<bool> {
+        loop {
+            let chunk = match self.input.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                return Ok(!self.buf.is_empty());
+            }
+            let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (chunk.len(), false),
+            };
+            if self.buf.len() + take > MAX_LINE {
+                self.input.consume(take);
+                self.skip_rest(done)?;
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("the line is longer than {} MiB", MAX_LINE >> 20),
+                ));
+            }
+            self.buf.extend_from_slice(&chunk[..take]);
+            self.input.consume(take);
+            if done {
+                return Ok(true);
+            }
+        }
+    }
+
+    fn skip_rest(&mut self, mut done: bool) -> io::Result<()> {
+        while !done {
+            let chunk = self.input.fill_buf()?;
+            if chunk.is_empty() {
+                break;
+            }
+            let take = match chunk.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    done = true;
+                    i + 1
+                }
+                None => chunk.len(),
+            };
+            self.input.consume(take);
+        }
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// The number of the last line read.
+    pub fn line_number(&self) -> usize {
+        self.line
+    }
+}
+
+/// Prints a line with `key` holding `value` (JSON, no trailing newline).
+pub fn print_line(key: Key, value: &impl Serialize) -> String {
+    let mut out = String::from("{\"");
+    out.push_str(key.as_str());
+    out.push_str("\":");
+    out.push_str(&serde_json::to_string(value).expect("trace values serialize"));
+    out.push('}');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_key_lines_parse() {
+        let line = parse_line(r#"{"widget": {"api": "fromWidget"}}"#).unwrap();
+        assert_eq!(line.key, Key::Widget);
+        assert_eq!(line.value.get(), r#"{"api": "fromWidget"}"#);
+        let d = parse_line(r#"{"decision":{"approved":["a"]}}"#).unwrap();
+        assert_eq!(d.decision().unwrap().approved, ["a"]);
+    }
+
+    #[test]
+    fn bad_lines_say_why() {
+        let cases = [
+            ("{", "not JSON"),
+            ("[1]", "a list"),
+            ("{}", "an empty object"),
+            (r#"{"foo": 1}"#, "unknown key `foo`"),
+            (r#"{"client": {}, "widget": {}}"#, "more than one key"),
+            (r#"{"client": {}} x"#, "not JSON"),
+            ("17", "a number"),
+        ];
+        for (text, want) in cases {
+            let err = parse_line(text).unwrap_err().to_string();
+            assert!(err.contains(want), "{text}: {err}");
+        }
+        let s = parse_line(r#"{"session": {"widgetID": "w"}}"#).unwrap();
+        let err = s.session().unwrap_err().to_string();
+        assert!(err.contains("unknown field `widgetID`"), "{err}");
+    }
+
+    #[test]
+    fn reader_numbers_lines_and_skips_blanks() {
+        let text = "{\"a\":1}\n\n  \n{\"b\":2}\r\n";
+        let mut r = LineReader::new(text.as_bytes());
+        assert_eq!(r.next_line().unwrap().unwrap(), (1, "{\"a\":1}"));
+        assert_eq!(r.next_line().unwrap().unwrap(), (4, "{\"b\":2}"));
+        assert!(r.next_line().is_none());
+    }
+}

@@ -1,0 +1,186 @@
+//! Wire types: the postMessage envelope of the widget API (SPEC §2).
+//!
+//! [`Envelope`] is the owned, lossless form of a well-formed message: every field the protocol
+//! names is typed, and any other field is kept as raw JSON, so parsing and printing gives back
+//! the same JSON value. [`EnvelopeView`] is the borrowed form the hot paths read (validation,
+//! the client's input): it holds each field as raw JSON text, so that a message with a missing
+//! or ill-typed field can still be judged (rule `well-formed-message`) instead of being refused
+//! as a whole. The typed data and response objects of each action are in [`crate::actions`].
+
+use crate::msg::Api;
+use serde::de::{self, Deserializer};
+use serde::ser::Serializer;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+impl Serialize for Api {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Api {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        Api::parse(&s).ok_or_else(|| {
+            de::Error::invalid_value(de::Unexpected::Str(&s), &"\"toWidget\" or \"fromWidget\"")
+        })
+    }
+}
+
+/// A well-formed widget API message: a request, or a request echoed back with a `response`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    /// Who started the request.
+    pub api: Api,
+    /// The widget the message is about.
+    #[serde(rename = "widgetId")]
+    pub widget_id: String,
+    /// The request id, chosen by whoever started the request.
+    #[serde(rename = "requestId")]
+    pub request_id: String,
+    /// The action name.
+    pub action: String,
+    /// The request data.
+    pub data: Map<String, Value>,
+    /// The response, present when this message answers a request.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub response: Option<Map<String, Value>>,
+    /// Every other field, kept as it was.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// `response` is either absent or an object: `null` is not well-formed.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Map<String, Value>>, D::Error> {
+    Map::deserialize(d).map(Some)
+}
+
+impl Envelope {
+    /// A request.
+    pub fn request(
+        api: Api,
+        widget_id: impl Into<String>,
+        request_id: impl Into<String>,
+        action: impl Into<String>,
+        data: Map<String, Value>,
+    ) -> Envelope {
+        Envelope {
+            api,
+            widget_id: widget_id.into(),
+            request_id: request_id.into(),
+            action: action.into(),
+            data,
+            response: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// This request echoed back with `response` added.
+    pub fn respond(&self, response: Map<String, Value>) -> Envelope {
+        Envelope {
+            response: Some(response),
+            ..self.clone()
+        }
+    }
+
+    /// Whether this message is a response.
+    pub fn is_response(&self) -> bool {
+        self.response.is_some()
+    }
+}
+
+/// A borrowed view of a message, each field as raw JSON (absent fields are `None`; a field
+/// present with `null` is `Some("null")`). Unknown fields are skipped.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+pub struct EnvelopeView<'a> {
+    /// `api`.
+    #[serde(default, borrow, deserialize_with = "raw")]
+    pub api: Option<&'a RawValue>,
+    /// `widgetId`.
+    #[serde(rename = "widgetId", default, borrow, deserialize_with = "raw")]
+    pub widget_id: Option<&'a RawValue>,
+    /// `requestId`.
+    #[serde(rename = "requestId", default, borrow, deserialize_with = "raw")]
+    pub request_id: Option<&'a RawValue>,
+    /// `action`.
+    #[serde(default, borrow, deserialize_with = "raw")]
+    pub action: Option<&'a RawValue>,
+    /// `data`.
+    #[serde(default, borrow, deserialize_with = "raw")]
+    pub data: Option<&'a RawValue>,
+    /// `response`.
+    #[serde(default, borrow, deserialize_with = "raw")]
+    pub response: Option<&'a RawValue>,
+}
+
+fn raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&'de RawValue>::deserialize(d).map(Some)
+}
+
+impl<'a> EnvelopeView<'a> {
+    /// Reads the view of a JSON object; `None` if `json` is not an object (or repeats a field).
+    pub fn parse(json: &'a RawValue) -> Option<EnvelopeView<'a>> {
+        // Serde would also read a list positionally: only objects are envelopes.
+        if !raw_is_object(json) {
+            return None;
+        }
+        serde_json::from_str(json.get()).ok()
+    }
+}
+
+/// The text of a raw JSON string, unescaped; `None` if it is not a string.
+pub fn raw_str(raw: &RawValue) -> Option<std::borrow::Cow<'_, str>> {
+    let text = raw.get();
+    if !text.starts_with('"') {
+        return None;
+    }
+    match serde_json::from_str::<&str>(text) {
+        Ok(s) => Some(s.into()),
+        Err(_) => serde_json::from_str::<String>(text).ok().map(Into::into),
+    }
+}
+
+/// Whether raw JSON is an object.
+pub fn raw_is_object(raw: &RawValue) -> bool {
+    raw.get().trim_start().starts_with('{')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_round_trips_with_unknown_fields() {
+        let text = r#"{"api":"fromWidget","widgetId":"w","requestId":"r","action":"x","data":{"a":[1,{"b":null}]},"response":{},"extra":{"k":true}}"#;
+        let env: Envelope = serde_json::from_str(text).unwrap();
+        assert_eq!(env.extra["extra"]["k"], Value::Bool(true));
+        let back: Value = serde_json::to_value(&env).unwrap();
+        assert_eq!(back, serde_json::from_str::<Value>(text).unwrap());
+    }
+
+    #[test]
+    fn null_response_is_not_well_formed() {
+        let text = r#"{"api":"fromWidget","widgetId":"w","requestId":"r","action":"x","data":{},"response":null}"#;
+        assert!(serde_json::from_str::<Envelope>(text).is_err());
+    }
+
+    #[test]
+    fn view_keeps_ill_typed_fields() {
+        let raw: Box<RawValue> =
+            serde_json::from_str(r#"{"api":5,"requestId":"a\"b","data":null,"z":1}"#).unwrap();
+        let v = EnvelopeView::parse(&raw).unwrap();
+        assert_eq!(v.api.unwrap().get(), "5");
+        assert!(raw_str(v.api.unwrap()).is_none());
+        assert_eq!(raw_str(v.request_id.unwrap()).unwrap(), "a\"b");
+        assert_eq!(v.data.unwrap().get(), "null");
+        assert!(v.widget_id.is_none());
+        let not_object: Box<RawValue> = serde_json::from_str("[1]").unwrap();
+        assert!(EnvelopeView::parse(&not_object).is_none());
+    }
+}
