@@ -13,7 +13,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "capneg", version, about = "The executable specification of Matrix widget capability negotiation")]
+#[command(
+    name = "capneg",
+    version,
+    about = "The executable specification of Matrix widget capability negotiation"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -17,10 +17,7 @@ pub struct BitSet {
 
 impl BitSet {
     /// The empty set.
-    pub const EMPTY: BitSet = BitSet {
-        low: 0,
-        high: None,
-    };
+    pub const EMPTY: BitSet = BitSet { low: 0, high: None };
 
     /// The empty set.
     pub const fn new() -> Self {
@@ -125,7 +122,12 @@ impl BitSet {
 
     /// The number of members.
     pub fn len(&self) -> usize {
-        let high: u32 = self.high.iter().flat_map(|h| h.iter()).map(|w| w.count_ones()).sum();
+        let high: u32 = self
+            .high
+            .iter()
+            .flat_map(|h| h.iter())
+            .map(|w| w.count_ones())
+            .sum();
         (self.low.count_ones() + high) as usize
     }
 

@@ -248,6 +248,9 @@ mod tests {
             state_key: Some(""),
             msgtype: None,
         });
-        assert_eq!(i.to_vec(&topic), ["org.matrix.msc2762.send.state_event:m.room.topic"]);
+        assert_eq!(
+            i.to_vec(&topic),
+            ["org.matrix.msc2762.send.state_event:m.room.topic"]
+        );
     }
 }

@@ -18,7 +18,7 @@
 //! last told about is always the set gated actions are judged by.
 
 use crate::caps::CapSet;
-use crate::msg::{Action, Api, Body, Data, Id, Msg, Refusal, Reply};
+use crate::msg::{Action, Api, Body, Data, Fault, Id, Msg, Refusal, Reply};
 use crate::profile::{Concurrency, DeclinedPolicy, Profile, RateLimit, RequestedReport};
 use std::collections::VecDeque;
 
@@ -72,6 +72,43 @@ pub enum Output {
     Send(Msg),
     /// Asks the user about these capabilities.
     Prompt(CapSet),
+    /// Posts a message that is not a well-formed envelope. The reference client never does;
+    /// deliberately wrong clients (the mutants that show each check can fail) do.
+    Malformed(Fault),
+}
+
+/// A client state machine over compact messages: the reference [`Client`], or a deliberately
+/// wrong one. Everything that drives a client (the wire session, the model, the driver) drives
+/// it through this trait.
+pub trait Machine: Clone + std::fmt::Debug {
+    /// Opens a session; the first outputs are appended to `out`.
+    fn start(setup: &Setup, out: &mut Vec<Output>) -> Self;
+    /// Takes one input.
+    fn handle(
+        &mut self,
+        setup: &Setup,
+        input: &Input,
+        out: &mut Vec<Output>,
+    ) -> Result<(), StepError>;
+    /// Whether a prompt is waiting for the user's decision.
+    fn prompt_open(&self) -> bool;
+}
+
+impl Machine for Client {
+    fn start(setup: &Setup, out: &mut Vec<Output>) -> Self {
+        Client::start(setup, out)
+    }
+    fn handle(
+        &mut self,
+        setup: &Setup,
+        input: &Input,
+        out: &mut Vec<Output>,
+    ) -> Result<(), StepError> {
+        Client::handle(self, setup, input, out)
+    }
+    fn prompt_open(&self) -> bool {
+        !self.prompting.is_empty()
+    }
 }
 
 /// An input the client cannot take in its current state.
@@ -413,7 +450,13 @@ impl Client {
 
     /// Ends a round: its approvals take effect and its one notify is sent (MSC2871; rules
     /// `one-notify-per-round`, `notify-reports-totals`, `approvals-never-shrink`).
-    fn finish(&mut self, setup: &Setup, round: &Prompting, granted: &CapSet, out: &mut Vec<Output>) {
+    fn finish(
+        &mut self,
+        setup: &Setup,
+        round: &Prompting,
+        granted: &CapSet,
+        out: &mut Vec<Output>,
+    ) {
         self.approved.union_with(granted);
         self.declined = self.declined.difference(&self.approved);
         let requested = match setup.profile.requested {
@@ -435,7 +478,12 @@ impl Client {
 }
 
 fn respond(out: &mut Vec<Output>, id: Id, action: Action, reply: Reply) {
-    out.push(Output::Send(Msg::response(Api::FromWidget, id, action, reply)));
+    out.push(Output::Send(Msg::response(
+        Api::FromWidget,
+        id,
+        action,
+        reply,
+    )));
 }
 
 /// Round 0's list, read from the widget's answer to `capabilities`: its list, or nothing when the

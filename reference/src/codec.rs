@@ -119,7 +119,8 @@ impl Codec {
                 return Err(Fault::WrongType("response"));
             }
         }
-        let action = Action::known(&action).unwrap_or_else(|| Action::Other(self.actions.intern(&action)));
+        let action =
+            Action::known(&action).unwrap_or_else(|| Action::Other(self.actions.intern(&action)));
         let ids = match api {
             Api::ToWidget => &mut self.client_ids,
             Api::FromWidget => &mut self.widget_ids,
@@ -154,6 +155,9 @@ impl Codec {
 
     /// What the protocol reads of `data` for `action`.
     pub fn read_data(&mut self, action: Action, data: &RawValue) -> Data {
+        if !raw_is_object(data) {
+            return Data::Invalid;
+        }
         let fields: DataFields<'_> = match serde_json::from_str(data.get()) {
             Ok(f) => f,
             Err(_) => return Data::Invalid,
@@ -194,6 +198,10 @@ impl Codec {
         let msgtype = match fields.content {
             None => None,
             Some(content) => {
+                // Serde would read a list positionally into the struct: only objects count.
+                if !raw_is_object(content) {
+                    return None;
+                }
                 let content: ContentFields<'_> = serde_json::from_str(content.get()).ok()?;
                 content.msgtype.and_then(raw_str)
             }
@@ -208,6 +216,9 @@ impl Codec {
 
     /// What the protocol reads of a `response` object to `action`.
     pub fn read_reply(&mut self, action: Action, response: &RawValue) -> Reply {
+        if !raw_is_object(response) {
+            return Reply::Ack;
+        }
         let fields: ReplyFields<'_> = match serde_json::from_str(response.get()) {
             Ok(f) => f,
             Err(_) => return Reply::Ack,
@@ -283,7 +294,9 @@ impl Codec {
             Data::Notify {
                 requested,
                 approved,
-            } => json!({"requested": self.cap_json(requested), "approved": self.cap_json(approved)}),
+            } => {
+                json!({"requested": self.cap_json(requested), "approved": self.cap_json(approved)})
+            }
             Data::Capabilities(list) => json!({"capabilities": self.cap_json(list)}),
             Data::Gated(permitting) => self.gated_json(action, permitting),
             Data::Invalid => json!({"capabilities": "not a list"}),
@@ -541,7 +554,11 @@ impl ExampleSend for Capability {
                 event_type,
                 filter,
                 ..
-            } => Some((event_type.clone(), Some(filter.clone().unwrap_or_default()), None)),
+            } => Some((
+                event_type.clone(),
+                Some(filter.clone().unwrap_or_default()),
+                None,
+            )),
             _ => None,
         }
     }
@@ -575,12 +592,30 @@ mod tests {
     fn faults_name_the_field() {
         let mut codec = Codec::new("w1");
         let cases = [
-            (r#"{"widgetId":"w1","requestId":"r","action":"x","data":{}}"#, Fault::Missing("api")),
-            (r#"{"api":"up","widgetId":"w1","requestId":"r","action":"x","data":{}}"#, Fault::WrongType("api")),
-            (r#"{"api":"toWidget","widgetId":"w1","requestId":1,"action":"x","data":{}}"#, Fault::WrongType("requestId")),
-            (r#"{"api":"toWidget","widgetId":"w1","requestId":"r","action":"x"}"#, Fault::Missing("data")),
-            (r#"{"api":"toWidget","widgetId":"w1","requestId":"r","action":"x","data":null}"#, Fault::WrongType("data")),
-            (r#"{"api":"toWidget","widgetId":"w1","requestId":"r","action":"x","data":{},"response":[]}"#, Fault::WrongType("response")),
+            (
+                r#"{"widgetId":"w1","requestId":"r","action":"x","data":{}}"#,
+                Fault::Missing("api"),
+            ),
+            (
+                r#"{"api":"up","widgetId":"w1","requestId":"r","action":"x","data":{}}"#,
+                Fault::WrongType("api"),
+            ),
+            (
+                r#"{"api":"toWidget","widgetId":"w1","requestId":1,"action":"x","data":{}}"#,
+                Fault::WrongType("requestId"),
+            ),
+            (
+                r#"{"api":"toWidget","widgetId":"w1","requestId":"r","action":"x"}"#,
+                Fault::Missing("data"),
+            ),
+            (
+                r#"{"api":"toWidget","widgetId":"w1","requestId":"r","action":"x","data":null}"#,
+                Fault::WrongType("data"),
+            ),
+            (
+                r#"{"api":"toWidget","widgetId":"w1","requestId":"r","action":"x","data":{},"response":[]}"#,
+                Fault::WrongType("response"),
+            ),
         ];
         for (text, fault) in cases {
             assert_eq!(
@@ -646,9 +681,19 @@ mod tests {
                     approved: aos.clone(),
                 },
             ),
-            Msg::request(Api::FromWidget, Id(0), Action::SetAlwaysOnScreen, Data::Gated(aos)),
+            Msg::request(
+                Api::FromWidget,
+                Id(0),
+                Action::SetAlwaysOnScreen,
+                Data::Gated(aos),
+            ),
             Msg::request(Api::FromWidget, Id(1), Action::SendEvent, Data::Gated(text)),
-            Msg::response(Api::FromWidget, Id(0), Action::SupportedApiVersions, Reply::Versions { msc2974: true }),
+            Msg::response(
+                Api::FromWidget,
+                Id(0),
+                Action::SupportedApiVersions,
+                Reply::Versions { msc2974: true },
+            ),
         ];
         for msg in msgs {
             let env = codec.envelope(&msg);

@@ -8,8 +8,8 @@
 
 use crate::profile::Profile;
 use crate::session::{ClientSession, Emitted, SessionConfig};
-use crate::wire::Envelope;
 use crate::trace::{parse_line, print_line, Key, Line, LineReader, SessionLine};
+use crate::wire::Envelope;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
@@ -101,7 +101,10 @@ pub fn run_script<R: BufRead, W: Write>(
                     None
                 };
                 let default = widget.as_deref().unwrap_or(DEFAULT_WIDGET_ID);
-                (SessionConfig::from_line(&SessionLine::default(), default), Some(*n))
+                (
+                    SessionConfig::from_line(&SessionLine::default(), default),
+                    Some(*n),
+                )
             }
         }
     };
@@ -115,7 +118,11 @@ pub fn run_script<R: BufRead, W: Write>(
         next_widget_id: 0,
         emitted,
     };
-    writeln!(runner.out, "{}", print_line(Key::Session, &config.to_line()))?;
+    writeln!(
+        runner.out,
+        "{}",
+        print_line(Key::Session, &config.to_line())
+    )?;
     runner.flush()?;
     if let (Some(n), Some((_, text))) = (pending, &first) {
         runner.line(n, text)?;
@@ -174,7 +181,8 @@ impl<W: Write> Runner<W> {
         let widget_id = Value::String(self.session.codec().widget_id().to_owned());
         if map.contains_key("response") {
             let open = self.answered(n, &map)?;
-            map.entry("api").or_insert_with(|| Value::String("toWidget".into()));
+            map.entry("api")
+                .or_insert_with(|| Value::String("toWidget".into()));
             map.entry("widgetId").or_insert(widget_id);
             map.entry("requestId")
                 .or_insert_with(|| Value::String(open.id.clone()));
@@ -198,8 +206,7 @@ impl<W: Write> Runner<W> {
             Err(_) => serde_json::to_string(&value),
         }
         .map_err(|e| bad(n, e.to_string()))?;
-        let raw: Box<RawValue> =
-            RawValue::from_string(text).map_err(|e| bad(n, e.to_string()))?;
+        let raw: Box<RawValue> = RawValue::from_string(text).map_err(|e| bad(n, e.to_string()))?;
         writeln!(self.out, "{}", print_line(Key::Widget, &raw))?;
         self.session.widget(&raw, &mut self.emitted);
         self.flush()
@@ -228,14 +235,21 @@ impl<W: Write> Runner<W> {
                 .ok_or_else(|| {
                     bad(
                         n,
-                        format!("a response that answers nothing: no open client request `{id}`{}",
-                            action.map(|a| format!(" with action `{a}`")).unwrap_or_default()),
+                        format!(
+                            "a response that answers nothing: no open client request `{id}`{}",
+                            action
+                                .map(|a| format!(" with action `{a}`"))
+                                .unwrap_or_default()
+                        ),
                     )
                 })?,
             Some(_) => return Err(bad(n, "`requestId` is not a string")),
             None => {
                 let action = action.ok_or_else(|| {
-                    bad(n, "a response without `requestId` needs an `action` to find its request")
+                    bad(
+                        n,
+                        "a response without `requestId` needs an `action` to find its request",
+                    )
                 })?;
                 self.open
                     .iter()

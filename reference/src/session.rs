@@ -5,7 +5,7 @@
 //! client emits, in order. `capneg run`, `capneg adapter` and the conformance vectors drive the
 //! reference through it.
 
-use crate::client::{Client, Input, Output, Policy, Setup, StepError};
+use crate::client::{Client, Input, Machine, Output, Policy, Setup, StepError};
 use crate::codec::{counter_id, Codec, Poster};
 use crate::msg::{Api, Body};
 use crate::profile::{DeclinedPolicy, Profile};
@@ -71,16 +71,20 @@ impl SessionConfig {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Emitted {
     /// A message posted to the widget.
-    Client(Envelope),
+    Client(Box<Envelope>),
     /// A prompt: the capabilities the user is asked about.
     Prompt(Vec<String>),
+    /// A message posted to the widget that is not a well-formed envelope (never from the
+    /// reference client).
+    Malformed(serde_json::Value),
 }
 
 impl Emitted {
     /// The trace line of this output (SPEC §5).
     pub fn to_line(&self) -> String {
         match self {
-            Emitted::Client(env) => print_line(Key::Client, env),
+            Emitted::Client(env) => print_line(Key::Client, &**env),
+            Emitted::Malformed(value) => print_line(Key::Client, value),
             Emitted::Prompt(caps) => print_line(
                 Key::Prompt,
                 &PromptLine {
@@ -91,16 +95,17 @@ impl Emitted {
     }
 }
 
-/// The reference client of one session, reading and writing JSON.
+/// A client of one session, reading and writing JSON: the reference [`Client`] by default, or
+/// any [`Machine`].
 #[derive(Clone, Debug)]
-pub struct ClientSession {
+pub struct ClientSession<M: Machine = Client> {
     setup: Setup,
     codec: Codec,
-    client: Client,
+    client: M,
     out: Vec<Output>,
 }
 
-impl ClientSession {
+impl<M: Machine> ClientSession<M> {
     /// Starts a session; the client's first messages are appended to `emitted`.
     pub fn start(profile: Profile, config: &SessionConfig, emitted: &mut Vec<Emitted>) -> Self {
         let mut codec = Codec::new(config.widget_id.clone());
@@ -115,7 +120,7 @@ impl ClientSession {
             },
         };
         let mut out = Vec::new();
-        let client = Client::start(&setup, &mut out);
+        let client = M::start(&setup, &mut out);
         let mut session = ClientSession {
             setup,
             codec,
@@ -127,7 +132,7 @@ impl ClientSession {
     }
 
     /// The client's state.
-    pub fn client(&self) -> &Client {
+    pub fn client(&self) -> &M {
         &self.client
     }
 
@@ -172,7 +177,7 @@ impl ClientSession {
 
     /// Whether a prompt is open.
     pub fn prompt_open(&self) -> bool {
-        self.client.prompting().len() > 0
+        self.client.prompt_open()
     }
 
     /// Turns the client's outputs into wire messages; responses echo `request`.
@@ -180,7 +185,12 @@ impl ClientSession {
         let echo: Option<Envelope> = request.and_then(|r| serde_json::from_str(r.get()).ok());
         for output in self.out.drain(..) {
             match output {
-                Output::Prompt(caps) => emitted.push(Emitted::Prompt(self.codec.caps.to_vec(&caps))),
+                Output::Prompt(caps) => {
+                    emitted.push(Emitted::Prompt(self.codec.caps.to_vec(&caps)))
+                }
+                Output::Malformed(fault) => {
+                    emitted.push(Emitted::Malformed(self.codec.faulty_json(fault)))
+                }
                 Output::Send(msg) => {
                     let env = match (&msg.body, &echo) {
                         (Body::Response(reply), Some(request)) => {
@@ -192,7 +202,7 @@ impl ClientSession {
                         }
                         _ => self.codec.envelope(&msg),
                     };
-                    emitted.push(Emitted::Client(env));
+                    emitted.push(Emitted::Client(Box::new(env)));
                 }
             }
         }

@@ -190,7 +190,9 @@ const KEYS: &str = "session, client, widget, prompt or decision";
 /// Parses one non-blank line.
 pub fn parse_line(text: &str) -> Result<Line<'_>, LineError> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let line = de.deserialize_any(LineVisitor).map_err(|e| classify(text, e))?;
+    let line = de
+        .deserialize_any(LineVisitor)
+        .map_err(|e| classify(text, e))?;
     de.end().map_err(|e| classify(text, e))?;
     line.map_err(LineError::Shape)
 }
@@ -221,7 +223,10 @@ impl<'de> Visitor<'de> for LineVisitor {
         };
         if let Some(second) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             map.next_value::<de::IgnoredAny>()?;
-            while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+            while map
+                .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                .is_some()
+            {}
             return Ok(Err(format!(
                 "more than one key (`{key}` and `{second}`): a line holds exactly one"
             )));
@@ -231,31 +236,45 @@ impl<'de> Visitor<'de> for LineVisitor {
 
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         while seq.next_element::<de::IgnoredAny>()?.is_some() {}
-        Ok(Err(format!("a list: expected an object with one key, {KEYS}")))
+        Ok(Err(format!(
+            "a list: expected an object with one key, {KEYS}"
+        )))
     }
 
     fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Err(format!("a string: expected an object with one key, {KEYS}")))
+        Ok(Err(format!(
+            "a string: expected an object with one key, {KEYS}"
+        )))
     }
 
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Err(format!("a boolean: expected an object with one key, {KEYS}")))
+        Ok(Err(format!(
+            "a boolean: expected an object with one key, {KEYS}"
+        )))
     }
 
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Err(format!("a number: expected an object with one key, {KEYS}")))
+        Ok(Err(format!(
+            "a number: expected an object with one key, {KEYS}"
+        )))
     }
 
     fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Err(format!("a number: expected an object with one key, {KEYS}")))
+        Ok(Err(format!(
+            "a number: expected an object with one key, {KEYS}"
+        )))
     }
 
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Err(format!("a number: expected an object with one key, {KEYS}")))
+        Ok(Err(format!(
+            "a number: expected an object with one key, {KEYS}"
+        )))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Err(format!("null: expected an object with one key, {KEYS}")))
+        Ok(Err(format!(
+            "null: expected an object with one key, {KEYS}"
+        )))
     }
 }
 

@@ -135,7 +135,13 @@ impl WidgetSession {
             (Api::ToWidget, Body::Request(data)) => {
                 let reply = match (msg.action, data) {
                     (Action::Capabilities, _) => Reply::Capabilities(self.initial.clone()),
-                    (Action::NotifyCapabilities, Data::Notify { requested, approved }) => {
+                    (
+                        Action::NotifyCapabilities,
+                        Data::Notify {
+                            requested,
+                            approved,
+                        },
+                    ) => {
                         self.view = approved.clone();
                         self.reported_requested = requested.clone();
                         self.notifies += 1;
@@ -155,7 +161,9 @@ impl WidgetSession {
                     return;
                 };
                 self.open.remove(i);
-                if let (Action::SupportedApiVersions, Reply::Versions { msc2974 }) = (msg.action, reply) {
+                if let (Action::SupportedApiVersions, Reply::Versions { msc2974 }) =
+                    (msg.action, reply)
+                {
                     self.client_msc2974 = Some(*msc2974);
                 }
             }
@@ -171,11 +179,18 @@ mod tests {
     use crate::profile::Profile;
 
     /// Runs a reference client against the widget until both are quiet; decisions approve all.
-    fn exchange(client: &mut Client, setup: &Setup, widget: &mut WidgetSession, mut to_widget: Vec<Msg>) {
+    fn exchange(
+        client: &mut Client,
+        setup: &Setup,
+        widget: &mut WidgetSession,
+        mut to_widget: Vec<Msg>,
+    ) {
         let mut to_client = Vec::new();
         loop {
             for m in to_widget.drain(..) {
-                widget.handle(&WidgetInput::Client(m), &mut to_client).unwrap();
+                widget
+                    .handle(&WidgetInput::Client(m), &mut to_client)
+                    .unwrap();
             }
             if to_client.is_empty() {
                 break;
@@ -185,14 +200,18 @@ mod tests {
                 client.handle(setup, &Input::Widget(m), &mut out).unwrap();
             }
             while let Some(i) = out.iter().position(|o| matches!(o, Output::Prompt(_))) {
-                let Output::Prompt(asked) = out.remove(i) else { unreachable!() };
-                client.handle(setup, &Input::Decision(asked), &mut out).unwrap();
+                let Output::Prompt(asked) = out.remove(i) else {
+                    unreachable!()
+                };
+                client
+                    .handle(setup, &Input::Decision(asked), &mut out)
+                    .unwrap();
             }
             to_widget = out
                 .into_iter()
                 .filter_map(|o| match o {
                     Output::Send(m) => Some(m),
-                    Output::Prompt(_) => None,
+                    Output::Prompt(_) | Output::Malformed(_) => None,
                 })
                 .collect();
         }
@@ -203,7 +222,13 @@ mod tests {
         let mut out = Vec::new();
         let mut client = Client::start(&setup, &mut out);
         let mut widget = WidgetSession::new(CapSet::from_mask(0b01));
-        let first = out.into_iter().filter_map(|o| match o { Output::Send(m) => Some(m), _ => None }).collect();
+        let first = out
+            .into_iter()
+            .filter_map(|o| match o {
+                Output::Send(m) => Some(m),
+                _ => None,
+            })
+            .collect();
         exchange(&mut client, &setup, &mut widget, first);
         (client, widget, setup)
     }
@@ -214,7 +239,10 @@ mod tests {
         assert_eq!(widget.approved(), &CapSet::from_mask(0b01));
         // Not advertised yet: the widget does not ask.
         assert_eq!(
-            widget.handle(&WidgetInput::RequestCapabilities(CapSet::from_mask(0b10)), &mut Vec::new()),
+            widget.handle(
+                &WidgetInput::RequestCapabilities(CapSet::from_mask(0b10)),
+                &mut Vec::new()
+            ),
             Err(WidgetRefusal::ReexchangeNotAdvertised)
         );
         let mut out = Vec::new();
@@ -222,7 +250,12 @@ mod tests {
         exchange_from_widget(&mut client, &setup, &mut widget, out);
         assert_eq!(widget.client_supports_reexchange(), Some(true));
         let mut out = Vec::new();
-        widget.handle(&WidgetInput::RequestCapabilities(CapSet::from_mask(0b10)), &mut out).unwrap();
+        widget
+            .handle(
+                &WidgetInput::RequestCapabilities(CapSet::from_mask(0b10)),
+                &mut out,
+            )
+            .unwrap();
         exchange_from_widget(&mut client, &setup, &mut widget, out);
         assert_eq!(widget.approved(), &CapSet::from_mask(0b11));
         assert_eq!(widget.notifies(), 2);
@@ -237,20 +270,38 @@ mod tests {
         exchange_from_widget(&mut client, &setup, &mut widget, out);
         assert_eq!(widget.client_supports_reexchange(), Some(false));
         assert!(widget
-            .handle(&WidgetInput::RequestCapabilities(CapSet::from_mask(0b10)), &mut Vec::new())
+            .handle(
+                &WidgetInput::RequestCapabilities(CapSet::from_mask(0b10)),
+                &mut Vec::new()
+            )
             .is_err());
     }
 
-    fn exchange_from_widget(client: &mut Client, setup: &Setup, widget: &mut WidgetSession, from_widget: Vec<Msg>) {
+    fn exchange_from_widget(
+        client: &mut Client,
+        setup: &Setup,
+        widget: &mut WidgetSession,
+        from_widget: Vec<Msg>,
+    ) {
         let mut out = Vec::new();
         for m in from_widget {
             client.handle(setup, &Input::Widget(m), &mut out).unwrap();
         }
         while let Some(i) = out.iter().position(|o| matches!(o, Output::Prompt(_))) {
-            let Output::Prompt(asked) = out.remove(i) else { unreachable!() };
-            client.handle(setup, &Input::Decision(asked), &mut out).unwrap();
+            let Output::Prompt(asked) = out.remove(i) else {
+                unreachable!()
+            };
+            client
+                .handle(setup, &Input::Decision(asked), &mut out)
+                .unwrap();
         }
-        let to_widget = out.into_iter().filter_map(|o| match o { Output::Send(m) => Some(m), _ => None }).collect();
+        let to_widget = out
+            .into_iter()
+            .filter_map(|o| match o {
+                Output::Send(m) => Some(m),
+                _ => None,
+            })
+            .collect();
         exchange(client, setup, widget, to_widget);
     }
 }

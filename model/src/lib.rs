@@ -1,0 +1,12 @@
+//! # capneg-model
+//!
+//! The rules of Matrix widget capability negotiation (SPEC §4) as one observer of events, and
+//! what is built on it: the stateright model of a session, trace validation and conformance
+//! vectors.
+#![forbid(unsafe_code)]
+
+pub mod observer;
+pub mod rules;
+
+pub use observer::{BadEvent, Event, Judge, Observer, Pos, Reason, Violation};
+pub use rules::{Rule, RuleSet};

@@ -1,0 +1,252 @@
+//! The rules of SPEC §4: what the client must do, each with a stable ID.
+//!
+//! A rule's applicability follows from the profile's choices (SPEC §3), not from its name: for
+//! example `rounds-in-order` applies where rounds are processed sequentially, and
+//! `notify-after-capabilities` where early re-exchange requests are refused.
+
+use capneg_reference::profile::{Concurrency, EarlyRequest, Profile};
+use std::fmt;
+
+/// A rule of SPEC §4.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Rule {
+    /// Send only messages with all envelope fields, `data` an object, `response` an object.
+    WellFormedMessage,
+    /// Answer only open widget requests, echoing their api, requestId, action and widgetId.
+    ResponseMatchesRequest,
+    /// Answer every widget request exactly once.
+    ExactlyOneResponse,
+    /// Do not reuse one of the client's own request ids (scope per profile).
+    UniqueRequestIds,
+    /// Send `capabilities` at most once per session.
+    SingleCapabilitiesExchange,
+    /// Send no `notify_capabilities` before the widget answered `capabilities`.
+    NotifyAfterCapabilities,
+    /// Approve only capabilities the widget requested in this session.
+    ApprovedSubsetOfRequested,
+    /// Include in every notify everything approved before.
+    ApprovalsNeverShrink,
+    /// Approve only what the user approved, `autoApprove`, or what was already approved.
+    ApprovalNeedsDecision,
+    /// List in a prompt only new capabilities of the round being processed.
+    PromptOnlyNew,
+    /// Show no prompt for a round without new capabilities.
+    NoPromptWithoutNew,
+    /// Answer a `request_capabilities` received before established with an error, change nothing.
+    NoRequestBeforeSession,
+    /// Answer a well-formed, in-session `request_capabilities` with `{}`.
+    AcknowledgeRequest,
+    /// Send a round's ack before its notify, not waiting for the user's decision.
+    AckBeforeNotify,
+    /// Send exactly one notify per round, also when nothing is new.
+    OneNotifyPerRound,
+    /// Report `requested` and `approved` as the profile says.
+    NotifyReportsTotals,
+    /// Do not show a round's prompt before the previous round's notify.
+    RoundsInOrder,
+    /// Answer `supported_api_versions` with `org.matrix.msc2974` in or out per the profile.
+    AdvertisesVersions,
+    /// Answer a gated action with an error unless its capability is approved at that moment.
+    GatedActionNeedsCapability,
+}
+
+impl Rule {
+    /// Every rule, in the order of SPEC §4.
+    pub const ALL: [Rule; 19] = [
+        Rule::WellFormedMessage,
+        Rule::ResponseMatchesRequest,
+        Rule::ExactlyOneResponse,
+        Rule::UniqueRequestIds,
+        Rule::SingleCapabilitiesExchange,
+        Rule::NotifyAfterCapabilities,
+        Rule::ApprovedSubsetOfRequested,
+        Rule::ApprovalsNeverShrink,
+        Rule::ApprovalNeedsDecision,
+        Rule::PromptOnlyNew,
+        Rule::NoPromptWithoutNew,
+        Rule::NoRequestBeforeSession,
+        Rule::AcknowledgeRequest,
+        Rule::AckBeforeNotify,
+        Rule::OneNotifyPerRound,
+        Rule::NotifyReportsTotals,
+        Rule::RoundsInOrder,
+        Rule::AdvertisesVersions,
+        Rule::GatedActionNeedsCapability,
+    ];
+
+    /// The stable ID.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Rule::WellFormedMessage => "well-formed-message",
+            Rule::ResponseMatchesRequest => "response-matches-request",
+            Rule::ExactlyOneResponse => "exactly-one-response",
+            Rule::UniqueRequestIds => "unique-request-ids",
+            Rule::SingleCapabilitiesExchange => "single-capabilities-exchange",
+            Rule::NotifyAfterCapabilities => "notify-after-capabilities",
+            Rule::ApprovedSubsetOfRequested => "approved-subset-of-requested",
+            Rule::ApprovalsNeverShrink => "approvals-never-shrink",
+            Rule::ApprovalNeedsDecision => "approval-needs-decision",
+            Rule::PromptOnlyNew => "prompt-only-new",
+            Rule::NoPromptWithoutNew => "no-prompt-without-new",
+            Rule::NoRequestBeforeSession => "no-request-before-session",
+            Rule::AcknowledgeRequest => "acknowledge-request",
+            Rule::AckBeforeNotify => "ack-before-notify",
+            Rule::OneNotifyPerRound => "one-notify-per-round",
+            Rule::NotifyReportsTotals => "notify-reports-totals",
+            Rule::RoundsInOrder => "rounds-in-order",
+            Rule::AdvertisesVersions => "advertises-versions",
+            Rule::GatedActionNeedsCapability => "gated-action-needs-capability",
+        }
+    }
+
+    /// The rule with this ID.
+    pub fn from_id(id: &str) -> Option<Rule> {
+        Rule::ALL.into_iter().find(|r| r.id() == id)
+    }
+
+    /// What the client must do (SPEC §4).
+    pub const fn summary(self) -> &'static str {
+        match self {
+            Rule::WellFormedMessage => "send only messages with all envelope fields, data an object, response an object",
+            Rule::ResponseMatchesRequest => "answer only open widget requests, echoing their api, requestId, action and widgetId",
+            Rule::ExactlyOneResponse => "answer every widget request exactly once",
+            Rule::UniqueRequestIds => "not reuse one of its own requestIds",
+            Rule::SingleCapabilitiesExchange => "send capabilities at most once per session",
+            Rule::NotifyAfterCapabilities => "send no notify_capabilities before the widget answered capabilities",
+            Rule::ApprovedSubsetOfRequested => "approve only capabilities the widget requested in this session",
+            Rule::ApprovalsNeverShrink => "include in every notify everything approved before",
+            Rule::ApprovalNeedsDecision => "approve only what the user approved, autoApprove, or what was already approved",
+            Rule::PromptOnlyNew => "list in a prompt only new capabilities of the round being processed",
+            Rule::NoPromptWithoutNew => "show no prompt for a round without new capabilities",
+            Rule::NoRequestBeforeSession => "answer a request_capabilities received before established with an error, and change nothing",
+            Rule::AcknowledgeRequest => "answer a well-formed, in-session request_capabilities with {}",
+            Rule::AckBeforeNotify => "send a round's ack before its notify, not waiting for the user's decision",
+            Rule::OneNotifyPerRound => "send exactly one notify per round, also when nothing is new",
+            Rule::NotifyReportsTotals => "report requested and approved as the profile says",
+            Rule::RoundsInOrder => "not show a round's prompt before the previous round's notify",
+            Rule::AdvertisesVersions => "answer supported_api_versions with org.matrix.msc2974 in or out per the profile",
+            Rule::GatedActionNeedsCapability => "answer a gated action with an error unless its capability is approved at that moment",
+        }
+    }
+
+    /// Whether the rule applies under `profile` (SPEC §4 "applies to"), derived from its choices.
+    pub const fn applies_to(self, profile: &Profile) -> bool {
+        let reexchange = profile.reexchange.advertised();
+        match self {
+            Rule::NotifyAfterCapabilities => !profile.processes_early_requests(),
+            Rule::NoRequestBeforeSession => {
+                reexchange && matches!(profile.early_request, EarlyRequest::Refuse)
+            }
+            Rule::AckBeforeNotify => reexchange,
+            Rule::RoundsInOrder => {
+                reexchange && matches!(profile.concurrency, Concurrency::Sequential)
+            }
+            _ => true,
+        }
+    }
+
+    fn bit(self) -> u32 {
+        1 << self as u32
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// A set of rules.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RuleSet(u32);
+
+impl RuleSet {
+    /// No rule.
+    pub const EMPTY: RuleSet = RuleSet(0);
+
+    /// The rules that apply under `profile`.
+    pub fn of_profile(profile: &Profile) -> RuleSet {
+        Rule::ALL
+            .into_iter()
+            .filter(|r| r.applies_to(profile))
+            .collect()
+    }
+
+    /// Only `rule`.
+    pub fn only(rule: Rule) -> RuleSet {
+        RuleSet(rule.bit())
+    }
+
+    /// Whether `rule` is in the set.
+    pub fn contains(self, rule: Rule) -> bool {
+        self.0 & rule.bit() != 0
+    }
+
+    /// Adds `rule`.
+    pub fn insert(&mut self, rule: Rule) {
+        self.0 |= rule.bit();
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The rules in SPEC order.
+    pub fn iter(self) -> impl Iterator<Item = Rule> {
+        Rule::ALL.into_iter().filter(move |r| self.contains(*r))
+    }
+
+    /// `self ∩ other`.
+    pub fn intersection(self, other: RuleSet) -> RuleSet {
+        RuleSet(self.0 & other.0)
+    }
+
+    /// `self ∪ other`.
+    pub fn union(self, other: RuleSet) -> RuleSet {
+        RuleSet(self.0 | other.0)
+    }
+}
+
+impl FromIterator<Rule> for RuleSet {
+    fn from_iter<T: IntoIterator<Item = Rule>>(iter: T) -> Self {
+        let mut s = RuleSet::EMPTY;
+        for r in iter {
+            s.insert(r);
+        }
+        s
+    }
+}
+
+impl fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter().map(Rule::id)).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn applicability_matches_spec_table() {
+        let applies = |r: Rule| -> Vec<&str> {
+            Profile::ALL
+                .iter()
+                .filter(|p| r.applies_to(p))
+                .map(|p| p.name)
+                .collect()
+        };
+        assert_eq!(applies(Rule::NotifyAfterCapabilities), ["msc", "legacy"]);
+        assert_eq!(applies(Rule::NoRequestBeforeSession), ["msc"]);
+        assert_eq!(applies(Rule::AckBeforeNotify), ["msc", "widget-api"]);
+        assert_eq!(applies(Rule::RoundsInOrder), ["msc"]);
+        assert_eq!(
+            applies(Rule::OneNotifyPerRound),
+            ["msc", "widget-api", "legacy"]
+        );
+        for r in Rule::ALL {
+            assert_eq!(Rule::from_id(r.id()), Some(r));
+        }
+    }
+}
