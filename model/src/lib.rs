@@ -5,7 +5,11 @@
 //! vectors.
 #![forbid(unsafe_code)]
 
+pub mod check;
+pub mod model;
+pub mod mutants;
 pub mod observer;
+pub mod printer;
 pub mod rules;
 
 pub use observer::{BadEvent, Event, Judge, Observer, Pos, Reason, Violation};

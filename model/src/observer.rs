@@ -299,14 +299,24 @@ impl std::fmt::Display for BadEvent {
 impl std::error::Error for BadEvent {}
 
 /// The state of a round's prompt.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum PromptState {
     /// No prompt shown.
     None,
-    /// A prompt for these capabilities is waiting for the user.
-    Open(CapSet),
+    /// Its prompt is waiting for the user.
+    Open,
     /// The user answered the prompt.
     Decided,
+}
+
+/// A prompt waiting for the user's decision.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct OpenPrompt {
+    /// What it asks.
+    caps: CapSet,
+    /// Whether its round is still open (a round notified while its prompt is open leaves the
+    /// prompt without a round; the user still answers it).
+    has_round: bool,
 }
 
 /// An open round.
@@ -366,6 +376,8 @@ pub struct Observer {
     /// Everything the user approved in a prompt.
     user_approved: CapSet,
     rounds: VecDeque<Round>,
+    /// Prompts waiting for the user, oldest first: a decision answers the first.
+    prompts: VecDeque<OpenPrompt>,
     last_notified: Option<Pos>,
     widget_open: Vec<OpenRequest>,
     widget_answered: capneg_reference::bitset::BitSet,
@@ -390,6 +402,7 @@ impl Observer {
             requested: CapSet::new(),
             user_approved: CapSet::new(),
             rounds: VecDeque::new(),
+            prompts: VecDeque::new(),
             last_notified: None,
             widget_open: Vec::new(),
             widget_answered: Default::default(),
@@ -420,9 +433,7 @@ impl Observer {
 
     /// Whether a prompt is waiting for the user.
     pub fn prompt_open(&self) -> bool {
-        self.rounds
-            .iter()
-            .any(|r| matches!(r.prompt, PromptState::Open(_)))
+        !self.prompts.is_empty()
     }
 
     /// The number of widget requests the client has not answered.
@@ -461,7 +472,7 @@ impl Observer {
         let sequential = judge.profile.concurrency == Concurrency::Sequential;
         let mut blocked = false;
         for round in &self.rounds {
-            let waiting = matches!(round.prompt, PromptState::Open(_));
+            let waiting = round.prompt == PromptState::Open;
             blocked = if sequential {
                 blocked || waiting
             } else {
@@ -695,7 +706,7 @@ impl Observer {
             Concurrency::Parallel => Some(
                 self.rounds
                     .iter()
-                    .position(|r| !matches!(r.prompt, PromptState::Open(_)))
+                    .position(|r| r.prompt != PromptState::Open)
                     .unwrap_or(0),
             ),
         }
@@ -811,6 +822,10 @@ impl Observer {
             .iter()
             .position(|r| r.prompt == PromptState::None)
         else {
+            self.prompts.push_back(OpenPrompt {
+                caps: caps.clone(),
+                has_round: false,
+            });
             return report.add(Rule::NoPromptWithoutNew, Reason::PromptWithoutRound);
         };
         let at = self.rounds[i].at;
@@ -837,18 +852,28 @@ impl Observer {
                 report.add(Rule::PromptOnlyNew, Reason::NotNew(not_new, at));
             }
         }
-        round.prompt = PromptState::Open(caps.clone());
+        round.prompt = PromptState::Open;
+        self.prompts.push_back(OpenPrompt {
+            caps: caps.clone(),
+            has_round: true,
+        });
     }
 
     fn on_decision(&mut self, caps: &CapSet, report: &mut Report<'_, '_>) -> Result<(), BadEvent> {
-        let round = self
-            .rounds
-            .iter_mut()
-            .find(|r| matches!(r.prompt, PromptState::Open(_)))
+        let prompt = self
+            .prompts
+            .pop_front()
             .ok_or(BadEvent::DecisionWithoutPrompt)?;
-        if let PromptState::Open(asked) = std::mem::replace(&mut round.prompt, PromptState::Decided)
-        {
-            self.user_approved.union_with(&caps.intersection(&asked));
+        self.user_approved
+            .union_with(&caps.intersection(&prompt.caps));
+        if prompt.has_round {
+            if let Some(round) = self
+                .rounds
+                .iter_mut()
+                .find(|r| r.prompt == PromptState::Open)
+            {
+                round.prompt = PromptState::Decided;
+            }
         }
         if let Some(waiting) = self.rounds.iter().find(|r| !r.acked) {
             report.add(Rule::AckBeforeNotify, Reason::DecisionBeforeAck(waiting.at));
@@ -892,6 +917,43 @@ impl Report<'_, '_> {
     fn add(&mut self, rule: Rule, reason: Reason) {
         if self.judge.rules.contains(rule) {
             self.out.push(Violation { rule, reason });
+        }
+    }
+}
+
+impl capneg_reference::relabel::Relabel for Observer {
+    fn visit_sets(&self, f: &mut dyn FnMut(&CapSet)) {
+        f(&self.approved);
+        f(&self.requested);
+        f(&self.user_approved);
+        for r in &self.rounds {
+            f(&r.list);
+            r.new.visit_sets(f);
+        }
+        for p in &self.prompts {
+            f(&p.caps);
+        }
+        for o in &self.widget_open {
+            if let Owed::Gated(s) = &o.owed {
+                f(s);
+            }
+        }
+    }
+    fn relabel(&mut self, perm: &[u32]) {
+        self.approved.relabel(perm);
+        self.requested.relabel(perm);
+        self.user_approved.relabel(perm);
+        for r in &mut self.rounds {
+            r.list.relabel(perm);
+            r.new.relabel(perm);
+        }
+        for p in &mut self.prompts {
+            p.caps.relabel(perm);
+        }
+        for o in &mut self.widget_open {
+            if let Owed::Gated(s) = &mut o.owed {
+                s.relabel(perm);
+            }
         }
     }
 }

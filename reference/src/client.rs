@@ -236,6 +236,45 @@ impl Client {
         !self.prompting.is_empty() || !self.queued.is_empty()
     }
 
+    /// The capability sets of the state, for renaming ([`crate::relabel`]).
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn parts(
+        &self,
+    ) -> (
+        &CapSet,
+        &CapSet,
+        &CapSet,
+        &VecDeque<Prompting>,
+        &VecDeque<Pending>,
+    ) {
+        (
+            &self.approved,
+            &self.requested,
+            &self.declined,
+            &self.prompting,
+            &self.queued,
+        )
+    }
+
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn parts_mut(
+        &mut self,
+    ) -> (
+        &mut CapSet,
+        &mut CapSet,
+        &mut CapSet,
+        &mut VecDeque<Prompting>,
+        &mut VecDeque<Pending>,
+    ) {
+        (
+            &mut self.approved,
+            &mut self.requested,
+            &mut self.declined,
+            &mut self.prompting,
+            &mut self.queued,
+        )
+    }
+
     /// The number of request ids the client has used.
     pub fn ids_used(&self) -> u32 {
         self.next_id

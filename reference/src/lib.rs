@@ -22,6 +22,7 @@ pub mod codec;
 pub mod gate;
 pub mod msg;
 pub mod profile;
+pub mod relabel;
 pub mod script;
 pub mod session;
 pub mod trace;

@@ -80,6 +80,18 @@ impl WidgetSession {
         &self.reported_requested
     }
 
+    pub(crate) fn parts(&self) -> (&CapSet, &CapSet, &CapSet) {
+        (&self.initial, &self.view, &self.reported_requested)
+    }
+
+    pub(crate) fn parts_mut(&mut self) -> (&mut CapSet, &mut CapSet, &mut CapSet) {
+        (
+            &mut self.initial,
+            &mut self.view,
+            &mut self.reported_requested,
+        )
+    }
+
     /// How many notifies the widget has received.
     pub fn notifies(&self) -> u32 {
         self.notifies

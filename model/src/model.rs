@@ -1,0 +1,636 @@
+//! The stateright model of one session (SPEC §4, §7 `check`).
+//!
+//! A client under test (the reference under a profile, or a mutant) talks with a
+//! nondeterministic widget and a nondeterministic user:
+//! - the widget answers `capabilities` with any subset of a universe of capabilities; sends
+//!   `request_capabilities` with any subset, up to a bound of rounds, at any time (also before the
+//!   session is established and while earlier rounds are open); performs gated actions; asks for
+//!   the supported versions; sends `content_loaded` where the session waits for it; acks notifies;
+//! - the user answers the oldest open prompt with any subset of it;
+//! - the client's requests reach the widget through a FIFO queue; the widget's messages reach
+//!   the client as the widget posts them, and everything interleaves freely.
+//!
+//! Two reductions keep the state space small without losing a behaviour the client can tell
+//! apart. A widget message is received when it is posted: delaying a post until the moment the
+//! client receives it is always possible, so a queue from the widget adds only orderings the
+//! client cannot see. And the client's responses are not queued to the widget: the widget
+//! ignores them, so when it receives them changes nothing.
+//!
+//! The rules' [`Observer`] runs inside the model: it sees the widget's messages as the client
+//! receives them, and the client's as it sends them. Each checked rule is an `always` property;
+//! a terminal state also checks that nothing is left open. Every action spends a bounded budget
+//! or drains a queue, so the model is acyclic and every path ends.
+
+use crate::mutants::{ClientKind, TestClient};
+use crate::observer::{Event, Judge, Observer, Violation};
+use crate::rules::{Rule, RuleSet};
+use capneg_reference::client::{Input, Machine, Output, Policy, Setup};
+use capneg_reference::msg::{Action, Api, Body, ClientMsg, Data, Id, Msg, ReexchangeName, Reply};
+use capneg_reference::profile::{DeclinedPolicy, Profile, RateLimit, Redecline};
+use capneg_reference::relabel::{canonical_permutation, Relabel};
+use capneg_reference::{CapSet, Interner};
+use stateright::{Model, Property};
+use std::collections::VecDeque;
+
+/// The capability strings of the model's universe, in order; each gates `send_event` of its own
+/// event type, so a gated action needs exactly one of them.
+pub const UNIVERSE: [&str; 8] = [
+    "org.matrix.msc2762.send.event:m.room.message#m.text",
+    "org.matrix.msc2762.send.event:m.reaction",
+    "org.matrix.msc2762.send.event:m.room.redaction",
+    "org.matrix.msc2762.send.event:m.sticker",
+    "org.matrix.msc2762.send.event:org.example.poll",
+    "org.matrix.msc2762.send.event:org.example.vote",
+    "org.matrix.msc2762.send.event:org.example.game",
+    "org.matrix.msc2762.send.event:org.example.score",
+];
+
+/// The bounds of the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Bounds {
+    /// The number of capabilities in the universe (at most 8).
+    pub caps: u8,
+    /// The most re-exchange requests the widget sends.
+    pub rounds: u8,
+    /// The most gated actions the widget performs.
+    pub gated: u8,
+}
+
+impl Default for Bounds {
+    fn default() -> Self {
+        Bounds {
+            caps: 2,
+            rounds: 2,
+            gated: 1,
+        }
+    }
+}
+
+/// What the model checks: which client, judged by which rules.
+#[derive(Clone, Debug)]
+pub struct SessionModel {
+    /// The client under test.
+    pub client: ClientKind,
+    /// The profile the client follows.
+    pub client_profile: Profile,
+    /// The profile the rules follow.
+    pub rules_profile: Profile,
+    /// The rules checked.
+    pub rules: RuleSet,
+    /// The bounds.
+    pub bounds: Bounds,
+    /// The session settings explored (each an initial state).
+    pub policies: Vec<Policy>,
+    /// Check only this rule (for the shortest counterexample of one rule).
+    pub focus: Option<Rule>,
+    /// The universe's strings.
+    pub universe: Interner,
+}
+
+impl SessionModel {
+    /// The model of `client` under `client_profile`, judged by the rules of `rules_profile`,
+    /// exploring every session setting the client profile gives a meaning to.
+    pub fn new(
+        client: ClientKind,
+        client_profile: Profile,
+        rules_profile: Profile,
+        bounds: Bounds,
+    ) -> Self {
+        let caps = bounds.caps.min(UNIVERSE.len() as u8);
+        let bounds = Bounds { caps, ..bounds };
+        SessionModel {
+            client,
+            client_profile,
+            rules_profile,
+            rules: RuleSet::of_profile(&rules_profile),
+            bounds,
+            policies: policies(&client_profile, caps),
+            focus: None,
+            universe: Interner::with_names(UNIVERSE[..caps as usize].iter().copied()),
+        }
+    }
+
+    /// The same model, checking only `rule`.
+    pub fn focused(&self, rule: Rule) -> Self {
+        SessionModel {
+            focus: Some(rule),
+            ..self.clone()
+        }
+    }
+
+    fn setup(&self, policy: &Policy) -> Setup {
+        Setup {
+            profile: self.client_profile,
+            policy: policy.clone(),
+        }
+    }
+
+    /// The judge of a state's session.
+    pub fn judge(&self, policy: &Policy) -> Judge {
+        Judge {
+            profile: self.rules_profile,
+            rules: self.rules,
+            auto_approve: policy.auto_approve.clone(),
+            rate_limit: policy.rate_limit,
+            prompts_recorded: true,
+        }
+    }
+
+    fn all_caps(&self) -> u64 {
+        (1u64 << self.bounds.caps) - 1
+    }
+
+    /// Replays a path of actions from an initial state, calling `sink` with each event in order
+    /// (for printing a counterexample as a trace).
+    pub fn replay(&self, init: &State, actions: &[Step], sink: &mut dyn FnMut(&Traced)) {
+        let mut state = init.clone();
+        for ev in &init.initial_events(self) {
+            sink(ev);
+        }
+        for &action in actions {
+            let mut events = Vec::new();
+            match self.step(&state, action, Some(&mut events)) {
+                Some(next) => state = next,
+                None => break,
+            }
+            for ev in &events {
+                sink(ev);
+            }
+        }
+    }
+
+    /// Applies `action`; with `events`, records what happened.
+    fn step(
+        &self,
+        state: &State,
+        action: Step,
+        mut events: Option<&mut Vec<Traced>>,
+    ) -> Option<State> {
+        let mut next = state.clone();
+        let setup = self.setup(&state.policy);
+        let judge = self.judge(&state.policy);
+        let mut found = Vec::new();
+        let mut record = |e: Traced| {
+            if let Some(ev) = events.as_deref_mut() {
+                ev.push(e)
+            }
+        };
+        let widget_msg = match action {
+            Step::ToWidget => {
+                let msg = next.to_widget.pop_front()?;
+                match msg {
+                    Ok(msg) => next.widget.react(&msg),
+                    Err(_) => None,
+                }
+            }
+            Step::AnswerCapabilities(mask) => {
+                let Some(Ok(msg)) = next.to_widget.pop_front() else {
+                    return None;
+                };
+                let list = CapSet::from_mask(mask);
+                next.widget.round0 = Some(list.clone());
+                Some(Msg::response(
+                    Api::ToWidget,
+                    msg.id,
+                    Action::Capabilities,
+                    Reply::Capabilities(list),
+                ))
+            }
+            Step::Request(mask) => {
+                next.widget.rounds += 1;
+                Some(next.widget.request(
+                    Action::RequestCapabilities(ReexchangeName::Unstable),
+                    Data::Capabilities(CapSet::from_mask(mask)),
+                ))
+            }
+            Step::Gated(cap) => {
+                next.widget.gated += 1;
+                Some(
+                    next.widget
+                        .request(Action::SendEvent, Data::Gated(CapSet::from_mask(1 << cap))),
+                )
+            }
+            Step::AskVersions => {
+                next.widget.asked_versions = true;
+                Some(
+                    next.widget
+                        .request(Action::SupportedApiVersions, Data::Empty),
+                )
+            }
+            Step::ContentLoaded => {
+                next.widget.loaded = true;
+                Some(next.widget.request(Action::ContentLoaded, Data::Empty))
+            }
+            Step::Decide(_) => None,
+        };
+        if let Some(msg) = widget_msg {
+            next.observer
+                .observe(&judge, 0, Event::Widget(&msg), &mut found)
+                .ok()?;
+            record(Traced::Widget(msg.clone()));
+            let mut out = Vec::new();
+            next.client
+                .handle(&setup, &Input::Widget(msg), &mut out)
+                .ok()?;
+            next.emit(&judge, out, &mut found, &mut record);
+        }
+        if let Step::Decide(mask) = action {
+            next.prompts.pop_front()?;
+            let decision = CapSet::from_mask(mask);
+            next.observer
+                .observe(&judge, 0, Event::Decision(&decision), &mut found)
+                .ok()?;
+            record(Traced::Decision(decision.clone()));
+            let mut out = Vec::new();
+            next.client
+                .handle(&setup, &Input::Decision(decision), &mut out)
+                .ok()?;
+            next.emit(&judge, out, &mut found, &mut record);
+        }
+        if next.is_terminal(self) {
+            next.observer.finish(&judge, &mut found);
+        }
+        for v in &found {
+            next.violated.insert(v.rule);
+        }
+        Some(next)
+    }
+
+    /// The initial states: one per session setting.
+    fn initial_states(&self) -> Vec<State> {
+        self.policies
+            .iter()
+            .map(|policy| {
+                let setup = self.setup(policy);
+                let judge = self.judge(policy);
+                let mut out = Vec::new();
+                let client = TestClient::start(self.client, &setup, &mut out);
+                let mut state = State {
+                    policy: policy.clone(),
+                    client,
+                    observer: Observer::new(),
+                    violated: RuleSet::EMPTY,
+                    to_widget: VecDeque::new(),
+                    prompts: VecDeque::new(),
+                    widget: WidgetSide::default(),
+                };
+                let mut found = Vec::new();
+                state.emit(&judge, out, &mut found, &mut |_| {});
+                for v in &found {
+                    state.violated.insert(v.rule);
+                }
+                state
+            })
+            .collect()
+    }
+}
+
+/// The session settings a client profile gives a meaning to: `autoApprove` empty or one
+/// capability; `rateLimit` where the profile may limit; `waitForContentLoaded` off or on; the
+/// declined policy where the profile leaves it to the client.
+fn policies(profile: &Profile, caps: u8) -> Vec<Policy> {
+    let autos: Vec<CapSet> = if caps > 0 {
+        vec![CapSet::new(), CapSet::from_mask(1)]
+    } else {
+        vec![CapSet::new()]
+    };
+    let limits: &[bool] = match profile.rate_limit {
+        RateLimit::WhereDeclared => &[false, true],
+        RateLimit::Never => &[false],
+    };
+    let declined: &[DeclinedPolicy] = match profile.redecline {
+        Redecline::ClientPolicy => &[DeclinedPolicy::Prompt, DeclinedPolicy::Deny],
+        Redecline::PromptAgain => &[DeclinedPolicy::Prompt],
+    };
+    let mut out = Vec::new();
+    for auto in &autos {
+        for &rate_limit in limits {
+            for wait in [false, true] {
+                for &d in declined {
+                    out.push(Policy {
+                        auto_approve: auto.clone(),
+                        rate_limit,
+                        wait_for_content_loaded: wait,
+                        declined: d,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// An event of a path, for printing it as a trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Traced {
+    /// A message the client posted.
+    Client(ClientMsg),
+    /// A message the widget posted, where the client received it.
+    Widget(Msg),
+    /// A prompt.
+    Prompt(CapSet),
+    /// A decision.
+    Decision(CapSet),
+}
+
+/// What the widget has done so far.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct WidgetSide {
+    next_id: u32,
+    rounds: u8,
+    gated: u8,
+    asked_versions: bool,
+    loaded: bool,
+    /// Its answer to `capabilities`, once given.
+    round0: Option<CapSet>,
+    /// Whether its gated action was allowed, once answered.
+    gated_allowed: Option<bool>,
+}
+
+impl WidgetSide {
+    fn request(&mut self, action: Action, data: Data) -> Msg {
+        let id = Id(self.next_id);
+        self.next_id += 1;
+        Msg::request(Api::FromWidget, id, action, data)
+    }
+
+    /// The widget's answer to a client message other than the first `capabilities` request.
+    fn react(&mut self, msg: &Msg) -> Option<Msg> {
+        if msg.foreign || msg.api != Api::ToWidget {
+            return None;
+        }
+        let Body::Request(_) = msg.body else {
+            return None;
+        };
+        let reply = match msg.action {
+            Action::Capabilities => Reply::Capabilities(self.round0.clone().unwrap_or_default()),
+            Action::SupportedApiVersions => Reply::Versions { msc2974: false },
+            _ => Reply::Ack,
+        };
+        Some(Msg::response(Api::ToWidget, msg.id, msg.action, reply))
+    }
+}
+
+/// A state of the model.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct State {
+    /// The session's settings.
+    pub policy: Policy,
+    /// The client under test.
+    pub client: TestClient,
+    /// The rules' observer.
+    pub observer: Observer,
+    /// The rules broken on the way here.
+    pub violated: RuleSet,
+    /// Requests from the client, not yet received by the widget (responses are not queued:
+    /// the widget ignores them).
+    pub to_widget: VecDeque<ClientMsg>,
+    /// Prompts waiting for the user, oldest first.
+    pub prompts: VecDeque<CapSet>,
+    /// The widget's side.
+    pub widget: WidgetSide,
+}
+
+impl State {
+    /// Feeds the client's outputs to the observer and the queues.
+    fn emit(
+        &mut self,
+        judge: &Judge,
+        out: Vec<Output>,
+        found: &mut Vec<Violation>,
+        record: &mut dyn FnMut(Traced),
+    ) {
+        for output in out {
+            match output {
+                Output::Send(msg) => self.client_sends(judge, Ok(msg), found, record),
+                Output::Malformed(fault) => self.client_sends(judge, Err(fault), found, record),
+                Output::Prompt(caps) => {
+                    let _ = self.observer.observe(judge, 0, Event::Prompt(&caps), found);
+                    record(Traced::Prompt(caps.clone()));
+                    self.prompts.push_back(caps);
+                }
+            }
+        }
+    }
+
+    fn client_sends(
+        &mut self,
+        judge: &Judge,
+        msg: ClientMsg,
+        found: &mut Vec<Violation>,
+        record: &mut dyn FnMut(Traced),
+    ) {
+        let _ = self.observer.observe(judge, 0, Event::Client(&msg), found);
+        record(Traced::Client(msg.clone()));
+        if let Ok(m) = &msg {
+            if let Some(Reply::EventSent) = m.reply() {
+                self.widget.gated_allowed = Some(true);
+            } else if m.action == Action::SendEvent && m.reply().is_some_and(Reply::is_error) {
+                self.widget.gated_allowed = Some(false);
+            }
+            if m.reply().is_some() {
+                return; // the widget ignores responses: they need no delivery
+            }
+        }
+        self.to_widget.push_back(msg);
+    }
+
+    /// The events of the initial state (the client's first messages).
+    fn initial_events(&self, model: &SessionModel) -> Vec<Traced> {
+        let setup = model.setup(&self.policy);
+        let mut out = Vec::new();
+        TestClient::start(model.client, &setup, &mut out);
+        out.into_iter()
+            .map(|o| match o {
+                Output::Send(m) => Traced::Client(Ok(m)),
+                Output::Malformed(f) => Traced::Client(Err(f)),
+                Output::Prompt(c) => Traced::Prompt(c),
+            })
+            .collect()
+    }
+
+    /// Whether no action is enabled: queues drained, no prompt open, the widget's budget spent.
+    pub fn is_terminal(&self, model: &SessionModel) -> bool {
+        self.to_widget.is_empty()
+            && self.prompts.is_empty()
+            && self.widget.rounds >= model.bounds.rounds
+            && self.widget.gated >= model.bounds.gated
+            && self.widget.asked_versions
+            && (self.widget.loaded || !self.policy.wait_for_content_loaded)
+    }
+}
+
+impl Relabel for State {
+    fn visit_sets(&self, f: &mut dyn FnMut(&CapSet)) {
+        self.policy.visit_sets(f);
+        self.client.visit_sets(f);
+        self.observer.visit_sets(f);
+        self.to_widget.visit_sets(f);
+        self.prompts.visit_sets(f);
+        self.widget.round0.visit_sets(f);
+    }
+    fn relabel(&mut self, perm: &[u32]) {
+        self.policy.relabel(perm);
+        self.client.relabel(perm);
+        self.observer.relabel(perm);
+        self.to_widget.relabel(perm);
+        self.prompts.relabel(perm);
+        self.widget.round0.relabel(perm);
+    }
+}
+
+impl stateright::Representative for State {
+    fn representative(&self) -> Self {
+        let perm = canonical_permutation(self);
+        let mut rep = self.clone();
+        rep.relabel(&perm);
+        rep
+    }
+}
+
+/// An action of the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Step {
+    /// The widget receives the client's oldest message and reacts (acks a notify, ...).
+    ToWidget,
+    /// The widget receives the `capabilities` request and answers with this subset.
+    AnswerCapabilities(u64),
+    /// The widget asks for this subset (MSC2974).
+    Request(u64),
+    /// The widget performs the gated action of this capability.
+    Gated(u8),
+    /// The widget asks for the supported versions.
+    AskVersions,
+    /// The widget says its content has loaded.
+    ContentLoaded,
+    /// The user answers the oldest prompt approving this subset of it.
+    Decide(u64),
+}
+
+/// A condition on a state of the model.
+pub type Condition = fn(&SessionModel, &State) -> bool;
+
+/// The `sometimes` properties: interesting paths that must be reachable, so that no rule holds
+/// vacuously.
+pub const REACHABLE: [(&str, Condition); 5] = [
+    ("a re-request approved", |_, s| {
+        s.widget
+            .round0
+            .as_ref()
+            .is_some_and(|r0| !s.observer.approved().is_subset(r0))
+    }),
+    ("a declined capability asked again", |_, s| {
+        s.prompts
+            .iter()
+            .any(|p| p.intersects(s.client.client().declined()))
+    }),
+    ("two rounds open at once", |_, s| {
+        s.observer.open_rounds() >= 2
+    }),
+    ("a gated action allowed", |_, s| {
+        s.widget.gated_allowed == Some(true)
+    }),
+    ("a gated action denied", |_, s| {
+        s.widget.gated_allowed == Some(false)
+    }),
+];
+
+fn holds<const I: usize>(_: &SessionModel, s: &State) -> bool {
+    !s.violated.contains(Rule::ALL[I])
+}
+
+/// The `always` property of each rule, in SPEC order.
+pub const RULE_PROPERTIES: [Condition; 19] = [
+    holds::<0>,
+    holds::<1>,
+    holds::<2>,
+    holds::<3>,
+    holds::<4>,
+    holds::<5>,
+    holds::<6>,
+    holds::<7>,
+    holds::<8>,
+    holds::<9>,
+    holds::<10>,
+    holds::<11>,
+    holds::<12>,
+    holds::<13>,
+    holds::<14>,
+    holds::<15>,
+    holds::<16>,
+    holds::<17>,
+    holds::<18>,
+];
+
+impl Model for SessionModel {
+    type State = State;
+    type Action = Step;
+
+    fn init_states(&self) -> Vec<State> {
+        self.initial_states()
+    }
+
+    fn actions(&self, s: &State, actions: &mut Vec<Step>) {
+        let all = self.all_caps();
+        match s.to_widget.front() {
+            Some(Ok(m))
+                if s.widget.round0.is_none()
+                    && !m.foreign
+                    && m.api == Api::ToWidget
+                    && m.action == Action::Capabilities
+                    && matches!(m.body, Body::Request(_)) =>
+            {
+                actions.extend((0..=all).map(Step::AnswerCapabilities))
+            }
+            Some(_) => actions.push(Step::ToWidget),
+            None => {}
+        }
+        if s.widget.rounds < self.bounds.rounds {
+            actions.extend((0..=all).map(Step::Request));
+        }
+        if s.widget.gated < self.bounds.gated {
+            actions.extend((0..self.bounds.caps).map(Step::Gated));
+        }
+        if !s.widget.asked_versions {
+            actions.push(Step::AskVersions);
+        }
+        if s.policy.wait_for_content_loaded && !s.widget.loaded {
+            actions.push(Step::ContentLoaded);
+        }
+        if let Some(prompt) = s.prompts.front() {
+            let p = prompt.mask();
+            // Every subset of the prompt, in increasing order.
+            let mut sub = 0u64;
+            loop {
+                actions.push(Step::Decide(sub));
+                if sub == p {
+                    break;
+                }
+                sub = (sub.wrapping_sub(p)) & p;
+            }
+        }
+    }
+
+    fn next_state(&self, s: &State, action: Step) -> Option<State> {
+        self.step(s, action, None)
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        let mut props = Vec::new();
+        for (i, rule) in Rule::ALL.into_iter().enumerate() {
+            let checked = match self.focus {
+                Some(f) => f == rule,
+                None => self.rules.contains(rule),
+            };
+            if checked {
+                props.push(Property::always(rule.id(), RULE_PROPERTIES[i]));
+            }
+        }
+        if self.focus.is_none() {
+            for (name, cond) in REACHABLE {
+                props.push(Property::sometimes(name, cond));
+            }
+        }
+        props
+    }
+}

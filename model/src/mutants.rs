@@ -1,0 +1,498 @@
+//! Deliberately wrong clients: one per rule, each breaking the rule it is named after.
+//!
+//! Every check must be able to fail. A mutant is the reference client (`msc` profile) with one
+//! defect, and the test suites show that the model checker, the validator and the differential
+//! driver each catch every mutant by the rule it targets. They are never a client to follow.
+
+use crate::rules::Rule;
+use capneg_reference::client::{Client, Input, Machine, Output, Setup, StepError};
+use capneg_reference::msg::{Action, Api, Body, Data, Fault, Id, Msg, Refusal, Reply};
+use capneg_reference::profile::Concurrency;
+use capneg_reference::relabel::Relabel;
+use capneg_reference::CapSet;
+use std::collections::VecDeque;
+use std::fmt;
+
+/// Request ids a mutant makes up for the messages it adds start here (the reference's own
+/// counter stays far below in a bounded session).
+pub const EXTRA_IDS: u32 = 48;
+
+/// A defect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MutantKind {
+    /// Sends its `capabilities` request without `data`.
+    NoData,
+    /// Acks `request_capabilities` echoing the action `supported_api_versions`.
+    WrongEcho,
+    /// Answers every widget request twice.
+    AnswerTwice,
+    /// Gives each request the id of its previous request.
+    ReuseId,
+    /// Sends `capabilities` again after acking a re-exchange request.
+    Recapabilities,
+    /// Sends an empty notify at start, before the capability exchange.
+    EarlyNotify,
+    /// Adds its `autoApprove` capabilities to every notify, requested or not.
+    ApproveUnrequested,
+    /// Reports as approved only what the round approved.
+    ReportRoundOnly,
+    /// Approves everything it asked about, whatever the user decided.
+    ApproveAll,
+    /// Prompts for the round's whole list, approved capabilities included.
+    PromptWholeList,
+    /// Shows an empty prompt for rounds it does not need to prompt for.
+    PromptWhenNothingNew,
+    /// Acks `request_capabilities` before the session is established (and drops it).
+    AckEarly,
+    /// Answers in-session `request_capabilities` with an error.
+    RefuseReexchange,
+    /// Sends the ack of `request_capabilities` after everything else the request caused.
+    AckLast,
+    /// Sends every notify twice.
+    DoubleNotify,
+    /// Reports the approved set as `requested`.
+    ApprovedAsRequested,
+    /// Processes rounds in parallel, as they arrive.
+    ParallelRounds,
+    /// Leaves `org.matrix.msc2974` out of `supported_api_versions`.
+    NoMsc2974,
+    /// Allows gated actions without their capability.
+    Ungated,
+}
+
+impl MutantKind {
+    /// Every mutant, in the order of the rules they target.
+    pub const ALL: [MutantKind; 19] = [
+        MutantKind::NoData,
+        MutantKind::WrongEcho,
+        MutantKind::AnswerTwice,
+        MutantKind::ReuseId,
+        MutantKind::Recapabilities,
+        MutantKind::EarlyNotify,
+        MutantKind::ApproveUnrequested,
+        MutantKind::ReportRoundOnly,
+        MutantKind::ApproveAll,
+        MutantKind::PromptWholeList,
+        MutantKind::PromptWhenNothingNew,
+        MutantKind::AckEarly,
+        MutantKind::RefuseReexchange,
+        MutantKind::AckLast,
+        MutantKind::DoubleNotify,
+        MutantKind::ApprovedAsRequested,
+        MutantKind::ParallelRounds,
+        MutantKind::NoMsc2974,
+        MutantKind::Ungated,
+    ];
+
+    /// The rule the defect breaks.
+    pub const fn target(self) -> Rule {
+        match self {
+            MutantKind::NoData => Rule::WellFormedMessage,
+            MutantKind::WrongEcho => Rule::ResponseMatchesRequest,
+            MutantKind::AnswerTwice => Rule::ExactlyOneResponse,
+            MutantKind::ReuseId => Rule::UniqueRequestIds,
+            MutantKind::Recapabilities => Rule::SingleCapabilitiesExchange,
+            MutantKind::EarlyNotify => Rule::NotifyAfterCapabilities,
+            MutantKind::ApproveUnrequested => Rule::ApprovedSubsetOfRequested,
+            MutantKind::ReportRoundOnly => Rule::ApprovalsNeverShrink,
+            MutantKind::ApproveAll => Rule::ApprovalNeedsDecision,
+            MutantKind::PromptWholeList => Rule::PromptOnlyNew,
+            MutantKind::PromptWhenNothingNew => Rule::NoPromptWithoutNew,
+            MutantKind::AckEarly => Rule::NoRequestBeforeSession,
+            MutantKind::RefuseReexchange => Rule::AcknowledgeRequest,
+            MutantKind::AckLast => Rule::AckBeforeNotify,
+            MutantKind::DoubleNotify => Rule::OneNotifyPerRound,
+            MutantKind::ApprovedAsRequested => Rule::NotifyReportsTotals,
+            MutantKind::ParallelRounds => Rule::RoundsInOrder,
+            MutantKind::NoMsc2974 => Rule::AdvertisesVersions,
+            MutantKind::Ungated => Rule::GatedActionNeedsCapability,
+        }
+    }
+
+    /// The mutant that breaks `rule`.
+    pub fn for_rule(rule: Rule) -> MutantKind {
+        MutantKind::ALL
+            .into_iter()
+            .find(|m| m.target() == rule)
+            .unwrap_or_else(|| unreachable!("every rule has a mutant"))
+    }
+
+    /// The mutant's name (`mutant:` followed by it selects it on the command line).
+    pub const fn name(self) -> &'static str {
+        match self {
+            MutantKind::NoData => "no-data",
+            MutantKind::WrongEcho => "wrong-echo",
+            MutantKind::AnswerTwice => "answer-twice",
+            MutantKind::ReuseId => "reuse-id",
+            MutantKind::Recapabilities => "recapabilities",
+            MutantKind::EarlyNotify => "early-notify",
+            MutantKind::ApproveUnrequested => "approve-unrequested",
+            MutantKind::ReportRoundOnly => "report-round-only",
+            MutantKind::ApproveAll => "approve-all",
+            MutantKind::PromptWholeList => "prompt-whole-list",
+            MutantKind::PromptWhenNothingNew => "prompt-when-nothing-new",
+            MutantKind::AckEarly => "ack-early",
+            MutantKind::RefuseReexchange => "refuse-reexchange",
+            MutantKind::AckLast => "ack-last",
+            MutantKind::DoubleNotify => "double-notify",
+            MutantKind::ApprovedAsRequested => "approved-as-requested",
+            MutantKind::ParallelRounds => "parallel-rounds",
+            MutantKind::NoMsc2974 => "no-msc2974",
+            MutantKind::Ungated => "ungated",
+        }
+    }
+
+    /// The mutant called `name`.
+    pub fn named(name: &str) -> Option<MutantKind> {
+        MutantKind::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
+impl fmt::Display for MutantKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The reference client with one defect.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Mutant {
+    kind: MutantKind,
+    inner: Client,
+    /// The approved set of the last notify (for `ReportRoundOnly`).
+    reported: CapSet,
+    /// The id of the previous request (for `ReuseId`).
+    previous_id: Option<Id>,
+    /// Ids of added messages used so far.
+    extra_ids: u32,
+    /// For each open prompt, oldest first, whether the mutant made it up.
+    made_up: VecDeque<bool>,
+}
+
+impl Mutant {
+    /// The defect.
+    pub fn kind(&self) -> MutantKind {
+        self.kind
+    }
+
+    /// The reference client inside.
+    pub fn inner(&self) -> &Client {
+        &self.inner
+    }
+
+    fn extra_id(&mut self) -> Id {
+        let id = Id(EXTRA_IDS + self.extra_ids);
+        self.extra_ids += 1;
+        id
+    }
+
+    /// The setup the inner client runs under.
+    fn inner_setup(&self, setup: &Setup) -> Setup {
+        let mut setup = setup.clone();
+        if self.kind == MutantKind::ParallelRounds {
+            setup.profile.concurrency = Concurrency::Parallel;
+        }
+        setup
+    }
+
+    /// Starts a session of `kind`.
+    pub fn start(kind: MutantKind, setup: &Setup, out: &mut Vec<Output>) -> Mutant {
+        let mut m = Mutant {
+            kind,
+            inner: Client::start(&Setup::new(setup.profile), &mut Vec::new()),
+            reported: CapSet::new(),
+            previous_id: None,
+            extra_ids: 0,
+            made_up: VecDeque::new(),
+        };
+        let inner_setup = m.inner_setup(setup);
+        let from = out.len();
+        m.inner = Client::start(&inner_setup, out);
+        if kind == MutantKind::EarlyNotify {
+            let id = m.extra_id();
+            out.push(notify(id, CapSet::new(), CapSet::new()));
+        }
+        m.transform(setup, from, false, out);
+        m
+    }
+
+    /// Takes one input.
+    pub fn handle(
+        &mut self,
+        setup: &Setup,
+        input: &Input,
+        out: &mut Vec<Output>,
+    ) -> Result<(), StepError> {
+        let inner_setup = self.inner_setup(setup);
+        let reexchange = match input {
+            Input::Widget(msg) => reexchange_request(setup, msg),
+            Input::Decision(_) => None,
+        };
+        match (self.kind, reexchange) {
+            (MutantKind::AckEarly, Some(msg)) if !self.inner.is_established() => {
+                out.push(Output::Send(Msg::response(
+                    Api::FromWidget,
+                    msg.id,
+                    msg.action,
+                    Reply::Ack,
+                )));
+                return Ok(());
+            }
+            (MutantKind::RefuseReexchange, Some(msg)) if self.inner.is_established() => {
+                out.push(Output::Send(Msg::response(
+                    Api::FromWidget,
+                    msg.id,
+                    msg.action,
+                    Reply::Error(Refusal::Other),
+                )));
+                return Ok(());
+            }
+            _ => {}
+        }
+        let from = out.len();
+        let input = match input {
+            Input::Decision(decision) => {
+                if self.made_up.pop_front() == Some(true) {
+                    return Ok(()); // the answer to a made-up prompt
+                }
+                let asked = self.inner.prompting().next().map(|p| p.asked.clone());
+                match (self.kind, asked) {
+                    (MutantKind::ApproveAll, Some(asked)) => Input::Decision(asked),
+                    _ => Input::Decision(decision.clone()),
+                }
+            }
+            other => other.clone(),
+        };
+        self.inner.handle(&inner_setup, &input, out)?;
+        let decided = matches!(input, Input::Decision(_));
+        if self.kind == MutantKind::Recapabilities
+            && reexchange.is_some()
+            && self.inner.is_established()
+        {
+            let id = self.extra_id();
+            out.push(Output::Send(Msg::request(
+                Api::ToWidget,
+                id,
+                Action::Capabilities,
+                Data::Empty,
+            )));
+        }
+        self.transform(setup, from, decided, out);
+        Ok(())
+    }
+
+    /// Applies the defect to the outputs from `from` on.
+    fn transform(&mut self, setup: &Setup, from: usize, decided: bool, out: &mut Vec<Output>) {
+        let produced: Vec<Output> = out.drain(from..).collect();
+        let mut held = Vec::new();
+        for output in produced {
+            match output {
+                Output::Prompt(asked) => {
+                    let shown = match self.kind {
+                        MutantKind::PromptWholeList => self
+                            .inner
+                            .prompting()
+                            .last()
+                            .map_or(asked, |p| p.list.clone()),
+                        _ => asked,
+                    };
+                    self.made_up.push_back(false);
+                    out.push(Output::Prompt(shown));
+                }
+                Output::Send(msg) => self.send(setup, msg, decided, out, &mut held),
+                Output::Malformed(f) => out.push(Output::Malformed(f)),
+            }
+        }
+        out.extend(held);
+    }
+
+    fn send(
+        &mut self,
+        setup: &Setup,
+        mut msg: Msg,
+        decided: bool,
+        out: &mut Vec<Output>,
+        held: &mut Vec<Output>,
+    ) {
+        let is_request = matches!(msg.body, Body::Request(_));
+        if self.kind == MutantKind::ReuseId
+            && is_request
+            && msg.api == Api::ToWidget
+            && msg.id.0 < EXTRA_IDS
+        {
+            let own = msg.id;
+            msg.id = self.previous_id.unwrap_or(own);
+            self.previous_id = Some(msg.id);
+        }
+        match (self.kind, &mut msg.body) {
+            (MutantKind::NoData, Body::Request(_)) if msg.action == Action::Capabilities => {
+                return out.push(Output::Malformed(Fault::Missing("data")));
+            }
+            (MutantKind::WrongEcho, Body::Response(_))
+                if matches!(msg.action, Action::RequestCapabilities(_)) =>
+            {
+                msg.action = Action::SupportedApiVersions;
+            }
+            (MutantKind::ApproveUnrequested, Body::Request(Data::Notify { approved, .. })) => {
+                approved.union_with(&setup.policy.auto_approve);
+            }
+            (MutantKind::ReportRoundOnly, Body::Request(Data::Notify { approved, .. })) => {
+                let total = approved.clone();
+                *approved = total.difference(&self.reported);
+                self.reported = total;
+            }
+            (
+                MutantKind::ApprovedAsRequested,
+                Body::Request(Data::Notify {
+                    requested,
+                    approved,
+                }),
+            ) => {
+                *requested = approved.clone();
+            }
+            (MutantKind::PromptWhenNothingNew, Body::Request(Data::Notify { .. })) if !decided => {
+                self.made_up.push_back(true);
+                out.push(Output::Prompt(CapSet::new()));
+            }
+            (MutantKind::NoMsc2974, Body::Response(Reply::Versions { msc2974 })) => {
+                *msc2974 = false
+            }
+            (MutantKind::Ungated, Body::Response(reply @ Reply::Error(Refusal::NotApproved))) => {
+                *reply = if msg.action == Action::SendEvent {
+                    Reply::EventSent
+                } else {
+                    Reply::Ack
+                };
+            }
+            (MutantKind::AckLast, Body::Response(_))
+                if matches!(msg.action, Action::RequestCapabilities(_)) =>
+            {
+                return held.push(Output::Send(msg));
+            }
+            _ => {}
+        }
+        let twice = match (self.kind, &msg.body) {
+            (MutantKind::AnswerTwice, Body::Response(_)) => Some(msg.clone()),
+            (MutantKind::DoubleNotify, Body::Request(Data::Notify { .. })) => {
+                let mut again = msg.clone();
+                again.id = self.extra_id();
+                Some(again)
+            }
+            _ => None,
+        };
+        out.push(Output::Send(msg));
+        if let Some(again) = twice {
+            out.push(Output::Send(again));
+        }
+    }
+}
+
+fn notify(id: Id, requested: CapSet, approved: CapSet) -> Output {
+    Output::Send(Msg::request(
+        Api::ToWidget,
+        id,
+        Action::NotifyCapabilities,
+        Data::Notify {
+            requested,
+            approved,
+        },
+    ))
+}
+
+/// The message, if it is a well-formed re-exchange request under a name the profile serves.
+fn reexchange_request<'m>(setup: &Setup, msg: &'m Msg) -> Option<&'m Msg> {
+    match (msg.foreign, msg.api, msg.action, &msg.body) {
+        (
+            false,
+            Api::FromWidget,
+            Action::RequestCapabilities(name),
+            Body::Request(Data::Capabilities(_)),
+        ) if setup.profile.reexchange.accepts(name) => Some(msg),
+        _ => None,
+    }
+}
+
+impl Relabel for Mutant {
+    fn visit_sets(&self, f: &mut dyn FnMut(&CapSet)) {
+        self.inner.visit_sets(f);
+        f(&self.reported);
+    }
+    fn relabel(&mut self, perm: &[u32]) {
+        self.inner.relabel(perm);
+        self.reported.relabel(perm);
+    }
+}
+
+/// A client under test: the reference, or a mutant.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum TestClient {
+    /// The reference client.
+    Reference(Client),
+    /// A deliberately wrong client.
+    Mutant(Mutant),
+}
+
+/// Which client to build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ClientKind {
+    /// The reference client.
+    Reference,
+    /// A mutant.
+    Mutant(MutantKind),
+}
+
+impl TestClient {
+    /// Starts a session of `kind`.
+    pub fn start(kind: ClientKind, setup: &Setup, out: &mut Vec<Output>) -> TestClient {
+        match kind {
+            ClientKind::Reference => TestClient::Reference(Client::start(setup, out)),
+            ClientKind::Mutant(k) => TestClient::Mutant(Mutant::start(k, setup, out)),
+        }
+    }
+
+    /// The reference client inside.
+    pub fn client(&self) -> &Client {
+        match self {
+            TestClient::Reference(c) => c,
+            TestClient::Mutant(m) => &m.inner,
+        }
+    }
+}
+
+impl Machine for TestClient {
+    fn start(setup: &Setup, out: &mut Vec<Output>) -> Self {
+        TestClient::Reference(Client::start(setup, out))
+    }
+    fn handle(
+        &mut self,
+        setup: &Setup,
+        input: &Input,
+        out: &mut Vec<Output>,
+    ) -> Result<(), StepError> {
+        match self {
+            TestClient::Reference(c) => c.handle(setup, input, out),
+            TestClient::Mutant(m) => m.handle(setup, input, out),
+        }
+    }
+    fn prompt_open(&self) -> bool {
+        match self {
+            TestClient::Reference(c) => c.prompt_open(),
+            TestClient::Mutant(m) => !m.made_up.is_empty(),
+        }
+    }
+}
+
+impl Relabel for TestClient {
+    fn visit_sets(&self, f: &mut dyn FnMut(&CapSet)) {
+        match self {
+            TestClient::Reference(c) => c.visit_sets(f),
+            TestClient::Mutant(m) => m.visit_sets(f),
+        }
+    }
+    fn relabel(&mut self, perm: &[u32]) {
+        match self {
+            TestClient::Reference(c) => c.relabel(perm),
+            TestClient::Mutant(m) => m.relabel(perm),
+        }
+    }
+}
