@@ -7,14 +7,17 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod adapter;
 mod check;
+mod drive;
+mod explore;
+mod run;
+mod validate;
+mod vectors;
 
 use capneg_model::model::Bounds;
 use capneg_reference::profile::Profile;
-use capneg_reference::script::{run_script, RunError};
 use clap::{Parser, Subcommand};
-use std::fs::File;
-use std::io::{self, BufReader, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -38,6 +41,81 @@ enum Command {
         profile: Profile,
         /// The script (JSON Lines); `-` reads standard input.
         script: PathBuf,
+    },
+    /// The stateright Explorer over the model, on 127.0.0.1 (SPEC §7).
+    Explore {
+        /// The port.
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+        /// The profile of both the client and the rules.
+        #[arg(long, conflicts_with_all = ["client", "rules"])]
+        profile: Option<Profile>,
+        /// The client: a profile, or `mutant:NAME`.
+        #[arg(long, requires = "rules")]
+        client: Option<check::ClientArg>,
+        /// The profile whose rules judge the client.
+        #[arg(long, requires = "client")]
+        rules: Option<Profile>,
+        /// The number of capabilities in the universe (1 to 8).
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=8))]
+        caps: u8,
+        /// The most re-exchange requests the widget sends.
+        #[arg(long, default_value_t = 2)]
+        rounds: u8,
+        /// The most gated actions the widget performs.
+        #[arg(long, default_value_t = 1)]
+        gated: u8,
+    },
+    /// Writes conformance vectors: scripts, expected traces, negative traces, index.json.
+    Vectors {
+        /// The directory to write to (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// Only the vectors of this profile (default: every profile).
+        #[arg(long)]
+        profile: Option<Profile>,
+    },
+    /// The reference client speaking the adapter protocol on stdin/stdout (SPEC §8).
+    Adapter {
+        /// The reading of the MSCs the client follows.
+        #[arg(long, default_value = "msc")]
+        profile: Profile,
+        /// Runs a deliberately wrong client instead (for testing the driver).
+        #[arg(long, hide = true)]
+        mutant: Option<String>,
+    },
+    /// Differential test of an external client through the adapter protocol (SPEC §7, §8).
+    Drive {
+        /// The profile whose rules judge the client and whose reference it is compared with.
+        #[arg(long, default_value = "msc")]
+        profile: Profile,
+        /// The number of generated sessions.
+        #[arg(long, default_value_t = 256)]
+        cases: u32,
+        /// The seed of the generator (default: a fixed seed).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// How long the adapter may take to say `idle` after a command, in milliseconds.
+        #[arg(long, default_value_t = 5000)]
+        timeout_ms: u64,
+        /// The adapter command and its arguments, after `--`.
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
+    /// Judges recorded traces: conforms, or FILE:LINE, rule and reason (SPEC §5, §7).
+    Validate {
+        /// The profile whose rules judge the traces.
+        #[arg(long, default_value = "msc")]
+        profile: Profile,
+        /// The traces may end mid-session: skip end-of-trace obligations.
+        #[arg(long)]
+        partial: bool,
+        /// Print each verdict as a JSON line.
+        #[arg(long)]
+        json: bool,
+        /// The traces (JSON Lines); `-` reads standard input.
+        #[arg(required = true)]
+        traces: Vec<PathBuf>,
     },
     /// Exhaustive model check: per rule, holds or a shortest counterexample (SPEC §7).
     Check {
@@ -74,13 +152,49 @@ enum Command {
     },
 }
 
-/// Exit code for bad input (SPEC §7).
-const BAD_INPUT: u8 = 2;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { profile, script } => run(profile, &script),
+        Command::Run { profile, script } => run::run(profile, &script),
+        Command::Explore {
+            port,
+            profile,
+            client,
+            rules,
+            caps,
+            rounds,
+            gated,
+        } => {
+            let profile = profile.unwrap_or_default();
+            explore::run(explore::ExploreArgs {
+                port,
+                client: client.unwrap_or(check::ClientArg {
+                    kind: capneg_model::mutants::ClientKind::Reference,
+                    profile,
+                }),
+                rules: rules.unwrap_or(profile),
+                bounds: Bounds {
+                    caps,
+                    rounds,
+                    gated,
+                },
+            })
+        }
+        Command::Vectors { out, profile } => vectors::run(&out, profile),
+        Command::Adapter { profile, mutant } => adapter::run(profile, mutant),
+        Command::Drive {
+            profile,
+            cases,
+            seed,
+            timeout_ms,
+            command,
+        } => drive::run(profile, cases, seed, timeout_ms, &command),
+        Command::Validate {
+            profile,
+            partial,
+            json,
+            traces,
+        } => validate::run(profile, partial, json, &traces),
         Command::Check {
             profile,
             client,
@@ -111,35 +225,6 @@ fn main() -> ExitCode {
                 json,
                 diagram,
             })
-        }
-    }
-}
-
-fn run(profile: Profile, script: &std::path::Path) -> ExitCode {
-    let name = script.display().to_string();
-    let stdout = io::stdout().lock();
-    let result = if name == "-" {
-        run_script(profile, io::stdin().lock(), io::BufWriter::new(stdout))
-    } else {
-        match File::open(script) {
-            Ok(f) => run_script(profile, BufReader::new(f), io::BufWriter::new(stdout)),
-            Err(e) => {
-                eprintln!("{name}: cannot read: {e}");
-                return ExitCode::from(BAD_INPUT);
-            }
-        }
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(RunError::Script { line, message }) => {
-            let _ = io::stdout().flush();
-            eprintln!("{name}:{line}: {message}");
-            ExitCode::from(BAD_INPUT)
-        }
-        Err(RunError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(RunError::Io(e)) => {
-            eprintln!("{name}: {e}");
-            ExitCode::from(BAD_INPUT)
         }
     }
 }

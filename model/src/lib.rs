@@ -11,6 +11,7 @@ pub mod mutants;
 pub mod observer;
 pub mod printer;
 pub mod rules;
+pub mod validate;
 
 pub use observer::{BadEvent, Event, Judge, Observer, Pos, Reason, Violation};
 pub use rules::{Rule, RuleSet};

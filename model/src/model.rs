@@ -256,6 +256,45 @@ impl SessionModel {
         Some(next)
     }
 
+    /// Serves the stateright Explorer over this model on 127.0.0.1 (blocks).
+    pub fn explore(self, port: u16) {
+        self.checker().serve(("127.0.0.1", port));
+    }
+
+    /// A readable summary of a state: the approved set, the open rounds, what is in flight.
+    pub fn summary(&self, s: &State) -> String {
+        let names = |set: &CapSet| format!("[{}]", self.universe.to_vec(set).join(", "));
+        let client = s.client.client();
+        let mut out = vec![
+            format!("approved (last notify): {}", names(s.observer.approved())),
+            format!("requested total: {}", names(s.observer.requested())),
+            format!("open rounds: {}", s.observer.open_rounds()),
+            format!(
+                "client: {:?}, approved {}, declined {}",
+                client.phase(),
+                names(client.approved()),
+                names(client.declined())
+            ),
+            format!(
+                "prompts open: {}",
+                s.prompts.iter().map(names).collect::<Vec<_>>().join(" ")
+            ),
+            format!("in flight to the widget: {}", s.to_widget.len()),
+            format!(
+                "widget: answered capabilities {}, {} of {} rounds, {} of {} gated",
+                s.widget.round0.as_ref().map_or("not yet".to_owned(), names),
+                s.widget.rounds,
+                self.bounds.rounds,
+                s.widget.gated,
+                self.bounds.gated
+            ),
+        ];
+        if !s.violated.is_empty() {
+            out.push(format!("rules broken: {:?}", s.violated));
+        }
+        out.join("\n")
+    }
+
     /// The initial states: one per session setting.
     fn initial_states(&self) -> Vec<State> {
         self.policies
@@ -613,6 +652,59 @@ impl Model for SessionModel {
 
     fn next_state(&self, s: &State, action: Step) -> Option<State> {
         self.step(s, action, None)
+    }
+
+    fn format_action(&self, action: &Step) -> String {
+        let names = |mask: u64| self.universe.to_vec(&CapSet::from_mask(mask)).join(", ");
+        match *action {
+            Step::ToWidget => "the widget receives the client's next message".into(),
+            Step::AnswerCapabilities(m) => {
+                format!("the widget answers capabilities with [{}]", names(m))
+            }
+            Step::Request(m) => {
+                format!("the widget asks for [{}] (request_capabilities)", names(m))
+            }
+            Step::Gated(c) => format!("the widget sends an event gated by {}", names(1 << c)),
+            Step::AskVersions => "the widget asks for the supported versions".into(),
+            Step::ContentLoaded => "the widget says its content loaded".into(),
+            Step::Decide(m) => format!("the user approves [{}]", names(m)),
+        }
+    }
+
+    fn format_step(&self, last: &State, action: Step) -> Option<String> {
+        let mut events = Vec::new();
+        let next = self.step(last, action, Some(&mut events))?;
+        let mut printer = crate::printer::TracePrinter::new(&self.universe);
+        let mut out: Vec<String> = events.iter().map(|e| printer.line(e)).collect();
+        out.push(String::new());
+        out.push(self.summary(&next));
+        Some(out.join("\n"))
+    }
+
+    fn as_svg(&self, path: stateright::Path<State, Step>) -> Option<String> {
+        let states = path.clone().into_states();
+        let actions = path.into_actions();
+        let mut lines = Vec::new();
+        let mut printer = crate::printer::TracePrinter::new(&self.universe);
+        self.replay(&states[0], &actions, &mut |e| lines.push(printer.line(e)));
+        lines.push(String::new());
+        lines.extend(self.summary(states.last()?).lines().map(str::to_owned));
+        let height = 20 * lines.len() + 20;
+        let mut svg = format!(
+            "<svg version='1.1' baseProfile='full' width='1600' height='{height}' xmlns='http://www.w3.org/2000/svg'>"
+        );
+        for (i, line) in lines.iter().enumerate() {
+            let text = line
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;");
+            svg.push_str(&format!(
+                "<text x='4' y='{}' font-family='monospace' font-size='12'>{text}</text>",
+                20 * i + 16
+            ));
+        }
+        svg.push_str("</svg>");
+        Some(svg)
     }
 
     fn properties(&self) -> Vec<Property<Self>> {

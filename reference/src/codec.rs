@@ -101,6 +101,11 @@ impl Codec {
         &self.widget_id
     }
 
+    /// Sets the session's widget id (for a trace that names it only in its first message).
+    pub fn set_widget_id(&mut self, widget_id: impl Into<String>) {
+        self.widget_id = widget_id.into();
+    }
+
     /// Reads a message `poster` posted. A request id in the poster's own namespace (a request
     /// it started) is interned; an echoed one is only looked up, so that a response to a
     /// request never made gets [`UNKNOWN_ID`].

@@ -1,0 +1,39 @@
+//! `capneg run`: the reference client on a script.
+
+use capneg_reference::profile::Profile;
+use capneg_reference::script::{run_script, RunError};
+use std::fs::File;
+use std::io::{self, BufReader, Write};
+use std::process::ExitCode;
+
+/// Exit code for bad input (SPEC §7).
+const BAD_INPUT: u8 = 2;
+
+pub fn run(profile: Profile, script: &std::path::Path) -> ExitCode {
+    let name = script.display().to_string();
+    let stdout = io::stdout().lock();
+    let result = if name == "-" {
+        run_script(profile, io::stdin().lock(), io::BufWriter::new(stdout))
+    } else {
+        match File::open(script) {
+            Ok(f) => run_script(profile, BufReader::new(f), io::BufWriter::new(stdout)),
+            Err(e) => {
+                eprintln!("{name}: cannot read: {e}");
+                return ExitCode::from(BAD_INPUT);
+            }
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(RunError::Script { line, message }) => {
+            let _ = io::stdout().flush();
+            eprintln!("{name}:{line}: {message}");
+            ExitCode::from(BAD_INPUT)
+        }
+        Err(RunError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(RunError::Io(e)) => {
+            eprintln!("{name}: {e}");
+            ExitCode::from(BAD_INPUT)
+        }
+    }
+}

@@ -1,0 +1,477 @@
+//! Trace validation (`capneg validate`): judging a recorded trace by the rules (SPEC §5, §7).
+//!
+//! A trace is streamed one line at a time through the rules' [`Observer`]; memory does not grow
+//! with its length beyond the observer's own tables. Where prompts are recorded, the observer
+//! judges every event as it comes. Where they are hidden (wire-only captures), the validator
+//! searches for prompts and decisions that would explain the wire: it keeps the set of observer
+//! states some explanation leads to (deduplicated), closes it under the hidden events that could
+//! come next before each wire event, and drops the states the event condemns. The trace conforms
+//! if some explanation survives to the end.
+//!
+//! Where the session line does not say whether prompts are recorded, the trace is recorded
+//! exactly when it has a prompt or decision line. Both readings are followed until the first such
+//! line settles it, so one pass suffices.
+
+use crate::observer::{BadEvent, Event, Judge, Observer, Pos, Violation};
+use crate::rules::Rule;
+use capneg_reference::codec::{Codec, Poster};
+use capneg_reference::msg::ClientMsg;
+use capneg_reference::trace::{parse_line, Key, LineReader, Prompts, SessionLine};
+use capneg_reference::wire::{raw_str, EnvelopeView};
+use capneg_reference::{CapSet, Profile};
+use std::collections::HashSet;
+use std::io::{self, BufRead};
+
+/// How to validate.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// The profile whose rules judge the trace.
+    pub profile: Profile,
+    /// Whether the trace may end mid-session (end-of-trace obligations are skipped).
+    pub partial: bool,
+}
+
+/// A broken rule, in words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// The rule.
+    pub rule: Rule,
+    /// Why, citing the earlier line involved.
+    pub reason: String,
+}
+
+/// The verdict on a trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The trace conforms.
+    Conforms {
+        /// The number of events (lines other than the session line).
+        events: usize,
+        /// Whether prompts were recorded.
+        prompts: Prompts,
+    },
+    /// The event at `line` (one past the last line for obligations left open at the end) breaks
+    /// these rules.
+    Violates {
+        /// The line.
+        line: Pos,
+        /// The rules it breaks.
+        findings: Vec<Finding>,
+        /// Whether prompts were recorded.
+        prompts: Prompts,
+    },
+    /// The trace is not a trace.
+    BadInput {
+        /// The line (0 where the file could not be read at all).
+        line: Pos,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Validates the trace read from `input`. I/O errors other than bad input are returned.
+pub fn validate<R: BufRead>(options: Options, input: R) -> io::Result<Verdict> {
+    let mut lines = LineReader::new(input);
+    let mut v = Validator::new(options);
+    while let Some(next) = lines.next_line() {
+        let (n, text) = match next {
+            Ok(ok) => ok,
+            Err(e) if e.is_bad_input() => {
+                return Ok(Verdict::BadInput {
+                    line: e.line as Pos,
+                    message: e.error.to_string(),
+                })
+            }
+            Err(e) => return Err(e.error),
+        };
+        if let Some(verdict) = v.line(n as Pos, text) {
+            return Ok(verdict);
+        }
+    }
+    Ok(v.finish())
+}
+
+/// Which reading of the trace is followed.
+#[derive(Clone, Debug)]
+enum Mode {
+    /// Prompts recorded: one observer.
+    Recorded(Observer),
+    /// Prompts hidden: the observer states some explanation leads to.
+    Hidden(Vec<Observer>),
+    /// Not settled yet: both readings; the recorded one's first failure is kept for when a
+    /// prompt line settles it.
+    Unsettled {
+        recorded: Observer,
+        failed: Option<(Pos, Vec<Violation>)>,
+        hidden: Vec<Observer>,
+    },
+}
+
+struct Validator {
+    options: Options,
+    codec: Codec,
+    widget_known: bool,
+    session: Option<SessionLine>,
+    judge: Judge,
+    mode: Mode,
+    events: usize,
+    scratch: Vec<Violation>,
+    /// The hidden reading failed while the trace was not settled: the verdict, unless a prompt
+    /// or decision line later shows prompts are recorded.
+    hidden_failure: Option<Verdict>,
+}
+
+fn bad(line: Pos, message: impl Into<String>) -> Option<Verdict> {
+    Some(Verdict::BadInput {
+        line,
+        message: message.into(),
+    })
+}
+
+impl Validator {
+    fn new(options: Options) -> Self {
+        Validator {
+            options,
+            codec: Codec::new(""),
+            widget_known: false,
+            session: None,
+            judge: Judge::new(options.profile),
+            mode: Mode::Unsettled {
+                recorded: Observer::new(),
+                failed: None,
+                hidden: vec![Observer::new()],
+            },
+            events: 0,
+            scratch: Vec::new(),
+            hidden_failure: None,
+        }
+    }
+
+    fn prompts(&self) -> Prompts {
+        match self.mode {
+            Mode::Recorded(_) => Prompts::Recorded,
+            Mode::Hidden(_) | Mode::Unsettled { .. } => Prompts::Hidden,
+        }
+    }
+
+    /// Takes one line; returns a verdict when the trace is settled before its end.
+    fn line(&mut self, n: Pos, text: &str) -> Option<Verdict> {
+        if self.hidden_failure.is_some() {
+            return self.await_settlement(text);
+        }
+        let line = match parse_line(text) {
+            Ok(l) => l,
+            Err(e) => return bad(n, e.to_string()),
+        };
+        if line.key == Key::Session {
+            if self.events > 0 || self.session.is_some() {
+                return bad(n, "a `session` line may only be the first line");
+            }
+            let s = match line.session() {
+                Ok(s) => s,
+                Err(e) => return bad(n, e.to_string()),
+            };
+            if let Some(w) = &s.widget_id {
+                self.codec.set_widget_id(w.clone());
+                self.widget_known = true;
+            }
+            self.judge.auto_approve = self
+                .codec
+                .cap_set(s.auto_approve.iter().map(String::as_str));
+            self.judge.rate_limit = s.rate_limit;
+            match s.prompts {
+                Some(Prompts::Recorded) => self.mode = Mode::Recorded(Observer::new()),
+                Some(Prompts::Hidden) => self.mode = Mode::Hidden(vec![Observer::new()]),
+                None => {}
+            }
+            self.session = Some(s);
+            return None;
+        }
+        self.events += 1;
+        match line.key {
+            Key::Session => unreachable!("handled above"),
+            Key::Prompt | Key::Decision => {
+                let caps = match line.key {
+                    Key::Prompt => line.prompt().map(|p| p.capabilities),
+                    _ => line.decision().map(|d| d.approved),
+                };
+                let caps = match caps {
+                    Ok(c) => self.codec.cap_set(c.iter().map(String::as_str)),
+                    Err(e) => return bad(n, e.to_string()),
+                };
+                if let Some(verdict) = self.settle_recorded(n) {
+                    return Some(verdict);
+                }
+                let event = match line.key {
+                    Key::Prompt => Event::Prompt(&caps),
+                    _ => Event::Decision(&caps),
+                };
+                self.recorded_event(n, event)
+            }
+            Key::Client | Key::Widget => {
+                let Some(view) = EnvelopeView::parse(line.value) else {
+                    return bad(
+                        n,
+                        format!("the `{}` message is not a JSON object", line.key.as_str()),
+                    );
+                };
+                if !self.widget_known {
+                    if let Some(w) = view.widget_id.and_then(raw_str) {
+                        self.codec.set_widget_id(w.into_owned());
+                    }
+                    self.widget_known = true;
+                }
+                if line.key == Key::Widget {
+                    match self.codec.read(Poster::Widget, &view) {
+                        Ok(msg) => self.wire_event(n, Event::Widget(&msg)),
+                        Err(fault) => bad(n, format!("malformed widget envelope: {fault}")),
+                    }
+                } else {
+                    let msg: ClientMsg = self.codec.read(Poster::Client, &view);
+                    self.wire_event(n, Event::Client(&msg))
+                }
+            }
+        }
+    }
+
+    /// After the hidden reading failed in an unsettled trace: a prompt or decision line makes the
+    /// trace recorded, and the recorded reading failed no later (it is one of the hidden
+    /// explanations, judged by more rules).
+    fn await_settlement(&mut self, text: &str) -> Option<Verdict> {
+        let Ok(line) = parse_line(text) else {
+            return None;
+        };
+        if !matches!(line.key, Key::Prompt | Key::Decision) {
+            return None;
+        }
+        match std::mem::replace(&mut self.mode, Mode::Recorded(Observer::new())) {
+            Mode::Unsettled {
+                failed: Some((at, found)),
+                ..
+            } => Some(self.violates_recorded(at, found)),
+            _ => self.hidden_failure.take(),
+        }
+    }
+
+    /// A prompt or decision line: the trace records prompts.
+    fn settle_recorded(&mut self, n: Pos) -> Option<Verdict> {
+        match &mut self.mode {
+            Mode::Recorded(_) => None,
+            Mode::Hidden(_) => bad(
+                n,
+                "a prompt or decision line in a trace whose session says prompts are hidden",
+            ),
+            Mode::Unsettled {
+                recorded, failed, ..
+            } => {
+                if let Some((line, found)) = failed.take() {
+                    return Some(self.violates_recorded(line, found));
+                }
+                self.mode = Mode::Recorded(recorded.clone());
+                None
+            }
+        }
+    }
+
+    fn violates_recorded(&self, line: Pos, found: Vec<Violation>) -> Verdict {
+        Verdict::Violates {
+            line,
+            findings: self.findings(found),
+            prompts: Prompts::Recorded,
+        }
+    }
+
+    fn findings(&self, found: Vec<Violation>) -> Vec<Finding> {
+        let mut seen = HashSet::new();
+        found
+            .into_iter()
+            .filter(|v| seen.insert(v.rule))
+            .map(|v| Finding {
+                rule: v.rule,
+                reason: v.reason.describe(&self.codec.caps),
+            })
+            .collect()
+    }
+
+    fn recorded_event(&mut self, n: Pos, event: Event<'_>) -> Option<Verdict> {
+        let Mode::Recorded(observer) = &mut self.mode else {
+            unreachable!("settled above")
+        };
+        self.judge.prompts_recorded = true;
+        self.scratch.clear();
+        match observer.observe(&self.judge, n, event, &mut self.scratch) {
+            Err(BadEvent::DecisionWithoutPrompt) => bad(n, "a decision with no open prompt"),
+            Ok(()) if self.scratch.is_empty() => None,
+            Ok(()) => {
+                let found = std::mem::take(&mut self.scratch);
+                Some(self.violates_recorded(n, found))
+            }
+        }
+    }
+
+    /// A client or widget line.
+    fn wire_event(&mut self, n: Pos, event: Event<'_>) -> Option<Verdict> {
+        let mut judge = self.judge.clone();
+        match &mut self.mode {
+            Mode::Recorded(_) => self.recorded_event(n, event),
+            Mode::Hidden(states) => {
+                judge.prompts_recorded = false;
+                match explain(&judge, states, n, event) {
+                    Ok(()) => None,
+                    Err(found) => Some(Verdict::Violates {
+                        line: n,
+                        findings: self.findings(found),
+                        prompts: Prompts::Hidden,
+                    }),
+                }
+            }
+            Mode::Unsettled {
+                recorded,
+                failed,
+                hidden,
+            } => {
+                if failed.is_none() {
+                    judge.prompts_recorded = true;
+                    let mut found = Vec::new();
+                    let _ = recorded.observe(&judge, n, event, &mut found);
+                    if !found.is_empty() {
+                        *failed = Some((n, found));
+                    }
+                }
+                judge.prompts_recorded = false;
+                if let Err(found) = explain(&judge, hidden, n, event) {
+                    self.hidden_failure = Some(Verdict::Violates {
+                        line: n,
+                        findings: self.findings(found),
+                        prompts: Prompts::Hidden,
+                    });
+                }
+                None
+            }
+        }
+    }
+
+    fn finish(mut self) -> Verdict {
+        if let Some(verdict) = self.hidden_failure.take() {
+            return verdict;
+        }
+        let end = self.events as Pos + if self.session.is_some() { 2 } else { 1 };
+        let prompts = self.prompts();
+        let conforms = Verdict::Conforms {
+            events: self.events,
+            prompts,
+        };
+        if self.options.partial {
+            return conforms;
+        }
+        let mut judge = self.judge.clone();
+        let found = match &mut self.mode {
+            Mode::Recorded(observer) => {
+                judge.prompts_recorded = true;
+                let mut found = Vec::new();
+                observer.finish(&judge, &mut found);
+                found
+            }
+            Mode::Hidden(states) | Mode::Unsettled { hidden: states, .. } => {
+                judge.prompts_recorded = false;
+                close(&judge, states);
+                let mut best: Option<Vec<Violation>> = None;
+                for s in states.iter() {
+                    let mut found = Vec::new();
+                    s.finish(&judge, &mut found);
+                    if found.is_empty() {
+                        return conforms;
+                    }
+                    if best.as_ref().is_none_or(|b| found.len() < b.len()) {
+                        best = Some(found);
+                    }
+                }
+                best.unwrap_or_default()
+            }
+        };
+        if found.is_empty() {
+            conforms
+        } else {
+            Verdict::Violates {
+                line: end,
+                findings: self.findings(found),
+                prompts,
+            }
+        }
+    }
+}
+
+/// Closes a set of observer states under the hidden events that could come next: a prompt for
+/// the next round that may prompt, a decision on the oldest open prompt. Successors that break
+/// a rule are not explanations and are dropped.
+fn close(judge: &Judge, states: &mut Vec<Observer>) {
+    let mut i = 0;
+    let mut seen: Option<HashSet<Observer>> = None;
+    let mut scratch = Vec::new();
+    while i < states.len() {
+        let (prompt, decision) = states[i].hidden_moves(judge);
+        let mut successors: [Option<Observer>; 2] = [None, None];
+        if let Some(caps) = prompt {
+            let mut next = states[i].clone();
+            scratch.clear();
+            if next
+                .observe(judge, 0, Event::Prompt(&caps), &mut scratch)
+                .is_ok()
+                && scratch.is_empty()
+            {
+                successors[0] = Some(next);
+            }
+        }
+        if decision {
+            let mut next = states[i].clone();
+            scratch.clear();
+            if next
+                .observe(judge, 0, Event::Decision(&CapSet::new()), &mut scratch)
+                .is_ok()
+                && scratch.is_empty()
+            {
+                successors[1] = Some(next);
+            }
+        }
+        for s in successors.into_iter().flatten() {
+            let seen = seen.get_or_insert_with(|| states.iter().cloned().collect());
+            if seen.insert(s.clone()) {
+                states.push(s);
+            }
+        }
+        i += 1;
+    }
+}
+
+/// Advances the set of explanations by one wire event; on failure, the violations of the
+/// explanation that breaks the fewest rules (the one without hidden events first).
+fn explain(
+    judge: &Judge,
+    states: &mut Vec<Observer>,
+    at: Pos,
+    event: Event<'_>,
+) -> Result<(), Vec<Violation>> {
+    close(judge, states);
+    let mut best: Option<Vec<Violation>> = None;
+    let mut survivors = Vec::with_capacity(states.len());
+    for mut s in states.drain(..) {
+        let mut found = Vec::new();
+        if s.observe(judge, at, event, &mut found).is_err() {
+            continue;
+        }
+        if found.is_empty() {
+            survivors.push(s);
+        } else if best.as_ref().is_none_or(|b| found.len() < b.len()) {
+            best = Some(found);
+        }
+    }
+    if survivors.is_empty() {
+        return Err(best.unwrap_or_default());
+    }
+    if survivors.len() > 1 {
+        let mut seen = HashSet::with_capacity(survivors.len());
+        survivors.retain(|s| seen.insert(s.clone()));
+    }
+    *states = survivors;
+    Ok(())
+}
