@@ -63,6 +63,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
         bounds: args.bounds,
         threads: args.threads,
         symmetry: args.symmetry,
+        counterexamples: true,
     };
     let tty = std::io::stderr().is_terminal();
     let mut progress = |p: Progress| {
@@ -105,7 +106,8 @@ fn print_text(r: &CheckReport, client: &str, with_diagram: bool) {
     for (rule, verdict) in &r.rules {
         match verdict {
             Verdict::Holds => println!("{:<30} holds", rule.id()),
-            Verdict::Violated(cx) => {
+            Verdict::Violated(None) => println!("{:<30} violated", rule.id()),
+            Verdict::Violated(Some(cx)) => {
                 println!(
                     "{:<30} violated: shortest counterexample ({} lines), line {}: {}",
                     rule.id(),
@@ -158,7 +160,8 @@ fn print_json(r: &CheckReport, client: &str, with_diagram: bool) {
         .iter()
         .map(|(rule, verdict)| match verdict {
             Verdict::Holds => json!({"rule": rule.id(), "verdict": "holds"}),
-            Verdict::Violated(cx) => {
+            Verdict::Violated(None) => json!({"rule": rule.id(), "verdict": "violated"}),
+            Verdict::Violated(Some(cx)) => {
                 let mut v = json!({
                     "rule": rule.id(),
                     "verdict": "violated",

@@ -30,6 +30,8 @@ pub struct CheckConfig {
     pub threads: usize,
     /// Whether to reduce by symmetry.
     pub symmetry: bool,
+    /// Whether to search a shortest counterexample for each violated rule.
+    pub counterexamples: bool,
 }
 
 impl CheckConfig {
@@ -42,6 +44,7 @@ impl CheckConfig {
             bounds: Bounds::default(),
             threads: 1,
             symmetry: true,
+            counterexamples: true,
         }
     }
 
@@ -95,8 +98,8 @@ pub struct Counterexample {
 pub enum Verdict {
     /// No reachable state breaks it.
     Holds,
-    /// Some path breaks it.
-    Violated(Box<Counterexample>),
+    /// Some path breaks it (with a shortest counterexample, where one was searched).
+    Violated(Option<Box<Counterexample>>),
 }
 
 /// The report of a check.
@@ -126,6 +129,15 @@ impl CheckReport {
     /// Whether every checked rule holds.
     pub fn all_hold(&self) -> bool {
         self.rules.iter().all(|(_, v)| matches!(v, Verdict::Holds))
+    }
+
+    /// The rules some path breaks.
+    pub fn violated(&self) -> Vec<Rule> {
+        self.rules
+            .iter()
+            .filter(|(_, v)| matches!(v, Verdict::Violated(_)))
+            .map(|(r, _)| *r)
+            .collect()
     }
 
     /// Unique states per second.
@@ -175,7 +187,11 @@ pub fn check(config: &CheckConfig, progress: &mut dyn FnMut(Progress)) -> CheckR
         .iter()
         .map(|&rule| {
             let verdict = if discoveries.contains(rule.id()) {
-                Verdict::Violated(Box::new(shortest(&model, rule, progress)))
+                Verdict::Violated(if config.counterexamples {
+                    shortest(&model, rule, progress).map(Box::new)
+                } else {
+                    None
+                })
             } else {
                 Verdict::Holds
             };
@@ -198,13 +214,13 @@ pub fn check(config: &CheckConfig, progress: &mut dyn FnMut(Progress)) -> CheckR
     }
 }
 
-/// A shortest path that breaks `rule`, as a trace. The search runs on one thread, so that the
-/// counterexample printed is always the same one.
+/// A shortest path that breaks `rule`, as a trace; `None` if no path breaks it. The search runs
+/// on one thread, so that the counterexample printed is always the same one.
 pub fn shortest(
     model: &SessionModel,
     rule: Rule,
     progress: &mut dyn FnMut(Progress),
-) -> Counterexample {
+) -> Option<Counterexample> {
     let focused = model.focused(rule);
     let checker = run(
         focused
@@ -216,12 +232,10 @@ pub fn shortest(
         Phase::Counterexample(rule),
         progress,
     );
-    let path = checker
-        .discovery(rule.id())
-        .unwrap_or_else(|| unreachable!("the exhaustive run found {rule}, so does this one"));
+    let path = checker.discovery(rule.id())?;
     let states = path.clone().into_states();
     let actions = path.into_actions();
-    counterexample(model, rule, &states[0], &actions)
+    Some(counterexample(model, rule, states.first()?, &actions))
 }
 
 /// Replays a path and prints it as a trace, naming the line that breaks `rule`.

@@ -12,6 +12,7 @@ pub mod observer;
 pub mod printer;
 pub mod rules;
 pub mod validate;
+pub mod vectors;
 
 pub use observer::{BadEvent, Event, Judge, Observer, Pos, Reason, Violation};
 pub use rules::{Rule, RuleSet};

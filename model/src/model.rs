@@ -25,12 +25,12 @@ use crate::mutants::{ClientKind, TestClient};
 use crate::observer::{Event, Judge, Observer, Violation};
 use crate::rules::{Rule, RuleSet};
 use capneg_reference::client::{Input, Machine, Output, Policy, Setup};
+use capneg_reference::fifo::Fifo;
 use capneg_reference::msg::{Action, Api, Body, ClientMsg, Data, Id, Msg, ReexchangeName, Reply};
 use capneg_reference::profile::{DeclinedPolicy, Profile, RateLimit, Redecline};
-use capneg_reference::relabel::{canonical_permutation, Relabel};
+use capneg_reference::relabel::{canonical_permutation, is_identity, Relabel};
 use capneg_reference::{CapSet, Interner};
 use stateright::{Model, Property};
-use std::collections::VecDeque;
 
 /// The capability strings of the model's universe, in order; each gates `send_event` of its own
 /// event type, so a gated action needs exactly one of them.
@@ -56,10 +56,11 @@ pub struct Bounds {
     pub gated: u8,
 }
 
+/// The default bounds of `capneg check`: 3 capabilities, 2 re-exchange rounds, 1 gated action.
 impl Default for Bounds {
     fn default() -> Self {
         Bounds {
-            caps: 2,
+            caps: 3,
             rounds: 2,
             gated: 1,
         }
@@ -309,8 +310,8 @@ impl SessionModel {
                     client,
                     observer: Observer::new(),
                     violated: RuleSet::EMPTY,
-                    to_widget: VecDeque::new(),
-                    prompts: VecDeque::new(),
+                    to_widget: Fifo::new(),
+                    prompts: Fifo::new(),
                     widget: WidgetSide::default(),
                 };
                 let mut found = Vec::new();
@@ -423,9 +424,9 @@ pub struct State {
     pub violated: RuleSet,
     /// Requests from the client, not yet received by the widget (responses are not queued:
     /// the widget ignores them).
-    pub to_widget: VecDeque<ClientMsg>,
+    pub to_widget: Fifo<ClientMsg>,
     /// Prompts waiting for the user, oldest first.
-    pub prompts: VecDeque<CapSet>,
+    pub prompts: Fifo<CapSet>,
     /// The widget's side.
     pub widget: WidgetSide,
 }
@@ -522,7 +523,9 @@ impl stateright::Representative for State {
     fn representative(&self) -> Self {
         let perm = canonical_permutation(self);
         let mut rep = self.clone();
-        rep.relabel(&perm);
+        if !is_identity(&perm) {
+            rep.relabel(&perm);
+        }
         rep
     }
 }

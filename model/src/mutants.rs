@@ -6,11 +6,11 @@
 
 use crate::rules::Rule;
 use capneg_reference::client::{Client, Input, Machine, Output, Setup, StepError};
+use capneg_reference::fifo::Fifo;
 use capneg_reference::msg::{Action, Api, Body, Data, Fault, Id, Msg, Refusal, Reply};
 use capneg_reference::profile::Concurrency;
 use capneg_reference::relabel::Relabel;
 use capneg_reference::CapSet;
-use std::collections::VecDeque;
 use std::fmt;
 
 /// Request ids a mutant makes up for the messages it adds start here (the reference's own
@@ -166,7 +166,7 @@ pub struct Mutant {
     /// Ids of added messages used so far.
     extra_ids: u32,
     /// For each open prompt, oldest first, whether the mutant made it up.
-    made_up: VecDeque<bool>,
+    made_up: Fifo<bool>,
 }
 
 impl Mutant {
@@ -203,7 +203,7 @@ impl Mutant {
             reported: CapSet::new(),
             previous_id: None,
             extra_ids: 0,
-            made_up: VecDeque::new(),
+            made_up: Fifo::new(),
         };
         let inner_setup = m.inner_setup(setup);
         let from = out.len();

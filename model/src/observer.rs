@@ -19,10 +19,10 @@
 
 use crate::rules::{Rule, RuleSet};
 use capneg_reference::client::round_zero_list;
+use capneg_reference::fifo::Fifo;
 use capneg_reference::msg::{Action, Api, Body, ClientMsg, Data, Fault, Id, Msg, Reply};
 use capneg_reference::profile::{Concurrency, IdReuse, Profile, RateLimit, RequestedReport};
 use capneg_reference::{CapSet, Interner};
-use std::collections::VecDeque;
 use std::fmt::Write as _;
 
 /// A position in a trace: its line number (or, in the model, the step number).
@@ -126,6 +126,8 @@ pub enum Reason {
     /// A notify while no round is open (the last round, opened at this position, was notified
     /// already).
     ExtraNotify(Option<Pos>),
+    /// A notify while every open round waits for the user's decision (parallel profiles).
+    NotifyWhileWaiting,
     /// The round opened at this position ended without a notify.
     NoNotify(Pos),
     /// A notify without `requested` and `approved` lists.
@@ -234,6 +236,9 @@ impl Reason {
                 "a notify while no round is open (the round of line {at} was notified already)"
             ),
             Reason::ExtraNotify(None) => "a notify while no round is open".into(),
+            Reason::NotifyWhileWaiting => {
+                "a notify while every open round waits for the user's decision".into()
+            }
             Reason::NoNotify(at) => format!("the round of line {at} ended without a notify"),
             Reason::NotifyWithoutLists => {
                 "a notify without requested and approved lists of strings".into()
@@ -375,13 +380,13 @@ pub struct Observer {
     requested: CapSet,
     /// Everything the user approved in a prompt.
     user_approved: CapSet,
-    rounds: VecDeque<Round>,
+    rounds: Fifo<Round>,
     /// Prompts waiting for the user, oldest first: a decision answers the first.
-    prompts: VecDeque<OpenPrompt>,
+    prompts: Fifo<OpenPrompt>,
     last_notified: Option<Pos>,
-    widget_open: Vec<OpenRequest>,
+    widget_open: Fifo<OpenRequest>,
     widget_answered: capneg_reference::bitset::BitSet,
-    client_open: Vec<(Pos, Id, Action)>,
+    client_open: Fifo<(Pos, Id, Action)>,
     client_used: capneg_reference::bitset::BitSet,
 }
 
@@ -401,12 +406,12 @@ impl Observer {
             approved_at: None,
             requested: CapSet::new(),
             user_approved: CapSet::new(),
-            rounds: VecDeque::new(),
-            prompts: VecDeque::new(),
+            rounds: Fifo::new(),
+            prompts: Fifo::new(),
             last_notified: None,
-            widget_open: Vec::new(),
+            widget_open: Fifo::new(),
             widget_answered: Default::default(),
-            client_open: Vec::new(),
+            client_open: Fifo::new(),
             client_used: Default::default(),
         }
     }
@@ -466,12 +471,12 @@ impl Observer {
     /// are not waiting for the user.
     pub fn finish(&self, judge: &Judge, out: &mut Vec<Violation>) {
         let mut report = Report { judge, out };
-        for open in &self.widget_open {
+        for open in self.widget_open.iter() {
             report.add(Rule::ExactlyOneResponse, Reason::NeverAnswered(open.at));
         }
         let sequential = judge.profile.concurrency == Concurrency::Sequential;
         let mut blocked = false;
-        for round in &self.rounds {
+        for round in self.rounds.iter() {
             let waiting = round.prompt == PromptState::Open;
             blocked = if sequential {
                 blocked || waiting
@@ -491,7 +496,7 @@ impl Observer {
         match (msg.api, &msg.body) {
             (Api::FromWidget, Body::Request(data)) => {
                 let owed = self.owed(judge, at, msg, data);
-                self.widget_open.push(OpenRequest {
+                self.widget_open.push_back(OpenRequest {
                     at,
                     id: msg.id,
                     action: msg.action,
@@ -627,7 +632,7 @@ impl Observer {
             report.add(Rule::UniqueRequestIds, Reason::ReusedId(open));
         }
         self.client_used.insert(msg.id.0);
-        self.client_open.push((at, msg.id, msg.action));
+        self.client_open.push_back((at, msg.id, msg.action));
         match msg.action {
             Action::Capabilities => match self.capabilities_sent {
                 Some((first, _)) => report.add(
@@ -649,10 +654,12 @@ impl Observer {
             );
         }
         let Some(i) = self.notified_round(judge) else {
-            report.add(
-                Rule::OneNotifyPerRound,
-                Reason::ExtraNotify(self.last_notified),
-            );
+            let reason = if self.rounds.is_empty() {
+                Reason::ExtraNotify(self.last_notified)
+            } else {
+                Reason::NotifyWhileWaiting
+            };
+            report.add(Rule::OneNotifyPerRound, reason);
             if let Data::Notify { approved, .. } = data {
                 self.check_approved(judge, at, approved, report);
             }
@@ -696,19 +703,18 @@ impl Observer {
     }
 
     /// The round a notify ends: the front one (sequential), or the oldest one not waiting for
-    /// the user, else the oldest (parallel).
+    /// the user (parallel: a round waiting for the user ends with the decision, so a notify while
+    /// every open round waits is one too many).
     fn notified_round(&self, judge: &Judge) -> Option<usize> {
         if self.rounds.is_empty() {
             return None;
         }
         match judge.profile.concurrency {
             Concurrency::Sequential => Some(0),
-            Concurrency::Parallel => Some(
-                self.rounds
-                    .iter()
-                    .position(|r| r.prompt != PromptState::Open)
-                    .unwrap_or(0),
-            ),
+            Concurrency::Parallel => self
+                .rounds
+                .iter()
+                .position(|r| r.prompt != PromptState::Open),
         }
     }
 
@@ -761,7 +767,9 @@ impl Observer {
                 report.add(Rule::ResponseMatchesRequest, Reason::AnswersNothing)
             };
         };
-        let open = self.widget_open.remove(i);
+        let Some(open) = self.widget_open.remove(i) else {
+            return;
+        };
         self.widget_answered.insert(open.id.0);
         if open.action != msg.action {
             report.add(Rule::ResponseMatchesRequest, Reason::WrongAction(open.at));
@@ -926,14 +934,14 @@ impl capneg_reference::relabel::Relabel for Observer {
         f(&self.approved);
         f(&self.requested);
         f(&self.user_approved);
-        for r in &self.rounds {
+        for r in self.rounds.iter() {
             f(&r.list);
             r.new.visit_sets(f);
         }
-        for p in &self.prompts {
+        for p in self.prompts.iter() {
             f(&p.caps);
         }
-        for o in &self.widget_open {
+        for o in self.widget_open.iter() {
             if let Owed::Gated(s) = &o.owed {
                 f(s);
             }
@@ -943,14 +951,14 @@ impl capneg_reference::relabel::Relabel for Observer {
         self.approved.relabel(perm);
         self.requested.relabel(perm);
         self.user_approved.relabel(perm);
-        for r in &mut self.rounds {
+        for r in self.rounds.iter_mut() {
             r.list.relabel(perm);
             r.new.relabel(perm);
         }
-        for p in &mut self.prompts {
+        for p in self.prompts.iter_mut() {
             p.caps.relabel(perm);
         }
-        for o in &mut self.widget_open {
+        for o in self.widget_open.iter_mut() {
             if let Owed::Gated(s) = &mut o.owed {
                 s.relabel(perm);
             }

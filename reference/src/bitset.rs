@@ -8,11 +8,13 @@
 use std::fmt;
 
 /// A set of small non-negative integers.
-#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct BitSet {
     low: u64,
-    /// Words for members 64 and up; `None` when all of them are zero.
-    high: Option<Box<[u64]>>,
+    /// Words for members 64 and up; `None` when all of them are zero. Boxed twice so that a set
+    /// takes two words: models hold many sets and copy them often.
+    #[allow(clippy::box_collection)]
+    high: Option<Box<Vec<u64>>>,
 }
 
 impl BitSet {
@@ -55,7 +57,7 @@ impl BitSet {
     }
 
     fn words(&self) -> usize {
-        1 + self.high.as_deref().map_or(0, <[u64]>::len)
+        1 + self.high.as_deref().map_or(0, Vec::len)
     }
 
     fn from_words(low: u64, mut high: Vec<u64>) -> Self {
@@ -67,7 +69,7 @@ impl BitSet {
             high: if high.is_empty() {
                 None
             } else {
-                Some(high.into_boxed_slice())
+                Some(Box::new(high))
             },
         }
     }
@@ -88,13 +90,12 @@ impl BitSet {
             self.low |= bit;
             return new;
         }
-        let mut high = self.high.take().map(Vec::from).unwrap_or_default();
+        let high = self.high.get_or_insert_with(Default::default);
         if high.len() < w {
             high.resize(w, 0);
         }
         let new = high[w - 1] & bit == 0;
         high[w - 1] |= bit;
-        self.high = Some(high.into_boxed_slice());
         new
     }
 
@@ -108,7 +109,7 @@ impl BitSet {
         if i < 64 {
             self.low &= !bit;
         } else {
-            let mut high = self.high.take().map(Vec::from).unwrap_or_default();
+            let mut high = self.high.take().map(|h| *h).unwrap_or_default();
             high[i / 64 - 1] &= !bit;
             *self = Self::from_words(self.low, high);
         }
@@ -187,6 +188,19 @@ impl BitSet {
                 Some((w * 64) as u32 + bit)
             })
         })
+    }
+}
+
+impl std::hash::Hash for BitSet {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // One write for the common inline set; the high words only where there are some (the
+        // representation is normalised, so equal sets hash alike).
+        state.write_u64(self.low);
+        if let Some(high) = &self.high {
+            for w in high.iter() {
+                state.write_u64(*w);
+            }
+        }
     }
 }
 

@@ -97,6 +97,17 @@ impl CapSet {
     /// The set with every member `i` renamed to `perm[i]` (members outside `perm` are kept).
     /// Used to reduce model states by the symmetry of interchangeable capabilities.
     pub fn permute(&self, perm: &[u32]) -> Self {
+        if self.0.is_inline() && perm.len() <= 64 && perm.iter().all(|&p| p < 64) {
+            // The common case in a model: a mask in, a mask out.
+            let mut mask = self.mask();
+            let mut out = 0u64;
+            while mask != 0 {
+                let i = mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                out |= 1 << perm.get(i).copied().unwrap_or(i as u32);
+            }
+            return CapSet::from_mask(out);
+        }
         self.iter()
             .map(|c| Cap(perm.get(c.0 as usize).copied().unwrap_or(c.0)))
             .collect()

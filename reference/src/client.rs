@@ -18,9 +18,9 @@
 //! last told about is always the set gated actions are judged by.
 
 use crate::caps::CapSet;
+use crate::fifo::Fifo;
 use crate::msg::{Action, Api, Body, Data, Fault, Id, Msg, Refusal, Reply};
 use crate::profile::{Concurrency, DeclinedPolicy, Profile, RateLimit, RequestedReport};
-use std::collections::VecDeque;
 
 /// The client's side of a session's settings (SPEC §5 `session`, and the client policy of §3).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -172,9 +172,9 @@ pub struct Client {
     requested: CapSet,
     declined: CapSet,
     /// Rounds waiting for the user, oldest first: a decision answers the first.
-    prompting: VecDeque<Prompting>,
+    prompting: Fifo<Prompting>,
     /// Accepted rounds waiting for the one being processed (sequential profiles).
-    queued: VecDeque<Pending>,
+    queued: Fifo<Pending>,
 }
 
 impl Client {
@@ -187,8 +187,8 @@ impl Client {
             approved: CapSet::new(),
             requested: CapSet::new(),
             declined: CapSet::new(),
-            prompting: VecDeque::new(),
-            queued: VecDeque::new(),
+            prompting: Fifo::new(),
+            queued: Fifo::new(),
         };
         if !setup.policy.wait_for_content_loaded {
             client.request_capabilities(out);
@@ -238,15 +238,7 @@ impl Client {
 
     /// The capability sets of the state, for renaming ([`crate::relabel`]).
     #[allow(clippy::type_complexity)]
-    pub(crate) fn parts(
-        &self,
-    ) -> (
-        &CapSet,
-        &CapSet,
-        &CapSet,
-        &VecDeque<Prompting>,
-        &VecDeque<Pending>,
-    ) {
+    pub(crate) fn parts(&self) -> (&CapSet, &CapSet, &CapSet, &Fifo<Prompting>, &Fifo<Pending>) {
         (
             &self.approved,
             &self.requested,
@@ -263,8 +255,8 @@ impl Client {
         &mut CapSet,
         &mut CapSet,
         &mut CapSet,
-        &mut VecDeque<Prompting>,
-        &mut VecDeque<Pending>,
+        &mut Fifo<Prompting>,
+        &mut Fifo<Pending>,
     ) {
         (
             &mut self.approved,

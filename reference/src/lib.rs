@@ -19,6 +19,7 @@ pub mod capability;
 pub mod caps;
 pub mod client;
 pub mod codec;
+pub mod fifo;
 pub mod gate;
 pub mod msg;
 pub mod profile;

@@ -50,6 +50,15 @@ impl<T: Relabel> Relabel for std::collections::VecDeque<T> {
     }
 }
 
+impl<T: Relabel> Relabel for crate::fifo::Fifo<T> {
+    fn visit_sets(&self, f: &mut dyn FnMut(&CapSet)) {
+        self.iter().for_each(|t| t.visit_sets(f))
+    }
+    fn relabel(&mut self, perm: &[u32]) {
+        self.iter_mut().for_each(|t| t.relabel(perm))
+    }
+}
+
 impl<T: Relabel> Relabel for Vec<T> {
     fn visit_sets(&self, f: &mut dyn FnMut(&CapSet)) {
         self.iter().for_each(|t| t.visit_sets(f))
@@ -196,23 +205,44 @@ impl Relabel for WidgetSession {
     }
 }
 
+/// A renaming of capabilities: capability `i` becomes `perm[i]`.
+pub type Permutation = smallvec::SmallVec<[u32; 8]>;
+
 /// The renaming that takes `value` to the canonical representative of its symmetry class:
 /// capabilities are sorted by their signature (their membership in every set `value` holds, in
 /// visiting order). Capabilities with equal signatures are indistinguishable, so the result
 /// does not depend on how ties are broken. Only capabilities below 64 are renamed.
-pub fn canonical_permutation(value: &impl Relabel) -> Vec<u32> {
-    let mut masks: Vec<u64> = Vec::with_capacity(64);
+pub fn canonical_permutation(value: &impl Relabel) -> Permutation {
+    let mut masks: smallvec::SmallVec<[u64; 64]> = smallvec::SmallVec::new();
     value.visit_sets(&mut |s| masks.push(s.mask()));
     let used = masks.iter().fold(0u64, |a, m| a | m);
     let n = 64 - used.leading_zeros() as usize;
-    let signature = |cap: usize| masks.iter().map(move |m| (m >> cap) & 1);
-    let mut order: Vec<usize> = (0..n).collect();
+    // Each capability's signature, packed 64 sets to a word, first set in the highest bit, so
+    // that comparing the words compares the signatures in visiting order.
+    let words = masks.len().div_ceil(64).max(1);
+    let mut signatures: smallvec::SmallVec<[u64; 16]> = smallvec::smallvec![0; n * words];
+    for (j, m) in masks.iter().enumerate() {
+        let (word, bit) = (j / 64, 63 - j % 64);
+        let mut bits = *m;
+        while bits != 0 {
+            let cap = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            signatures[cap * words + word] |= 1 << bit;
+        }
+    }
+    let signature = |cap: usize| &signatures[cap * words..(cap + 1) * words];
+    let mut order: smallvec::SmallVec<[usize; 8]> = (0..n).collect();
     order.sort_by(|&a, &b| signature(b).cmp(signature(a)).then(a.cmp(&b)));
-    let mut perm = vec![0u32; n];
+    let mut perm: Permutation = smallvec::smallvec![0; n];
     for (rank, &cap) in order.iter().enumerate() {
         perm[cap] = rank as u32;
     }
     perm
+}
+
+/// Whether a renaming changes nothing.
+pub fn is_identity(perm: &[u32]) -> bool {
+    perm.iter().enumerate().all(|(i, &p)| p as usize == i)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 use crate::profile::Profile;
 use crate::session::{ClientSession, Emitted, SessionConfig};
 use crate::trace::{parse_line, print_line, Key, Line, LineReader, SessionLine};
-use crate::wire::Envelope;
+use crate::wire::{raw_is_object, Envelope};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
@@ -176,10 +176,22 @@ impl<W: Write> Runner<W> {
     }
 
     fn widget(&mut self, n: usize, line: &Line<'_>) -> Result<(), RunError> {
+        if !raw_is_object(line.value) {
+            return Err(bad(n, "a widget message must be a JSON object"));
+        }
         let mut map: Map<String, Value> = serde_json::from_str(line.value.get())
-            .map_err(|_| bad(n, "a widget message must be a JSON object"))?;
-        let widget_id = Value::String(self.session.codec().widget_id().to_owned());
-        if map.contains_key("response") {
+            .map_err(|e| bad(n, format!("the widget message cannot be read: {e}")))?;
+        let session_widget = self.session.codec().widget_id().to_owned();
+        let widget_id = Value::String(session_widget.clone());
+        // A response answers one of the client's requests only where the client would take it
+        // as an answer: for this session's widget, with a `response` object. Any other response
+        // goes to the client as it is (which ignores it) and leaves the requests open.
+        let answers = match (map.get("response"), map.get("widgetId")) {
+            (Some(Value::Object(_)), None) => true,
+            (Some(Value::Object(_)), Some(Value::String(w))) => *w == session_widget,
+            _ => false,
+        };
+        if answers {
             let open = self.answered(n, &map)?;
             map.entry("api")
                 .or_insert_with(|| Value::String("toWidget".into()));
@@ -189,7 +201,7 @@ impl<W: Write> Runner<W> {
             map.entry("action")
                 .or_insert_with(|| Value::String(open.action.clone()));
             map.entry("data").or_insert(Value::Object(open.data));
-        } else {
+        } else if !map.contains_key("response") {
             map.entry("widgetId").or_insert(widget_id);
             if !map.contains_key("requestId") {
                 let id = self.fresh_widget_id();

@@ -108,6 +108,17 @@ pub struct ClientSession<M: Machine = Client> {
 impl<M: Machine> ClientSession<M> {
     /// Starts a session; the client's first messages are appended to `emitted`.
     pub fn start(profile: Profile, config: &SessionConfig, emitted: &mut Vec<Emitted>) -> Self {
+        Self::start_with(profile, config, M::start, emitted)
+    }
+
+    /// Starts a session with a machine made by `start` (for machines that need more than the
+    /// setup to start, such as a particular mutant).
+    pub fn start_with(
+        profile: Profile,
+        config: &SessionConfig,
+        start: impl FnOnce(&Setup, &mut Vec<Output>) -> M,
+        emitted: &mut Vec<Emitted>,
+    ) -> Self {
         let mut codec = Codec::new(config.widget_id.clone());
         let auto_approve = codec.cap_set(config.auto_approve.iter().map(String::as_str));
         let setup = Setup {
@@ -120,7 +131,7 @@ impl<M: Machine> ClientSession<M> {
             },
         };
         let mut out = Vec::new();
-        let client = M::start(&setup, &mut out);
+        let client = start(&setup, &mut out);
         let mut session = ClientSession {
             setup,
             codec,
@@ -155,11 +166,12 @@ impl<M: Machine> ClientSession<M> {
         let Ok(msg) = self.codec.read(Poster::Widget, &view) else {
             return;
         };
+        let request = (msg.api, msg.id, msg.action);
         let handled = self
             .client
             .handle(&self.setup, &Input::Widget(msg), &mut self.out);
         debug_assert!(handled.is_ok(), "widget messages are always taken");
-        self.flush(Some(json), emitted);
+        self.flush(Some((json, request)), emitted);
     }
 
     /// The user's answer to the oldest open prompt.
@@ -180,9 +192,17 @@ impl<M: Machine> ClientSession<M> {
         self.client.prompt_open()
     }
 
-    /// Turns the client's outputs into wire messages; responses echo `request`.
-    fn flush(&mut self, request: Option<&RawValue>, emitted: &mut Vec<Emitted>) {
-        let echo: Option<Envelope> = request.and_then(|r| serde_json::from_str(r.get()).ok());
+    /// Turns the client's outputs into wire messages. A response to the request just read
+    /// echoes it exactly (data and extra fields included); any other message, and a response
+    /// that answers something else (never from the reference), is written from its compact form.
+    #[allow(clippy::type_complexity)]
+    fn flush(
+        &mut self,
+        request: Option<(&RawValue, (Api, crate::msg::Id, crate::msg::Action))>,
+        emitted: &mut Vec<Emitted>,
+    ) {
+        let echo: Option<(Envelope, _)> =
+            request.and_then(|(raw, key)| serde_json::from_str(raw.get()).ok().map(|e| (e, key)));
         for output in self.out.drain(..) {
             match output {
                 Output::Prompt(caps) => {
@@ -193,7 +213,9 @@ impl<M: Machine> ClientSession<M> {
                 }
                 Output::Send(msg) => {
                     let env = match (&msg.body, &echo) {
-                        (Body::Response(reply), Some(request)) => {
+                        (Body::Response(reply), Some((request, key)))
+                            if *key == (msg.api, msg.id, msg.action) =>
+                        {
                             request.respond(self.codec.reply_json(reply, &request.request_id))
                         }
                         (Body::Request(_), _) if msg.api == Api::ToWidget => {

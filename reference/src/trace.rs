@@ -150,6 +150,10 @@ impl<'a> Line<'a> {
     }
 
     fn typed<T: Deserialize<'a>>(&self) -> Result<T, LineError> {
+        // Serde would also read a list positionally into a struct: only objects are values.
+        if !crate::wire::raw_is_object(self.value) {
+            return Err(LineError::Value(self.key, "expected an object".into()));
+        }
         serde_json::from_str(self.value.get())
             .map_err(|e| LineError::Value(self.key, strip_position(&e.to_string())))
     }

@@ -1,0 +1,1368 @@
+//! Conformance vectors (`capneg vectors`, SPEC §7).
+//!
+//! A vector is a script (SPEC §6) with the trace the reference client gives for it under one
+//! profile (SPEC §5), and, for a negative vector, the trace of a deliberately wrong client on
+//! the same script, which the rules reject naming one rule. Everything here is built from the
+//! one semantics of the project, never restated:
+//! - the expected trace is [`run_script`]'s output, exactly what `capneg run` prints;
+//! - a violating trace is a mutant ([`crate::mutants`]) driven on the script's inputs through
+//!   [`ClientSession`];
+//! - verdicts are [`validate`]'s, that is the rules' observer;
+//! - the rules a vector *exercises* are the rules whose mutant the script exposes: the mutant's
+//!   trace on the script is rejected naming that rule;
+//! - the scripts come from the model (the shortest counterexample of each mutant, found by the
+//!   checker and printed by the printer, with the client's lines taken out) and from
+//!   hand-designed scenarios per SPEC §3 row, written as data below.
+//!
+//! Generation is deterministic: the same build writes the same bytes every run.
+
+use crate::check::shortest;
+use crate::model::{Bounds, SessionModel};
+use crate::mutants::{ClientKind, MutantKind, TestClient};
+use crate::rules::{Rule, RuleSet};
+use crate::validate::{validate, Options, Verdict};
+use capneg_reference::client::{Input, Machine, Output, Setup, StepError};
+use capneg_reference::msg::Body;
+use capneg_reference::profile::{DeclinedPolicy, Profile};
+use capneg_reference::script::{run_script, DEFAULT_WIDGET_ID};
+use capneg_reference::session::{ClientSession, Emitted, SessionConfig};
+use capneg_reference::trace::{parse_line, print_line, DecisionLine, Key, SessionLine};
+use capneg_reference::wire::Envelope;
+use serde_json::value::RawValue;
+use serde_json::{json, Map, Value};
+use std::fmt;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// A row of the table of SPEC §3: one ambiguous point and its readings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpecRow {
+    /// The row's ID in `index.json`.
+    pub id: &'static str,
+    /// The question of the row, as SPEC §3 words it.
+    pub question: &'static str,
+    /// Whether the row is only meaningful with re-exchange (its `legacy` cell is "—").
+    needs_reexchange: bool,
+}
+
+impl SpecRow {
+    /// Whether the row applies under `profile`.
+    pub const fn applies_to(&self, profile: &Profile) -> bool {
+        !self.needs_reexchange || profile.reexchange.advertised()
+    }
+
+    /// The row with this ID.
+    pub fn named(id: &str) -> Option<SpecRow> {
+        SPEC_ROWS.into_iter().find(|r| r.id == id)
+    }
+}
+
+const fn row(id: &'static str, question: &'static str, needs_reexchange: bool) -> SpecRow {
+    SpecRow {
+        id,
+        question,
+        needs_reexchange,
+    }
+}
+
+/// The rows of SPEC §3, in order.
+pub const SPEC_ROWS: [SpecRow; 10] = [
+    row("re-exchange", "re-exchange", false),
+    row(
+        "request-before-established",
+        "request before established",
+        false,
+    ),
+    row("several-rounds-at-once", "several rounds at once", true),
+    row(
+        "declined-asked-again",
+        "previously declined capability asked again",
+        true,
+    ),
+    row("nothing-new", "nothing new", true),
+    row("notify-requested", "notify `requested`", false),
+    row("notify-approved", "notify `approved`", false),
+    row("ack-vs-notify", "ack vs notify", true),
+    row("rate-limit", "rate limit", false),
+    row("request-id-reuse", "requestId reuse by the client", false),
+];
+
+/// Where a vector's script comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A hand-designed scenario (the data in this module).
+    Scenario,
+    /// The model checker's shortest counterexample of a mutant.
+    Model,
+}
+
+impl Source {
+    /// The name in `index.json`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Source::Scenario => "scenario",
+            Source::Model => "model",
+        }
+    }
+}
+
+/// The negative part of a vector: a mutant's trace on the script, rejected naming `rule`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Negative {
+    /// The rule the trace breaks.
+    pub rule: Rule,
+    /// The deliberately wrong client that produced it.
+    pub mutant: MutantKind,
+    /// The trace (JSON Lines).
+    pub trace: String,
+    /// The line `capneg validate` names.
+    pub line: u32,
+    /// Its reason, in words.
+    pub reason: String,
+}
+
+/// A conformance vector.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vector {
+    /// The name: `PROFILE_SCENARIO`; the files are `NAME.script.jsonl` and so on.
+    pub name: String,
+    /// The profile the expected traces follow.
+    pub profile: Profile,
+    /// Where the script comes from.
+    pub source: Source,
+    /// What the vector shows.
+    pub description: String,
+    /// The rules the vector exercises: those whose mutant its script exposes.
+    pub rules: RuleSet,
+    /// The SPEC §3 rows it covers.
+    pub spec_rows: Vec<&'static str>,
+    /// The script (SPEC §6).
+    pub script: String,
+    /// The reference client's trace of the script (SPEC §5).
+    pub trace: String,
+    /// The violating trace, for a negative vector.
+    pub negative: Option<Negative>,
+}
+
+impl Vector {
+    /// The file name of the script.
+    pub fn script_file(&self) -> String {
+        format!("{}.script.jsonl", self.name)
+    }
+
+    /// The file name of the expected trace.
+    pub fn trace_file(&self) -> String {
+        format!("{}.trace.jsonl", self.name)
+    }
+
+    /// The file name of the violating trace.
+    pub fn violating_file(&self) -> String {
+        format!("{}.violating.jsonl", self.name)
+    }
+
+    /// The vector's entry in `index.json`.
+    pub fn index_entry(&self) -> Value {
+        let rules: Vec<&str> = self.rules.iter().map(Rule::id).collect();
+        let mut files = Map::new();
+        files.insert("script".into(), json!(self.script_file()));
+        files.insert("trace".into(), json!(self.trace_file()));
+        let mut expected = Map::new();
+        expected.insert("trace".into(), json!("conforms"));
+        let mut entry = Map::new();
+        entry.insert("name".into(), json!(self.name));
+        entry.insert("profile".into(), json!(self.profile.name));
+        entry.insert("source".into(), json!(self.source.as_str()));
+        entry.insert("description".into(), json!(self.description));
+        entry.insert("rules".into(), json!(rules));
+        entry.insert("spec_rows".into(), json!(self.spec_rows));
+        if let Some(neg) = &self.negative {
+            files.insert("violating".into(), json!(self.violating_file()));
+            expected.insert(
+                "violating".into(),
+                json!({"violates": neg.rule.id(), "line": neg.line, "reason": neg.reason}),
+            );
+            entry.insert("mutant".into(), json!(neg.mutant.name()));
+        }
+        entry.insert("files".into(), Value::Object(files));
+        entry.insert("expected".into(), Value::Object(expected));
+        Value::Object(entry)
+    }
+}
+
+/// A generation that went wrong: a vector whose expectations do not hold. Never the user's
+/// fault; a bug in the reference, the observer, a mutant or the data here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VectorError(pub String);
+
+impl fmt::Display for VectorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for VectorError {}
+
+fn fail<T>(message: impl Into<String>) -> Result<T, VectorError> {
+    Err(VectorError(message.into()))
+}
+
+/// Writing a file failed.
+#[derive(Debug)]
+pub struct WriteError {
+    /// The file or directory.
+    pub path: PathBuf,
+    /// Why.
+    pub error: io::Error,
+}
+
+impl fmt::Display for WriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.error)
+    }
+}
+
+impl std::error::Error for WriteError {}
+
+// ---------------------------------------------------------------------------------------------
+// Generation.
+
+/// The vectors of `profiles`, in order: per profile, the scenarios, then the model's
+/// counterexamples in rule order. Every expectation is checked on the way: the reference's
+/// trace conforms, every negative trace is rejected naming its rule.
+pub fn generate(profiles: &[Profile]) -> Result<Vec<Vector>, VectorError> {
+    check_scenarios()?;
+    let mut out = Vec::new();
+    for profile in profiles {
+        for scenario in &SCENARIOS {
+            if scenario.profiles.contains(&profile.name) {
+                out.push(scenario_vector(scenario, *profile)?);
+            }
+        }
+        for rule in RuleSet::of_profile(profile).iter() {
+            if let Some(v) = model_vector(*profile, rule)? {
+                out.push(v);
+            }
+        }
+    }
+    let mut names: Vec<&str> = out.iter().map(|v| v.name.as_str()).collect();
+    names.sort_unstable();
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        return fail(format!("two vectors are called {}", w[0]));
+    }
+    Ok(out)
+}
+
+/// The scenario data names only known profiles, rows and rules that apply, and a negative only
+/// for a profile the scenario is for.
+fn check_scenarios() -> Result<(), VectorError> {
+    for sc in &SCENARIOS {
+        for p in sc.profiles {
+            if Profile::named(p).is_none() {
+                return fail(format!("scenario {}: unknown profile {p}", sc.name));
+            }
+        }
+        for (p, rule) in sc.negatives {
+            match Profile::named(p) {
+                Some(profile) if sc.profiles.contains(p) && rule.applies_to(&profile) => {}
+                _ => {
+                    return fail(format!(
+                        "scenario {}: negative {rule} under {p}, which it is not for",
+                        sc.name
+                    ))
+                }
+            }
+        }
+        for r in sc.rows {
+            if SpecRow::named(r).is_none() {
+                return fail(format!("scenario {}: unknown SPEC §3 row {r}", sc.name));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `index.json`: the list of the vectors' entries, pretty-printed, with a final newline.
+pub fn index_json(vectors: &[Vector]) -> String {
+    let list: Vec<Value> = vectors.iter().map(Vector::index_entry).collect();
+    let mut text = serde_json::to_string_pretty(&list).expect("JSON values print");
+    text.push('\n');
+    text
+}
+
+/// Every file of `vectors` with its contents, `index.json` last.
+pub fn files(vectors: &[Vector]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for v in vectors {
+        out.push((v.script_file(), v.script.clone()));
+        out.push((v.trace_file(), v.trace.clone()));
+        if let Some(neg) = &v.negative {
+            out.push((v.violating_file(), neg.trace.clone()));
+        }
+    }
+    out.push(("index.json".into(), index_json(vectors)));
+    out
+}
+
+/// Writes the files of `vectors` into `dir` (created if missing; other files are left alone).
+pub fn write(dir: &Path, vectors: &[Vector]) -> Result<(), WriteError> {
+    fs::create_dir_all(dir).map_err(|error| WriteError {
+        path: dir.to_owned(),
+        error,
+    })?;
+    for (name, contents) in files(vectors) {
+        let path = dir.join(name);
+        fs::write(&path, contents).map_err(|error| WriteError { path, error })?;
+    }
+    Ok(())
+}
+
+/// Builds a vector from its script: runs the reference, checks its trace conforms, runs the
+/// mutant of every rule of the profile to find the rules the script exercises, and keeps the
+/// negative trace of `negative`, which must be rejected naming it.
+fn build(
+    profile: Profile,
+    name: String,
+    source: Source,
+    description: String,
+    spec_rows: Vec<&'static str>,
+    script: String,
+    negative: Option<Rule>,
+) -> Result<Vector, VectorError> {
+    let trace = reference_trace(profile, &script)
+        .map_err(|e| VectorError(format!("{name}: the reference cannot run the script: {e}")))?;
+    match judge(profile, &trace) {
+        Verdict::Conforms { .. } => {}
+        other => {
+            return fail(format!(
+                "{name}: the reference's trace does not conform under {profile}: {other:?}\n{trace}"
+            ))
+        }
+    }
+    let mut rules = RuleSet::EMPTY;
+    let mut kept = None;
+    for rule in RuleSet::of_profile(&profile).iter() {
+        let mutant = MutantKind::for_rule(rule);
+        let bad = mutant_trace(mutant, profile, &script)
+            .map_err(|e| VectorError(format!("{name}: mutant {mutant}: {e}")))?;
+        let Verdict::Violates { line, findings, .. } = judge(profile, &bad) else {
+            continue;
+        };
+        let Some(finding) = findings.iter().find(|f| f.rule == rule) else {
+            continue;
+        };
+        rules.insert(rule);
+        if negative == Some(rule) {
+            kept = Some(Negative {
+                rule,
+                mutant,
+                trace: bad.clone(),
+                line,
+                reason: finding.reason.clone(),
+            });
+        }
+    }
+    if let Some(rule) = negative {
+        if kept.is_none() {
+            let mutant = MutantKind::for_rule(rule);
+            let bad = mutant_trace(mutant, profile, &script).unwrap_or_default();
+            return fail(format!(
+                "{name}: the trace of mutant {mutant} is not rejected naming {rule} under {profile}: {:?}\n{bad}",
+                judge(profile, &bad)
+            ));
+        }
+    }
+    let spec_rows = spec_rows
+        .into_iter()
+        .filter(|id| SpecRow::named(id).is_some_and(|r| r.applies_to(&profile)))
+        .collect();
+    Ok(Vector {
+        name,
+        profile,
+        source,
+        description,
+        rules,
+        spec_rows,
+        script,
+        trace,
+        negative: kept,
+    })
+}
+
+/// The verdict of `capneg validate --profile P` on a trace.
+fn judge(profile: Profile, trace: &str) -> Verdict {
+    let options = Options {
+        profile,
+        partial: false,
+    };
+    validate(options, trace.as_bytes()).unwrap_or_else(|e| Verdict::BadInput {
+        line: 0,
+        message: e.to_string(),
+    })
+}
+
+/// The reference client's trace of `script` under `profile`: what `capneg run` prints.
+pub fn reference_trace(profile: Profile, script: &str) -> Result<String, VectorError> {
+    let mut out = Vec::new();
+    run_script(profile, script.as_bytes(), &mut out).map_err(|e| VectorError(e.to_string()))?;
+    String::from_utf8(out).map_err(|e| VectorError(e.to_string()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scripts from the model.
+
+/// The model's bounds for the counterexamples. Pinned here, not the checker's defaults, so that
+/// the published vectors do not change when `capneg check`'s defaults do; two capabilities and
+/// two rounds are enough for every mutant to show its defect.
+const fn bounds() -> Bounds {
+    Bounds {
+        caps: 2,
+        rounds: 2,
+        gated: 1,
+    }
+}
+
+/// The vector of the shortest path on which the mutant of `rule` breaks it under `profile`, if
+/// the model has one. Under `msc`, the profile every mutant is built for, it must.
+fn model_vector(profile: Profile, rule: Rule) -> Result<Option<Vector>, VectorError> {
+    let mutant = MutantKind::for_rule(rule);
+    let model = SessionModel::new(ClientKind::Mutant(mutant), profile, profile, bounds());
+    let Some(cx) = shortest(&model, rule, &mut |_| {}) else {
+        if profile == Profile::MSC {
+            return fail(format!(
+                "the model finds no path on which mutant {mutant} breaks {rule} under msc"
+            ));
+        }
+        return Ok(None);
+    };
+    let script = script_from_trace(profile, &cx.lines)?;
+    let script = simplify_session(profile, rule, script)?;
+    let name = format!("{}_model-{}", profile.name, rule.id());
+    let mut vector = build(
+        profile,
+        name,
+        Source::Model,
+        String::new(),
+        rows_of_rule(rule).to_vec(),
+        script,
+        Some(rule),
+    )?;
+    let Some(negative) = &vector.negative else {
+        unreachable!("build keeps the negative it is asked for, or fails")
+    };
+    vector.description = format!(
+        "From the model checker: the shortest session (at most {} capabilities, {} re-exchange rounds, {} gated action) in which mutant `{mutant}` breaks `{rule}`, with the session settings it does not need reset. The script holds the widget's messages and the user's decisions of that session that the reference client can take. The violating trace breaks the rule at line {}: {}.",
+        bounds().caps,
+        bounds().rounds,
+        bounds().gated,
+        negative.line,
+        negative.reason,
+    );
+    Ok(Some(vector))
+}
+
+/// Resets the session settings of a script (autoApprove, rateLimit, waitForContentLoaded, the
+/// declined policy) one at a time where the script still exposes the mutant of `rule` without
+/// it, so that a model-derived script carries only the settings its counterexample needs.
+fn simplify_session(profile: Profile, rule: Rule, script: String) -> Result<String, VectorError> {
+    let (first, rest) = script.split_once('\n').unwrap_or((script.as_str(), ""));
+    let mut session = parse_line(first)
+        .and_then(|l| l.session())
+        .map_err(|e| VectorError(format!("model script: {e}")))?;
+    let rest = rest.to_owned();
+    let resets: [fn(&mut SessionLine); 4] = [
+        |s| s.auto_approve.clear(),
+        |s| s.rate_limit = false,
+        |s| s.wait_for_content_loaded = false,
+        |s| s.declined = None,
+    ];
+    let mut current = script;
+    for reset in resets {
+        let mut candidate = session.clone();
+        reset(&mut candidate);
+        if candidate == session {
+            continue;
+        }
+        let text = format!("{}\n{rest}", print_line(Key::Session, &candidate));
+        if exposes(profile, rule, &text) {
+            session = candidate;
+            current = text;
+        }
+    }
+    Ok(current)
+}
+
+/// Whether the reference's trace of `script` conforms and the trace of the mutant of `rule` is
+/// rejected naming `rule`.
+fn exposes(profile: Profile, rule: Rule, script: &str) -> bool {
+    let Ok(trace) = reference_trace(profile, script) else {
+        return false;
+    };
+    if !matches!(judge(profile, &trace), Verdict::Conforms { .. }) {
+        return false;
+    }
+    let Ok(bad) = mutant_trace(MutantKind::for_rule(rule), profile, script) else {
+        return false;
+    };
+    matches!(
+        judge(profile, &bad),
+        Verdict::Violates { findings, .. } if findings.iter().any(|f| f.rule == rule)
+    )
+}
+
+/// The SPEC §3 rows a rule judges by.
+fn rows_of_rule(rule: Rule) -> &'static [&'static str] {
+    match rule {
+        Rule::UniqueRequestIds => &["request-id-reuse"],
+        Rule::NoRequestBeforeSession => &["request-before-established"],
+        Rule::AckBeforeNotify => &["ack-vs-notify"],
+        Rule::NoPromptWithoutNew => &["nothing-new"],
+        Rule::NotifyReportsTotals => &["notify-requested"],
+        Rule::ApprovalsNeverShrink => &["notify-approved"],
+        Rule::RoundsInOrder => &["several-rounds-at-once"],
+        Rule::AdvertisesVersions | Rule::AcknowledgeRequest => &["re-exchange"],
+        _ => &[],
+    }
+}
+
+/// A script from a printed model path: its session line (widget `w1`), then its widget
+/// messages and decisions, each kept only if the reference client can take it at that point
+/// (the path is the mutant's: the widget may answer requests only the mutant sent, the user
+/// prompts only the mutant showed). Widget messages lose their ids and echoes, which the runner
+/// fills in.
+fn script_from_trace(profile: Profile, lines: &[String]) -> Result<String, VectorError> {
+    let mut script = String::new();
+    for (i, text) in lines.iter().enumerate() {
+        let line = parse_line(text).map_err(|e| VectorError(format!("model trace: {e}")))?;
+        let candidate = match line.key {
+            Key::Session if i == 0 => {
+                let mut session = line
+                    .session()
+                    .map_err(|e| VectorError(format!("model trace: {e}")))?;
+                session.widget_id = Some(DEFAULT_WIDGET_ID.into());
+                session.prompts = None;
+                print_line(Key::Session, &session)
+            }
+            Key::Widget => {
+                let full: Map<String, Value> = serde_json::from_str(line.value.get())
+                    .map_err(|e| VectorError(format!("model trace: {e}")))?;
+                // The runner fills in the session's widget id, the request ids and a response's
+                // echo of its request.
+                let mut map = Map::new();
+                for key in ["api", "widgetId", "action", "data", "response"] {
+                    let Some(value) = full.get(key) else { continue };
+                    let filled = match key {
+                        "widgetId" => value.as_str() == Some(crate::printer::MODEL_WIDGET_ID),
+                        "data" => full.contains_key("response"),
+                        _ => false,
+                    };
+                    if !filled {
+                        map.insert(key.to_owned(), value.clone());
+                    }
+                }
+                print_line(Key::Widget, &map)
+            }
+            Key::Decision => text.clone(),
+            _ => continue,
+        };
+        let tried = format!("{script}{candidate}\n");
+        if reference_trace(profile, &tried).is_ok() {
+            script = tried;
+        }
+    }
+    Ok(script)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Driving a mutant on a script.
+
+/// A mutant of a fixed kind (`MutantKind::ALL[K]`) as a [`Machine`], so that a
+/// [`ClientSession`] can drive it. It keeps a log of everything it output, to print a response
+/// it meant for another request than the one just handled as it meant it (the session echoes
+/// the request just handled).
+#[derive(Clone, Debug)]
+struct Fixed<const K: usize> {
+    client: TestClient,
+    log: Vec<Output>,
+}
+
+impl<const K: usize> Machine for Fixed<K> {
+    fn start(setup: &Setup, out: &mut Vec<Output>) -> Self {
+        let from = out.len();
+        let client = TestClient::start(ClientKind::Mutant(MutantKind::ALL[K]), setup, out);
+        Fixed {
+            client,
+            log: out[from..].to_vec(),
+        }
+    }
+
+    fn handle(
+        &mut self,
+        setup: &Setup,
+        input: &Input,
+        out: &mut Vec<Output>,
+    ) -> Result<(), StepError> {
+        let from = out.len();
+        let result = self.client.handle(setup, input, out);
+        self.log.extend_from_slice(&out[from..]);
+        result
+    }
+
+    fn prompt_open(&self) -> bool {
+        self.client.prompt_open()
+    }
+}
+
+type Driver = fn(Profile, &str) -> Result<String, VectorError>;
+
+/// One driver per mutant, in the order of [`MutantKind::ALL`].
+const DRIVERS: [Driver; 19] = [
+    drive::<0>,
+    drive::<1>,
+    drive::<2>,
+    drive::<3>,
+    drive::<4>,
+    drive::<5>,
+    drive::<6>,
+    drive::<7>,
+    drive::<8>,
+    drive::<9>,
+    drive::<10>,
+    drive::<11>,
+    drive::<12>,
+    drive::<13>,
+    drive::<14>,
+    drive::<15>,
+    drive::<16>,
+    drive::<17>,
+    drive::<18>,
+];
+
+/// The trace of mutant `kind` on `script` under `profile`, printed as `capneg run` prints the
+/// reference's.
+pub fn mutant_trace(
+    kind: MutantKind,
+    profile: Profile,
+    script: &str,
+) -> Result<String, VectorError> {
+    let i = MutantKind::ALL
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or_else(|| unreachable!("every kind is in ALL"));
+    DRIVERS[i](profile, script)
+}
+
+/// One input of a script.
+enum ScriptInput {
+    Widget(Map<String, Value>),
+    Decision(DecisionLine),
+}
+
+/// Reads a script of this module (a session line first).
+fn parse_script(script: &str) -> Result<(SessionConfig, Vec<ScriptInput>), VectorError> {
+    let mut config = None;
+    let mut inputs = Vec::new();
+    for (n, text) in script.lines().enumerate() {
+        if text.trim().is_empty() {
+            continue;
+        }
+        let bad = |e: &dyn fmt::Display| VectorError(format!("script line {}: {e}", n + 1));
+        let line = parse_line(text).map_err(|e| bad(&e))?;
+        match line.key {
+            Key::Session if config.is_none() && inputs.is_empty() => {
+                let s = line.session().map_err(|e| bad(&e))?;
+                config = Some(SessionConfig::from_line(&s, DEFAULT_WIDGET_ID));
+            }
+            Key::Widget => inputs.push(ScriptInput::Widget(
+                serde_json::from_str(line.value.get()).map_err(|e| bad(&e))?,
+            )),
+            Key::Decision => {
+                inputs.push(ScriptInput::Decision(line.decision().map_err(|e| bad(&e))?))
+            }
+            _ => return Err(bad(&"not a line of a vector's script")),
+        }
+    }
+    let config = config.unwrap_or_else(|| SessionConfig::new(DEFAULT_WIDGET_ID));
+    Ok((config, inputs))
+}
+
+/// Drives `MutantKind::ALL[K]` on a script through a [`ClientSession`]. The widget's requests
+/// are taken as the runner completed them in the reference's trace (their ids do not depend on
+/// the client); a widget response is completed against the mutant's own open requests, and left
+/// out if the mutant has none it could answer; a decision is left out when no prompt is open.
+fn drive<const K: usize>(profile: Profile, script: &str) -> Result<String, VectorError> {
+    let (config, inputs) = parse_script(script)?;
+    let reference = reference_trace(profile, script)?;
+    let mut completed = Vec::new();
+    for text in reference.lines() {
+        let line = parse_line(text).map_err(|e| VectorError(e.to_string()))?;
+        if line.key == Key::Widget {
+            completed.push(line.value.get().to_owned());
+        }
+    }
+    let mut out = String::new();
+    out.push_str(&print_line(Key::Session, &config.to_line()));
+    out.push('\n');
+    let mut emitted = Vec::new();
+    let mut session = ClientSession::<Fixed<K>>::start(profile, &config, &mut emitted);
+    let mut logged = 0;
+    let mut open: Vec<Envelope> = Vec::new();
+    print_emitted(&session, &mut logged, &mut emitted, &mut open, &mut out)?;
+    let mut widget_lines = completed.into_iter();
+    for input in inputs {
+        match input {
+            ScriptInput::Widget(map) => {
+                let as_completed = widget_lines.next().ok_or_else(|| {
+                    VectorError("the reference's trace lost a widget line".into())
+                })?;
+                let text = if map.contains_key("response") {
+                    match complete_response(map, &mut open, session.codec().widget_id()) {
+                        Some(text) => text,
+                        None => continue,
+                    }
+                } else {
+                    as_completed
+                };
+                let raw = RawValue::from_string(text).map_err(|e| VectorError(e.to_string()))?;
+                out.push_str(&print_line(Key::Widget, &raw));
+                out.push('\n');
+                session.widget(&raw, &mut emitted);
+            }
+            ScriptInput::Decision(decision) => {
+                if !session.prompt_open() {
+                    continue;
+                }
+                out.push_str(&print_line(Key::Decision, &decision));
+                out.push('\n');
+                session
+                    .decision(decision.approved.iter().map(String::as_str), &mut emitted)
+                    .map_err(|e| VectorError(e.to_string()))?;
+            }
+        }
+        print_emitted(&session, &mut logged, &mut emitted, &mut open, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// A widget response of a script, completed as the runner completes it, against `open`: the
+/// open client request it names, or else the oldest with its action. `None` if there is none.
+fn complete_response(
+    mut map: Map<String, Value>,
+    open: &mut Vec<Envelope>,
+    widget_id: &str,
+) -> Option<String> {
+    let action = map.get("action").and_then(Value::as_str).map(str::to_owned);
+    let id = map
+        .get("requestId")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    if action.is_none() && id.is_none() {
+        return None;
+    }
+    let i = open.iter().position(|o| {
+        action.as_deref().is_none_or(|a| a == o.action)
+            && id.as_deref().is_none_or(|r| r == o.request_id)
+    })?;
+    let request = open.remove(i);
+    map.entry("api")
+        .or_insert_with(|| Value::String("toWidget".into()));
+    map.entry("widgetId")
+        .or_insert_with(|| Value::String(widget_id.to_owned()));
+    map.entry("requestId")
+        .or_insert_with(|| Value::String(request.request_id.clone()));
+    map.entry("action")
+        .or_insert_with(|| Value::String(request.action.clone()));
+    map.entry("data").or_insert(Value::Object(request.data));
+    let value = Value::Object(map);
+    let text = match serde_json::from_value::<Envelope>(value.clone()) {
+        Ok(env) => serde_json::to_string(&env),
+        Err(_) => serde_json::to_string(&value),
+    };
+    text.ok()
+}
+
+/// Prints what the mutant emitted since the last call, keeping its open requests. A response
+/// the mutant addressed to another request or action than the echo the session printed is
+/// printed as the mutant addressed it.
+fn print_emitted<const K: usize>(
+    session: &ClientSession<Fixed<K>>,
+    logged: &mut usize,
+    emitted: &mut Vec<Emitted>,
+    open: &mut Vec<Envelope>,
+    out: &mut String,
+) -> Result<(), VectorError> {
+    let log = &session.client().log[*logged..];
+    if log.len() != emitted.len() {
+        return fail(format!(
+            "the session emitted {} messages for {} outputs",
+            emitted.len(),
+            log.len()
+        ));
+    }
+    *logged += log.len();
+    for (e, output) in emitted.drain(..).zip(log) {
+        let e = match (e, output) {
+            (Emitted::Client(env), Output::Send(msg))
+                if matches!(msg.body, Body::Response(_)) && env.response.is_some() =>
+            {
+                let meant = session.codec().envelope(msg);
+                if meant.api != env.api
+                    || meant.action != env.action
+                    || meant.request_id != env.request_id
+                {
+                    Emitted::Client(Box::new(meant))
+                } else {
+                    Emitted::Client(env)
+                }
+            }
+            (e, _) => e,
+        };
+        if let Emitted::Client(env) = &e {
+            if env.response.is_none() {
+                open.push((**env).clone());
+            }
+        }
+        out.push_str(&e.to_line());
+        out.push('\n');
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hand-designed scenarios.
+
+/// `m.always_on_screen`.
+const AOS: &str = "m.always_on_screen";
+/// Sending `m.room.message` events of msgtype `m.text`.
+const TEXT: &str = "org.matrix.msc2762.send.event:m.room.message#m.text";
+/// Sending the room topic.
+const TOPIC: &str = "org.matrix.msc2762.send.state_event:m.room.topic";
+/// Sending reactions.
+const REACTION: &str = "org.matrix.msc2762.send.event:m.reaction";
+
+const ALL: &[&str] = &["msc", "widget-api", "legacy"];
+const REEXCHANGE: &[&str] = &["msc", "widget-api"];
+
+/// A scenario's `session` line.
+#[derive(Clone, Copy)]
+struct Session {
+    auto_approve: &'static [&'static str],
+    rate_limit: bool,
+    wait_for_content_loaded: bool,
+    deny_declined: bool,
+}
+
+const PLAIN: Session = Session {
+    auto_approve: &[],
+    rate_limit: false,
+    wait_for_content_loaded: false,
+    deny_declined: false,
+};
+
+const fn auto(caps: &'static [&'static str]) -> Session {
+    Session {
+        auto_approve: caps,
+        ..PLAIN
+    }
+}
+
+/// One input of a scenario.
+#[derive(Clone, Copy)]
+enum In {
+    /// The widget answers `capabilities` with this list.
+    Answer(&'static [&'static str]),
+    /// The widget answers `capabilities` with an error.
+    AnswerError,
+    /// The widget acks the client's oldest open notify.
+    AckNotify,
+    /// `org.matrix.msc2974.request_capabilities` for this list.
+    Request(&'static [&'static str]),
+    /// `request_capabilities` (the stable name) for this list.
+    RequestStable(&'static [&'static str]),
+    /// `org.matrix.msc2974.request_capabilities` whose `capabilities` is not a list.
+    RequestInvalid,
+    /// `supported_api_versions`.
+    Versions,
+    /// `content_loaded`.
+    ContentLoaded,
+    /// `set_always_on_screen` with `value: true`.
+    AlwaysOnScreen,
+    /// `set_always_on_screen` with a `value` that is not a boolean.
+    AlwaysOnScreenInvalid,
+    /// `send_event` of this type, state key and msgtype.
+    Send(&'static str, Option<&'static str>, Option<&'static str>),
+    /// An action outside SPEC §2.
+    Unknown(&'static str),
+    /// A message of another widget (`w2`): this action with this data.
+    Foreign(&'static str, &'static str),
+    /// The user approves these on the oldest open prompt.
+    Decide(&'static [&'static str]),
+}
+
+/// A hand-designed scenario: a script, and the profiles, SPEC §3 rows and negative it is for.
+struct Scenario {
+    name: &'static str,
+    profiles: &'static [&'static str],
+    description: &'static str,
+    /// The SPEC §3 rows it covers (kept per profile where the row applies).
+    rows: &'static [&'static str],
+    /// Per profile, the rule whose mutant's trace is the vector's negative.
+    negatives: &'static [(&'static str, Rule)],
+    session: Session,
+    inputs: &'static [In],
+}
+
+fn widget_line(value: Value) -> String {
+    print_line(Key::Widget, &value)
+}
+
+fn request(action: &str, data: Value) -> String {
+    widget_line(json!({"api": "fromWidget", "action": action, "data": data}))
+}
+
+fn response(action: &str, response: Value) -> String {
+    widget_line(json!({"api": "toWidget", "action": action, "response": response}))
+}
+
+const UNSTABLE: &str = "org.matrix.msc2974.request_capabilities";
+
+impl Scenario {
+    fn script(&self) -> String {
+        let s = &self.session;
+        let session = SessionLine {
+            widget_id: Some(DEFAULT_WIDGET_ID.into()),
+            prompts: None,
+            auto_approve: s.auto_approve.iter().map(|c| c.to_string()).collect(),
+            rate_limit: s.rate_limit,
+            wait_for_content_loaded: s.wait_for_content_loaded,
+            declined: s.deny_declined.then_some(DeclinedPolicy::Deny),
+        };
+        let mut lines = vec![print_line(Key::Session, &session)];
+        for input in self.inputs {
+            lines.push(match *input {
+                In::Answer(caps) => response("capabilities", json!({"capabilities": caps})),
+                In::AnswerError => response(
+                    "capabilities",
+                    json!({"error": {"message": "no capabilities today"}}),
+                ),
+                In::AckNotify => response("notify_capabilities", json!({})),
+                In::Request(caps) => request(UNSTABLE, json!({"capabilities": caps})),
+                In::RequestStable(caps) => {
+                    request("request_capabilities", json!({"capabilities": caps}))
+                }
+                In::RequestInvalid => request(UNSTABLE, json!({"capabilities": AOS})),
+                In::Versions => request("supported_api_versions", json!({})),
+                In::ContentLoaded => request("content_loaded", json!({})),
+                In::AlwaysOnScreen => request("set_always_on_screen", json!({"value": true})),
+                In::AlwaysOnScreenInvalid => {
+                    request("set_always_on_screen", json!({"value": "yes"}))
+                }
+                In::Send(event_type, state_key, msgtype) => {
+                    let content = match msgtype {
+                        Some(m) => json!({"msgtype": m, "body": "hello"}),
+                        None => json!({}),
+                    };
+                    let mut data = json!({"type": event_type, "content": content});
+                    if let Some(k) = state_key {
+                        data["state_key"] = json!(k);
+                    }
+                    request("send_event", data)
+                }
+                In::Unknown(action) => request(action, json!({})),
+                In::Foreign(action, data) => {
+                    let data: Value =
+                        serde_json::from_str(data).unwrap_or_else(|_| json!({"invalid": data}));
+                    widget_line(
+                        json!({"api": "fromWidget", "widgetId": "w2", "action": action, "data": data}),
+                    )
+                }
+                In::Decide(caps) => print_line(
+                    Key::Decision,
+                    &DecisionLine {
+                        approved: caps.iter().map(|c| c.to_string()).collect(),
+                    },
+                ),
+            });
+        }
+        let mut text = lines.join("\n");
+        text.push('\n');
+        text
+    }
+}
+
+fn scenario_vector(scenario: &Scenario, profile: Profile) -> Result<Vector, VectorError> {
+    let negative = scenario
+        .negatives
+        .iter()
+        .find(|(p, _)| *p == profile.name)
+        .map(|(_, r)| *r);
+    build(
+        profile,
+        format!("{}_{}", profile.name, scenario.name),
+        Source::Scenario,
+        scenario.description.to_owned(),
+        scenario.rows.to_vec(),
+        scenario.script(),
+        negative,
+    )
+}
+
+const SEND_TEXT: In = In::Send("m.room.message", None, Some("m.text"));
+const SEND_NOTICE: In = In::Send("m.room.message", None, Some("m.notice"));
+const SEND_TOPIC: In = In::Send("m.room.topic", Some(""), None);
+const SEND_REACTION: In = In::Send("m.reaction", None, None);
+
+/// The scenarios, written as data.
+const SCENARIOS: [Scenario; 19] = [
+    Scenario {
+        name: "initial-exchange",
+        profiles: ALL,
+        description: "The initial exchange: the widget asks for two capabilities, the user approves one; one notify reports the round's list as requested and the approved set; a gated action of the approved capability is allowed, one of the other is refused.",
+        rows: &["notify-requested", "notify-approved"],
+        negatives: &[
+            ("msc", Rule::ApprovalNeedsDecision),
+            ("widget-api", Rule::ApprovalNeedsDecision),
+            ("legacy", Rule::ApprovalNeedsDecision),
+        ],
+        session: PLAIN,
+        inputs: &[
+            In::Answer(&[AOS, TEXT]),
+            In::Decide(&[AOS]),
+            In::AckNotify,
+            In::AlwaysOnScreen,
+            SEND_TEXT,
+        ],
+    },
+    Scenario {
+        name: "auto-approve",
+        profiles: ALL,
+        description: "A session with autoApprove: the client prompts only for the capabilities not approved automatically; the notify's approved set holds the automatic approval and the user's.",
+        rows: &["notify-approved"],
+        negatives: &[
+            ("msc", Rule::NotifyReportsTotals),
+            ("widget-api", Rule::NotifyReportsTotals),
+            ("legacy", Rule::NotifyReportsTotals),
+        ],
+        session: auto(&[TEXT]),
+        inputs: &[
+            In::Answer(&[AOS, TEXT, REACTION]),
+            In::Decide(&[AOS]),
+            In::AckNotify,
+            SEND_TEXT,
+            SEND_REACTION,
+            In::AlwaysOnScreen,
+        ],
+    },
+    Scenario {
+        name: "auto-approve-unrequested",
+        profiles: ALL,
+        description: "autoApprove covers capabilities the widget never asks for: the client approves only what was requested, without a prompt (nothing is left to ask), and gated actions of the unrequested ones are refused.",
+        rows: &["notify-approved", "notify-requested"],
+        negatives: &[
+            ("msc", Rule::ApprovedSubsetOfRequested),
+            ("widget-api", Rule::ApprovedSubsetOfRequested),
+            ("legacy", Rule::ApprovedSubsetOfRequested),
+        ],
+        session: auto(&[TEXT, AOS]),
+        inputs: &[In::Answer(&[AOS]), In::AckNotify, SEND_TEXT, In::AlwaysOnScreen],
+    },
+    Scenario {
+        name: "content-loaded",
+        profiles: ALL,
+        description: "A session declaring waitForContentLoaded: the client sends capabilities only after acking the widget's content_loaded; versions asked before that are answered at once.",
+        rows: &[],
+        negatives: &[
+            ("msc", Rule::WellFormedMessage),
+            ("widget-api", Rule::WellFormedMessage),
+            ("legacy", Rule::WellFormedMessage),
+        ],
+        session: Session {
+            wait_for_content_loaded: true,
+            ..PLAIN
+        },
+        inputs: &[
+            In::Versions,
+            In::ContentLoaded,
+            In::Answer(&[AOS]),
+            In::Decide(&[AOS]),
+            In::AlwaysOnScreen,
+        ],
+    },
+    Scenario {
+        name: "capabilities-error",
+        profiles: ALL,
+        description: "The widget answers capabilities with an error: round 0 has an empty list, so nothing is new: no prompt, exactly one notify with empty lists, and gated actions are refused.",
+        rows: &["nothing-new", "notify-requested"],
+        negatives: &[
+            ("msc", Rule::NoPromptWithoutNew),
+            ("widget-api", Rule::NoPromptWithoutNew),
+            ("legacy", Rule::NoPromptWithoutNew),
+        ],
+        session: PLAIN,
+        inputs: &[In::AnswerError, In::AckNotify, In::AlwaysOnScreen],
+    },
+    Scenario {
+        name: "versions",
+        profiles: ALL,
+        description: "supported_api_versions, before and after the session is established: org.matrix.msc2974 is advertised under msc and widget-api, not under legacy.",
+        rows: &["re-exchange"],
+        negatives: &[
+            ("msc", Rule::AdvertisesVersions),
+            ("widget-api", Rule::AdvertisesVersions),
+            ("legacy", Rule::OneNotifyPerRound),
+        ],
+        session: PLAIN,
+        inputs: &[In::Versions, In::Answer(&[]), In::Versions],
+    },
+    Scenario {
+        name: "reexchange",
+        profiles: REEXCHANGE,
+        description: "A re-exchange (MSC2974): the widget asks again for an approved capability and a new one; the client acks at once, prompts for the new one only, and after the user declines, notifies (requested: msc the session total, widget-api the round's new capabilities); the declined capability asked again is prompted again; gated actions follow the approved set.",
+        rows: &[
+            "re-exchange",
+            "notify-requested",
+            "notify-approved",
+            "ack-vs-notify",
+            "declined-asked-again",
+        ],
+        negatives: &[
+            ("msc", Rule::NotifyReportsTotals),
+            ("widget-api", Rule::NotifyReportsTotals),
+        ],
+        session: PLAIN,
+        inputs: &[
+            In::Answer(&[AOS]),
+            In::Decide(&[AOS]),
+            In::AckNotify,
+            In::Request(&[AOS, TOPIC]),
+            In::Decide(&[]),
+            In::AckNotify,
+            SEND_TOPIC,
+            In::Request(&[TOPIC]),
+            In::Decide(&[TOPIC]),
+            SEND_TOPIC,
+        ],
+    },
+    Scenario {
+        name: "reexchange-unsupported",
+        profiles: &["legacy"],
+        description: "No MSC2974: request_capabilities under either name gets an error and changes nothing (no prompt, no notify), also in a session declaring rateLimit; versions do not advertise org.matrix.msc2974.",
+        rows: &["re-exchange", "rate-limit"],
+        negatives: &[("legacy", Rule::ExactlyOneResponse)],
+        session: Session {
+            rate_limit: true,
+            ..PLAIN
+        },
+        inputs: &[
+            In::Answer(&[AOS]),
+            In::Decide(&[AOS]),
+            In::Request(&[TOPIC]),
+            In::RequestStable(&[TOPIC]),
+            In::Versions,
+            SEND_TOPIC,
+        ],
+    },
+    Scenario {
+        name: "stable-name",
+        profiles: ALL,
+        description: "request_capabilities under its stable name, for an approved capability: msc acks it and sends one notify without a prompt; widget-api (unstable name only) and legacy answer with an error.",
+        rows: &["re-exchange"],
+        negatives: &[
+            ("msc", Rule::AcknowledgeRequest),
+            ("widget-api", Rule::ResponseMatchesRequest),
+            ("legacy", Rule::ResponseMatchesRequest),
+        ],
+        session: PLAIN,
+        inputs: &[
+            In::Answer(&[AOS]),
+            In::Decide(&[AOS]),
+            In::RequestStable(&[AOS]),
+        ],
+    },
+    Scenario {
+        name: "early-request",
+        profiles: ALL,
+        description: "request_capabilities before the widget answered capabilities (autoApprove covers it): msc and legacy answer with an error and change nothing; widget-api acks it and processes it at once (a notify before round 0).",
+        rows: &["request-before-established"],
+        negatives: &[
+            ("msc", Rule::NoRequestBeforeSession),
+            ("widget-api", Rule::ApprovalsNeverShrink),
+            ("legacy", Rule::NotifyAfterCapabilities),
+        ],
+        session: auto(&[AOS]),
+        inputs: &[In::Request(&[AOS]), In::Answer(&[TEXT]), In::Decide(&[TEXT])],
+    },
+    Scenario {
+        name: "several-rounds",
+        profiles: REEXCHANGE,
+        description: "Two re-exchange requests while a prompt is open: both acked at once; msc processes them one at a time (the second round's prompt waits for the first round's notify and asks only what is still new), widget-api in parallel (a capability is prompted twice).",
+        rows: &["several-rounds-at-once", "ack-vs-notify"],
+        negatives: &[
+            ("msc", Rule::RoundsInOrder),
+            ("widget-api", Rule::AckBeforeNotify),
+        ],
+        session: PLAIN,
+        inputs: &[
+            In::Answer(&[AOS]),
+            In::Decide(&[AOS]),
+            In::Request(&[TOPIC]),
+            In::Request(&[TOPIC, TEXT]),
+            In::Decide(&[TOPIC]),
+            In::Decide(&[TEXT]),
+        ],
+    },
+    Scenario {
+        name: "declined-asked-again",
+        profiles: REEXCHANGE,
+        description: "A capability the user declined is asked for again with an approved one: the client (msc with the default policy, widget-api) prompts again for the declined one only.",
+        rows: &["declined-asked-again"],
+        negatives: &[
+            ("msc", Rule::PromptOnlyNew),
+            ("widget-api", Rule::PromptOnlyNew),
+        ],
+        session: PLAIN,
+        inputs: &[
+            In::Answer(&[AOS, TEXT]),
+            In::Decide(&[TEXT]),
+            In::AckNotify,
+            In::Request(&[AOS, TEXT]),
+            In::Decide(&[AOS]),
+            In::AlwaysOnScreen,
+        ],
+    },
+    Scenario {
+        name: "declined-denied",
+        profiles: &["msc"],
+        description: "msc leaves a declined capability asked again to the client's policy; with the session extension `declined: deny` the client denies it without a prompt and prompts only for the capability never asked before.",
+        rows: &["declined-asked-again"],
+        negatives: &[("msc", Rule::ApprovalNeedsDecision)],
+        session: Session {
+            deny_declined: true,
+            ..PLAIN
+        },
+        inputs: &[
+            In::Answer(&[AOS, TEXT]),
+            In::Decide(&[TEXT]),
+            In::Request(&[AOS, TOPIC]),
+            In::Decide(&[TOPIC]),
+            In::AlwaysOnScreen,
+        ],
+    },
+    Scenario {
+        name: "nothing-new",
+        profiles: REEXCHANGE,
+        description: "Re-exchange rounds with nothing new (an approved capability; an empty list): each is acked, gets no prompt and exactly one notify.",
+        rows: &["nothing-new", "notify-requested", "ack-vs-notify"],
+        negatives: &[
+            ("msc", Rule::NoPromptWithoutNew),
+            ("widget-api", Rule::NoPromptWithoutNew),
+        ],
+        session: PLAIN,
+        inputs: &[
+            In::Answer(&[AOS]),
+            In::Decide(&[AOS]),
+            In::AckNotify,
+            In::Request(&[AOS]),
+            In::AckNotify,
+            In::Request(&[]),
+        ],
+    },
+    Scenario {
+        name: "rate-limited",
+        profiles: &["msc"],
+        description: "A session declaring rateLimit: a re-exchange request while a round is open gets an error instead of the ack and its round is dropped; once the round is notified, the next request is acked.",
+        rows: &["rate-limit"],
+        negatives: &[("msc", Rule::OneNotifyPerRound)],
+        session: Session {
+            rate_limit: true,
+            ..PLAIN
+        },
+        inputs: &[
+            In::Answer(&[AOS]),
+            In::Decide(&[AOS]),
+            In::Request(&[TOPIC]),
+            In::Request(&[TEXT]),
+            In::Decide(&[TOPIC]),
+            In::Request(&[TEXT]),
+            In::Decide(&[TEXT]),
+        ],
+    },
+    Scenario {
+        name: "rate-limit-ignored",
+        profiles: &["widget-api"],
+        description: "widget-api has no rate limit: in a session declaring rateLimit, a second request while a round is open is acked and processed in parallel like any other.",
+        rows: &["rate-limit", "several-rounds-at-once"],
+        negatives: &[("widget-api", Rule::AcknowledgeRequest)],
+        session: Session {
+            rate_limit: true,
+            ..PLAIN
+        },
+        inputs: &[
+            In::Answer(&[AOS]),
+            In::Decide(&[AOS]),
+            In::Request(&[TOPIC]),
+            In::Request(&[TEXT]),
+            In::Decide(&[TOPIC]),
+            In::Decide(&[TEXT]),
+        ],
+    },
+    Scenario {
+        name: "request-ids",
+        profiles: ALL,
+        description: "The client's own requestIds, with notifies never acked: every request the client starts has a fresh id (re-exchange rounds approved automatically, so without prompts; legacy refuses them).",
+        rows: &["request-id-reuse", "nothing-new"],
+        negatives: &[
+            ("msc", Rule::UniqueRequestIds),
+            ("widget-api", Rule::UniqueRequestIds),
+            ("legacy", Rule::UniqueRequestIds),
+        ],
+        session: auto(&[AOS, TOPIC]),
+        inputs: &[
+            In::Answer(&[AOS]),
+            In::Request(&[TOPIC]),
+            In::Request(&[AOS, TOPIC]),
+        ],
+    },
+    Scenario {
+        name: "gated-actions",
+        profiles: ALL,
+        description: "Gated actions are judged by the approved set at that moment: refused before the exchange, allowed for an auto-approved capability and a user-approved state event, refused for another msgtype and for a declined capability.",
+        rows: &[],
+        negatives: &[
+            ("msc", Rule::GatedActionNeedsCapability),
+            ("widget-api", Rule::GatedActionNeedsCapability),
+            ("legacy", Rule::GatedActionNeedsCapability),
+        ],
+        session: auto(&[TEXT]),
+        inputs: &[
+            SEND_TEXT,
+            In::Answer(&[TEXT, TOPIC, AOS]),
+            In::Decide(&[TOPIC]),
+            SEND_TEXT,
+            SEND_NOTICE,
+            SEND_TOPIC,
+            In::AlwaysOnScreen,
+        ],
+    },
+    Scenario {
+        name: "foreign-and-invalid",
+        profiles: ALL,
+        description: "Messages of another widget get no answer and change nothing; an unknown action, a set_always_on_screen without a boolean and a request_capabilities whose list is not a list each get an error response.",
+        rows: &[],
+        negatives: &[
+            ("msc", Rule::ExactlyOneResponse),
+            ("widget-api", Rule::ExactlyOneResponse),
+            ("legacy", Rule::ExactlyOneResponse),
+        ],
+        session: PLAIN,
+        inputs: &[
+            In::Answer(&[AOS]),
+            In::Decide(&[AOS]),
+            In::Foreign(UNSTABLE, r#"{"capabilities": ["m.always_on_screen", "org.matrix.msc2762.send.state_event:m.room.topic"]}"#),
+            In::Foreign("set_always_on_screen", r#"{"value": true}"#),
+            In::Unknown("org.example.unknown_action"),
+            In::AlwaysOnScreenInvalid,
+            In::RequestInvalid,
+        ],
+    },
+];

@@ -1,0 +1,161 @@
+//! The model checker's verdicts: each profile against the `msc` rules and against its own, and
+//! every mutant caught by the rule it targets. Counterexamples are traces that `capneg validate`
+//! rejects by that rule and that `capneg run` accepts once the client's lines are stripped.
+
+use capneg_model::check::{check, shortest, CheckConfig, Verdict};
+use capneg_model::model::{Bounds, SessionModel};
+use capneg_model::mutants::{ClientKind, MutantKind};
+use capneg_model::rules::Rule;
+use capneg_model::validate::{self, Options};
+use capneg_reference::script::run_script;
+use capneg_reference::trace::{parse_line, Key};
+use capneg_reference::Profile;
+
+const SMALL: Bounds = Bounds {
+    caps: 2,
+    rounds: 2,
+    gated: 1,
+};
+
+fn violated(
+    client: ClientKind,
+    client_profile: Profile,
+    rules: Profile,
+    bounds: Bounds,
+) -> Vec<Rule> {
+    let config = CheckConfig {
+        client,
+        client_profile,
+        rules_profile: rules,
+        bounds,
+        threads: 2,
+        symmetry: true,
+        counterexamples: false,
+    };
+    let report = check(&config, &mut |_| {});
+    assert!(report.exhaustive, "the run must be exhaustive");
+    assert!(
+        report.reachable.iter().all(|(_, yes)| *yes)
+            || client != ClientKind::Reference
+            || client_profile == Profile::LEGACY,
+        "every interesting path is reachable: {:?}",
+        report.reachable
+    );
+    report.violated()
+}
+
+#[test]
+fn msc_holds_its_rules() {
+    assert_eq!(
+        violated(ClientKind::Reference, Profile::MSC, Profile::MSC, SMALL),
+        []
+    );
+}
+
+#[test]
+fn every_profile_holds_its_own_rules() {
+    for p in [Profile::WIDGET_API, Profile::LEGACY] {
+        assert_eq!(violated(ClientKind::Reference, p, p, SMALL), [], "{p}");
+    }
+}
+
+#[test]
+fn widget_api_breaks_msc_rules() {
+    let broken = violated(
+        ClientKind::Reference,
+        Profile::WIDGET_API,
+        Profile::MSC,
+        SMALL,
+    );
+    for rule in [
+        Rule::NotifyReportsTotals,
+        Rule::RoundsInOrder,
+        Rule::NoRequestBeforeSession,
+    ] {
+        assert!(broken.contains(&rule), "{rule} not in {broken:?}");
+    }
+}
+
+#[test]
+fn legacy_breaks_acknowledge_request() {
+    let broken = violated(ClientKind::Reference, Profile::LEGACY, Profile::MSC, SMALL);
+    assert!(broken.contains(&Rule::AcknowledgeRequest), "{broken:?}");
+}
+
+#[test]
+fn the_default_model_is_exhaustive_and_sound() {
+    let config = CheckConfig::new(ClientKind::Reference, Profile::MSC);
+    let report = check(&config, &mut |_| {});
+    assert!(report.exhaustive);
+    assert!(report.all_hold());
+    assert!(
+        report.reachable.iter().all(|(_, y)| *y),
+        "{:?}",
+        report.reachable
+    );
+    // The default bounds: 3 capabilities, 2 rounds, 1 gated action. A change in the model that
+    // changes the state space shows here first.
+    assert_eq!(report.unique, 239_196, "unique states of the default model");
+}
+
+#[test]
+fn every_mutant_is_caught_by_its_rule() {
+    for kind in MutantKind::ALL {
+        let broken = violated(ClientKind::Mutant(kind), Profile::MSC, Profile::MSC, SMALL);
+        assert!(
+            broken.contains(&kind.target()),
+            "{kind} should break {} but broke {broken:?}",
+            kind.target()
+        );
+    }
+}
+
+/// The shortest counterexample of each mutant's rule is a trace that validation rejects by that
+/// rule (checked alone) and that `capneg run` takes once stripped of the client's lines.
+#[test]
+fn counterexamples_validate_and_run() {
+    for kind in MutantKind::ALL {
+        let rule = kind.target();
+        let model = SessionModel::new(ClientKind::Mutant(kind), Profile::MSC, Profile::MSC, SMALL);
+        let cx = shortest(&model, rule, &mut |_| {}).expect("the mutant breaks its rule");
+        let trace = cx.lines.join("\n");
+        let verdict = validate::validate(
+            Options {
+                profile: Profile::MSC,
+                partial: false,
+            },
+            trace.as_bytes(),
+        )
+        .unwrap();
+        let validate::Verdict::Violates { line, .. } = verdict else {
+            panic!("{kind}: the counterexample validates: {verdict:?}\n{trace}")
+        };
+        assert!(
+            line <= cx.line,
+            "{kind}: validation stops at line {line}, the rule breaks at {}",
+            cx.line
+        );
+        let script: Vec<&str> = cx
+            .lines
+            .iter()
+            .map(String::as_str)
+            .filter(|l| !matches!(parse_line(l).map(|l| l.key), Ok(Key::Client | Key::Prompt)))
+            .collect();
+        let mut out = Vec::new();
+        run_script(Profile::MSC, script.join("\n").as_bytes(), &mut out).unwrap_or_else(|e| {
+            panic!("{kind}: run refuses the script: {e}\n{}", script.join("\n"))
+        });
+    }
+}
+
+#[test]
+fn counterexample_of_a_profile_names_the_line() {
+    let model = SessionModel::new(ClientKind::Reference, Profile::LEGACY, Profile::MSC, SMALL);
+    let cx = shortest(&model, Rule::AcknowledgeRequest, &mut |_| {}).expect("legacy breaks it");
+    // session, capabilities, the widget's answer, notify, request, error: the error breaks it.
+    assert!(cx.lines.len() <= 6, "{}", cx.lines.join("\n"));
+    assert_eq!(cx.line as usize, cx.lines.len());
+    assert!(cx.reason.contains("with an error"), "{}", cx.reason);
+    assert!(cx.diagram.starts_with("sequenceDiagram"));
+    let _ = Verdict::Holds;
+}
