@@ -1,7 +1,92 @@
-//! `capneg adapter` (being built).
+//! `capneg adapter`: the reference client (or, for testing the driver, a deliberately wrong one)
+//! speaking the adapter protocol (SPEC §8) on stdin and stdout.
+//!
+//! One command per stdin line; for each, the client's messages and prompts, then `{"idle": {}}`,
+//! flushed. A line that is not a command ends the adapter with one line on stderr naming it, and
+//! exit code 2. A decision while no prompt is open is noted on stderr and ignored.
 
-pub fn run(profile: capneg_reference::Profile, mutant: Option<String>) -> std::process::ExitCode {
-    let _ = (profile, mutant);
-    eprintln!("capneg adapter: not available yet");
-    std::process::ExitCode::from(2)
+use capneg_model::mutants::{ClientKind, MutantKind};
+use capneg_properties::protocol::{Handled, Handler, IDLE};
+use capneg_reference::trace::LineReader;
+use capneg_reference::Profile;
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+
+/// Exit code for bad input (SPEC §7).
+const BAD_INPUT: u8 = 2;
+
+pub fn run(profile: Profile, mutant: Option<String>) -> ExitCode {
+    let kind = match mutant {
+        None => ClientKind::Reference,
+        Some(name) => match MutantKind::named(name.strip_prefix("mutant:").unwrap_or(&name)) {
+            Some(kind) => ClientKind::Mutant(kind),
+            None => {
+                let names: Vec<&str> = MutantKind::ALL.iter().map(|k| k.name()).collect();
+                eprintln!(
+                    "capneg adapter: unknown mutant `{name}` (expected one of {})",
+                    names.join(", ")
+                );
+                return ExitCode::from(BAD_INPUT);
+            }
+        },
+    };
+    match serve(Handler::new(profile, kind)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Stop::BadInput(message)) => {
+            eprintln!("capneg adapter: {message}");
+            ExitCode::from(BAD_INPUT)
+        }
+        // The harness went away: nothing left to say.
+        Err(Stop::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Stop::Io(e)) => {
+            eprintln!("capneg adapter: {e}");
+            ExitCode::from(BAD_INPUT)
+        }
+    }
+}
+
+enum Stop {
+    BadInput(String),
+    Io(io::Error),
+}
+
+impl From<io::Error> for Stop {
+    fn from(e: io::Error) -> Self {
+        Stop::Io(e)
+    }
+}
+
+fn serve(mut handler: Handler) -> Result<(), Stop> {
+    let mut lines = LineReader::new(io::stdin().lock());
+    let mut out = BufWriter::with_capacity(64 << 10, io::stdout().lock());
+    let mut emitted = Vec::new();
+    while let Some(next) = lines.next_line() {
+        let (n, text) = match next {
+            Ok(ok) => ok,
+            Err(e) if e.is_bad_input() => {
+                return Err(Stop::BadInput(format!(
+                    "stdin line {}: {}",
+                    e.line, e.error
+                )))
+            }
+            Err(e) => return Err(Stop::Io(e.error)),
+        };
+        match handler.handle(text, &mut emitted) {
+            Ok(Handled::Done) => {}
+            Ok(Handled::Ignored(note)) => eprintln!("capneg adapter: stdin line {n}: {note}"),
+            Err(e) => {
+                out.flush()?;
+                return Err(Stop::BadInput(format!("stdin line {n}: {e}")));
+            }
+        }
+        for line in emitted.drain(..) {
+            out.write_all(line.as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+        out.write_all(IDLE.as_bytes())?;
+        out.write_all(b"\n")?;
+        out.flush()?;
+    }
+    out.flush()?;
+    Ok(())
 }

@@ -101,6 +101,9 @@ enum Command {
         /// The adapter command and its arguments, after `--`.
         #[arg(last = true, required = true)]
         command: Vec<String>,
+        /// Runs only this session (a SPEC §6 script, or a trace) instead of generated ones.
+        #[arg(long, hide = true)]
+        replay: Option<PathBuf>,
     },
     /// Judges recorded traces: conforms, or FILE:LINE, rule and reason (SPEC §5, §7).
     Validate {
@@ -188,7 +191,15 @@ fn main() -> ExitCode {
             seed,
             timeout_ms,
             command,
-        } => drive::run(profile, cases, seed, timeout_ms, &command),
+            replay,
+        } => drive::run(
+            profile,
+            cases,
+            seed,
+            timeout_ms,
+            &command,
+            replay.as_deref(),
+        ),
         Command::Validate {
             profile,
             partial,

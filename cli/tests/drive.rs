@@ -1,0 +1,361 @@
+//! `capneg adapter` and `capneg drive` (SPEC §7, §8): the reference driving itself finds
+//! nothing; every mutant and matrix-widget-api are caught, with a minimal trace; an adapter that
+//! hangs, crashes or cannot start is reported, never waited for.
+
+use capneg_model::mutants::MutantKind;
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const DIVERGENCE: i32 = 1;
+const BAD_INPUT: i32 = 2;
+
+fn capneg_path() -> &'static str {
+    env!("CARGO_BIN_EXE_capneg")
+}
+
+fn capneg() -> Command {
+    Command::new(capneg_path())
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code().expect("exited, not killed"),
+            stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+            stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+        }
+    }
+
+    /// The printed trace: every stdout line is one JSON object with one key.
+    fn trace(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"));
+                assert_eq!(v.as_object().map(|o| o.len()), Some(1), "{l}");
+                v
+            })
+            .collect()
+    }
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+fn drive(args: &[&str], adapter: &[&str]) -> Run {
+    let output = capneg()
+        .arg("drive")
+        .args(args)
+        .arg("--")
+        .args(adapter)
+        .stdin(Stdio::null())
+        .output()
+        .expect("capneg runs");
+    Run::from(output)
+}
+
+#[test]
+fn the_reference_adapter_follows_the_reference() {
+    for profile in ["msc", "widget-api", "legacy"] {
+        let run = drive(
+            &["--profile", profile, "--cases", "300"],
+            &[capneg_path(), "adapter", "--profile", profile],
+        );
+        assert_eq!(run.code, 0, "{profile}: {run}");
+        assert!(run.stdout.contains("300 sessions"), "{run}");
+        assert!(run.stdout.contains("sessions/s"), "{run}");
+    }
+}
+
+/// Mutants the driver reports as a differing output rather than by their rule, with why. None:
+/// each mutant's defect breaks its rule at the command where it first shows, and the rules are
+/// judged before the outputs are compared.
+const DIFFERS_ONLY: [(MutantKind, &str); 0] = [];
+
+#[test]
+fn every_mutant_is_caught_by_its_rule() {
+    let mut wrong = Vec::new();
+    for kind in MutantKind::ALL {
+        let run = drive(&[], &[capneg_path(), "adapter", "--mutant", kind.name()]);
+        if run.code != DIVERGENCE {
+            wrong.push(format!("{kind}: not caught\n{run}"));
+            continue;
+        }
+        let trace = run.trace();
+        assert!(
+            !trace.is_empty() && trace[0].get("session").is_some(),
+            "{run}"
+        );
+        let named = run
+            .stderr
+            .contains(&format!("violates {}: ", kind.target()));
+        match DIFFERS_ONLY.iter().find(|(k, _)| *k == kind) {
+            None if !named => wrong.push(format!("{kind}: {} not named\n{run}", kind.target())),
+            Some((_, why)) if !run.stderr.contains("differs from the reference") => {
+                wrong.push(format!("{kind}: expected a difference ({why})\n{run}"))
+            }
+            _ => {}
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+}
+
+#[test]
+fn an_unknown_mutant_is_bad_input() {
+    let run = Run::from(
+        capneg()
+            .args(["adapter", "--mutant", "nonesuch"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, BAD_INPUT, "{run}");
+    assert!(run.stderr.contains("unknown mutant `nonesuch`"), "{run}");
+}
+
+/// Runs `capneg adapter` on `input`.
+fn adapter(input: &str) -> Run {
+    let mut child = capneg()
+        .arg("adapter")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).unwrap();
+    drop(stdin);
+    Run::from(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn the_adapter_speaks_the_protocol() {
+    let run = adapter(concat!(
+        r#"{"start": {"widgetId": "w1", "autoApprove": [], "waitForContentLoaded": false}}"#,
+        "\n\n",
+        r#"{"widget": {"api": "toWidget", "widgetId": "w1", "requestId": "c0", "action": "capabilities", "data": {}, "response": {"capabilities": ["m.always_on_screen"]}}}"#,
+        "\n",
+        r#"{"decision": {"approved": []}}"#,
+        "\n",
+        r#"{"decision": {"approved": []}}"#,
+        "\n",
+    ));
+    assert_eq!(run.code, 0, "{run}");
+    let lines: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let keys: Vec<&str> = lines
+        .iter()
+        .map(|v| v.as_object().unwrap().keys().next().unwrap().as_str())
+        .collect();
+    assert_eq!(
+        keys,
+        ["client", "idle", "prompt", "idle", "client", "idle", "idle"],
+        "{run}"
+    );
+    assert_eq!(lines[4]["client"]["action"], "notify_capabilities");
+    // The decision with no open prompt is ignored, with a note naming its line.
+    assert!(run.stderr.contains("stdin line 5"), "{run}");
+}
+
+#[test]
+fn bad_adapter_lines_exit_2_naming_the_line() {
+    let cases = [
+        ("not json\n", "stdin line 1: not JSON"),
+        (
+            "{\"start\": {\"widgetId\": \"w\"}}\n[1]\n",
+            "stdin line 2: expected a JSON object",
+        ),
+        (
+            "{\"widget\": {}}\n",
+            "stdin line 1: a `widget` command before any `start`",
+        ),
+        ("{\"start\": {}}\n", "stdin line 1: bad `start`"),
+        (
+            "{\"start\": {\"widgetId\": \"w\"}}\n{\"decision\": {\"approved\": [1]}}\n",
+            "stdin line 2: bad `decision`",
+        ),
+        ("{\"idle\": {}}\n", "stdin line 1: unknown field `idle`"),
+    ];
+    for (input, want) in cases {
+        let run = adapter(input);
+        assert_eq!(run.code, BAD_INPUT, "{input}: {run}");
+        assert!(run.stderr.contains(want), "{input}: {run}");
+        assert_eq!(run.stderr.lines().count(), 1, "{input}: {run}");
+        assert!(!run.stderr.contains("panicked"), "{run}");
+    }
+}
+
+/// The matrix-widget-api adapter, with its dependencies installed; `None` (with a message) when
+/// `node` is not installed.
+fn node_adapter() -> Option<PathBuf> {
+    let dir = repo().join("adapters/matrix-widget-api");
+    let node = Command::new("node").arg("--version").output();
+    if !node.is_ok_and(|o| o.status.success()) {
+        eprintln!("SKIPPED: `node` is not installed: the matrix-widget-api adapter cannot run");
+        return None;
+    }
+    if !dir.join("node_modules/matrix-widget-api").is_dir() {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .status()
+            .expect("npm runs (node is installed)");
+        assert!(status.success(), "npm ci failed in {}", dir.display());
+    }
+    Some(dir.join("adapter.js"))
+}
+
+#[test]
+fn matrix_widget_api_sends_two_notifies_for_nothing_new() {
+    let Some(adapter) = node_adapter() else {
+        return;
+    };
+    let adapter = adapter.to_str().unwrap();
+    let run = drive(&["--profile", "widget-api"], &["node", adapter]);
+    assert_eq!(run.code, DIVERGENCE, "{run}");
+    assert!(
+        run.stderr.contains("violates one-notify-per-round: "),
+        "{run}"
+    );
+    // Minimal: start and one request with nothing new (its ack and its two notifies).
+    let trace = run.trace();
+    assert!(trace.len() <= 6, "{run}");
+    let notifies = trace
+        .iter()
+        .filter(|l| l["client"]["action"] == "notify_capabilities")
+        .count();
+    assert_eq!(notifies, 2, "{run}");
+    // The trace is a SPEC §5 trace: `capneg validate` finds the same rule in it.
+    let dir = std::env::temp_dir().join(format!("capneg-drive-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("minimal.jsonl");
+    std::fs::write(&file, &run.stdout).unwrap();
+    let validated = Run::from(
+        capneg()
+            .args(["validate", "--profile", "widget-api"])
+            .arg(&file)
+            .output()
+            .unwrap(),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(validated.code, DIVERGENCE, "{validated}");
+    assert!(
+        validated.stdout.contains("one-notify-per-round")
+            || validated.stderr.contains("one-notify-per-round"),
+        "{validated}"
+    );
+}
+
+#[test]
+fn replay_runs_one_session() {
+    let Some(adapter) = node_adapter() else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("capneg-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("content-loaded-twice.jsonl");
+    std::fs::write(
+        &script,
+        concat!(
+            r#"{"session": {"widgetId": "w1", "waitForContentLoaded": true}}"#,
+            "\n",
+            r#"{"widget": {"api": "fromWidget", "action": "content_loaded", "data": {}}}"#,
+            "\n",
+            r#"{"widget": {"api": "fromWidget", "action": "content_loaded", "data": {}}}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let run = drive(
+        &[
+            "--profile",
+            "widget-api",
+            "--replay",
+            script.to_str().unwrap(),
+        ],
+        &["node", adapter.to_str().unwrap()],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(run.code, DIVERGENCE, "{run}");
+    assert!(run.stderr.contains("the adapter said idle"), "{run}");
+    assert!(run.stderr.contains("Improper sequence"), "{run}");
+    assert_eq!(run.trace().len(), 5, "{run}");
+}
+
+#[test]
+fn an_adapter_that_never_answers_is_reported_within_the_timeout() {
+    for adapter in [&["sleep", "100"][..], &["sh", "-c", "cat >/dev/null"]] {
+        let started = Instant::now();
+        let run = drive(&["--timeout-ms", "300"], adapter);
+        let took = started.elapsed();
+        assert_eq!(run.code, DIVERGENCE, "{adapter:?}: {run}");
+        assert!(run.stderr.contains("no answer"), "{run}");
+        assert!(run.stderr.contains("300 ms"), "{run}");
+        assert!(took < Duration::from_secs(10), "{adapter:?} took {took:?}");
+    }
+}
+
+#[test]
+fn a_crashing_adapter_is_reported_with_its_stderr() {
+    let run = drive(&[], &["sh", "-c", "echo boom >&2; exit 3"]);
+    assert_eq!(run.code, DIVERGENCE, "{run}");
+    assert!(run.stderr.contains("crashed"), "{run}");
+    assert!(run.stderr.contains("boom"), "{run}");
+    assert!(run.stderr.contains('3'), "{run}");
+    // It crashes mid-session: after answering the start, on the first widget message.
+    let run = drive(
+        &[],
+        &[
+            "sh",
+            "-c",
+            r#"read line; echo '{"idle":{}}'; read line; echo 'dying' >&2; exit 7"#,
+        ],
+    );
+    assert_eq!(run.code, DIVERGENCE, "{run}");
+    assert!(run.stderr.contains("dying"), "{run}");
+}
+
+#[test]
+fn an_adapter_that_cannot_start_is_bad_input() {
+    let run = drive(&[], &["/nonexistent/capneg-adapter"]);
+    assert_eq!(run.code, BAD_INPUT, "{run}");
+    assert!(run.stderr.contains("cannot start the adapter"), "{run}");
+    assert_eq!(run.stderr.lines().count(), 1, "{run}");
+}
+
+#[test]
+fn an_adapter_that_writes_garbage_is_reported() {
+    let run = drive(
+        &[],
+        &[
+            "sh",
+            "-c",
+            r#"while read line; do echo 'hello'; echo '{"idle":{}}'; done"#,
+        ],
+    );
+    assert_eq!(run.code, DIVERGENCE, "{run}");
+    assert!(run.stderr.contains("not a protocol line"), "{run}");
+}

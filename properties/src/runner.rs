@@ -1,0 +1,556 @@
+//! Running an abstract session against a client: the concrete trace and the compact events.
+//!
+//! A [`Side`] is one client's view of a run: it turns each abstract [`Step`] into the concrete
+//! widget message or decision for that client (filling in the requestIds that client chose),
+//! records the trace (SPEC §5), reads every message through the side's own
+//! [`Codec`](capneg_reference::Codec), keeps the client's open requests and prompts, and, where
+//! asked, judges the client with the rules' [`Observer`] as the run goes.
+//!
+//! [`run_session`] drives one client through a session; the differential driver
+//! ([`crate::drive`]) drives two sides in lockstep.
+
+use crate::adapter::{Adapter, Failure};
+use crate::session::{Session, Start, Step};
+use crate::universe::{Caps, UNIVERSE};
+use capneg_model::model::Traced;
+use capneg_model::{Event, Judge, Observer, Pos, Violation};
+use capneg_reference::codec::{Codec, Poster};
+use capneg_reference::msg::{Action, Api, Body, ClientMsg};
+use capneg_reference::trace::{parse_line, print_line, DecisionLine, Key};
+use capneg_reference::wire::{Envelope, EnvelopeView};
+use capneg_reference::{CapSet, Profile};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use std::collections::VecDeque;
+
+/// A request the client sent that the widget has not answered.
+#[derive(Clone, Debug)]
+struct OpenRequest {
+    action: Action,
+    /// The action's name.
+    action_name: String,
+    /// The raw JSON of `requestId`, `action` and `data`, echoed in the answer.
+    request_id: String,
+    action_raw: String,
+    data: String,
+}
+
+/// One output of the client for the last command.
+#[derive(Clone, Debug)]
+pub struct Out {
+    /// Its line in the trace.
+    pub line: Pos,
+    /// What it is.
+    pub kind: OutKind,
+}
+
+/// An output in compact form.
+#[derive(Clone, Debug)]
+pub enum OutKind {
+    /// A message to the widget.
+    Msg(ClientMsg),
+    /// A prompt.
+    Prompt(CapSet),
+}
+
+/// The rules' observer of a side, with what it found.
+#[derive(Clone, Debug)]
+struct Judged {
+    judge: Judge,
+    observer: Observer,
+    found: Vec<Violation>,
+    violations: Vec<(Pos, Violation)>,
+}
+
+/// One client's view of a run.
+#[derive(Clone, Debug)]
+pub struct Side {
+    codec: Codec,
+    widget_json: String,
+    foreign_json: String,
+    open: Vec<OpenRequest>,
+    prompts: VecDeque<CapSet>,
+    next_widget_id: u32,
+    trace: Vec<String>,
+    judged: Option<Judged>,
+    outs: Vec<Out>,
+    events: Option<Vec<Traced>>,
+    protocol_error: Option<(Pos, String)>,
+}
+
+impl Side {
+    /// A side; `judge`: the profile whose rules judge the client as the run goes;
+    /// `record_events`: whether the compact events are kept.
+    pub fn new(judge: Option<Profile>, record_events: bool) -> Side {
+        Side {
+            codec: Codec::new(""),
+            widget_json: String::new(),
+            foreign_json: String::new(),
+            open: Vec::new(),
+            prompts: VecDeque::new(),
+            next_widget_id: 0,
+            trace: Vec::new(),
+            judged: judge.map(|profile| Judged {
+                judge: Judge::new(profile),
+                observer: Observer::new(),
+                found: Vec::new(),
+                violations: Vec::new(),
+            }),
+            outs: Vec::new(),
+            events: record_events.then(Vec::new),
+            protocol_error: None,
+        }
+    }
+
+    /// Starts a new session: everything is forgotten, the universe is interned first, and the
+    /// trace begins with the `session` line.
+    pub fn begin(&mut self, start: &Start) {
+        let mut codec = Codec::new(start.widget_id.clone());
+        for name in UNIVERSE {
+            codec.caps.intern(name);
+        }
+        self.widget_json = json_string(&start.widget_id);
+        self.foreign_json = json_string(&format!("{}-other", start.widget_id));
+        self.open.clear();
+        self.prompts.clear();
+        self.next_widget_id = 0;
+        self.trace.clear();
+        self.trace
+            .push(print_line(Key::Session, &start.config().to_line()));
+        if let Some(j) = &mut self.judged {
+            j.judge.auto_approve = codec.cap_set(start.auto_approve.iter().map(String::as_str));
+            j.observer = Observer::new();
+            j.found.clear();
+            j.violations.clear();
+        }
+        self.codec = codec;
+        self.outs.clear();
+        if let Some(e) = &mut self.events {
+            e.clear();
+        }
+        self.protocol_error = None;
+    }
+
+    /// The side's codec (its tables of strings).
+    pub fn codec(&self) -> &Codec {
+        &self.codec
+    }
+
+    /// The trace so far: the `session` line, then every input and output line.
+    pub fn trace(&self) -> &[String] {
+        &self.trace
+    }
+
+    /// Takes the trace.
+    pub fn take_trace(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.trace)
+    }
+
+    /// The compact events so far (empty unless recorded).
+    pub fn events(&self) -> &[Traced] {
+        self.events.as_deref().unwrap_or_default()
+    }
+
+    /// The outputs of the last command.
+    pub fn outs(&self) -> &[Out] {
+        &self.outs
+    }
+
+    /// The line of the trace at `pos` (1-based).
+    pub fn line(&self, pos: Pos) -> Option<&str> {
+        self.trace
+            .get((pos as usize).checked_sub(1)?)
+            .map(String::as_str)
+    }
+
+    /// The number of lines so far.
+    pub fn len(&self) -> Pos {
+        self.trace.len() as Pos
+    }
+
+    /// Whether the trace is empty (before [`Side::begin`]).
+    pub fn is_empty(&self) -> bool {
+        self.trace.is_empty()
+    }
+
+    /// Every rule broken so far, with the line that broke it.
+    pub fn violations(&self) -> &[(Pos, Violation)] {
+        self.judged
+            .as_ref()
+            .map(|j| j.violations.as_slice())
+            .unwrap_or_default()
+    }
+
+    /// The first output line that is not a `client` or `prompt` line, and why.
+    pub fn protocol_error(&self) -> Option<&(Pos, String)> {
+        self.protocol_error.as_ref()
+    }
+
+    /// Whether the client has a prompt open (as far as its outputs say).
+    pub fn prompt_open(&self) -> bool {
+        !self.prompts.is_empty()
+    }
+
+    /// The approved names of a decision on the oldest open prompt, for `step` (a `Decide` or
+    /// `Decision`); `None` when no prompt is open (the step is skipped).
+    pub fn decision(&self, step: &Step) -> Option<Vec<String>> {
+        let front = self.prompts.front()?;
+        match step {
+            Step::Decide(caps) => Some(Caps::of_set(&front.intersection(&caps.set())).to_vec()),
+            Step::Decision(names) => Some(names.clone()),
+            _ => None,
+        }
+    }
+
+    /// The widget line of `step` for this client, or `None` when it has nothing to act on (a
+    /// response while no request of its action is open). The open request it answers is
+    /// closed.
+    pub fn widget_line(&mut self, step: &Step) -> Option<String> {
+        match step {
+            Step::AnswerCapabilities(caps) => self.answer(
+                Action::Capabilities,
+                &format!(r#"{{"capabilities":{}}}"#, caps.json()),
+            ),
+            Step::AckNotify => self.answer(Action::NotifyCapabilities, "{}"),
+            Step::RequestCapabilities { stable, caps } => {
+                let action = if *stable {
+                    "request_capabilities"
+                } else {
+                    "org.matrix.msc2974.request_capabilities"
+                };
+                let data = format!(r#"{{"capabilities":{}}}"#, caps.json());
+                Some(self.request(action, &data, false))
+            }
+            Step::Gated(g) => Some(self.request(g.action(), g.data(), false)),
+            Step::SupportedApiVersions => Some(self.request("supported_api_versions", "{}", false)),
+            Step::ContentLoaded => Some(self.request("content_loaded", "{}", false)),
+            Step::Foreign => Some(self.request("supported_api_versions", "{}", true)),
+            Step::Widget(map) => self.raw(map),
+            Step::Decide(_) | Step::Decision(_) => None,
+        }
+    }
+
+    fn answer(&mut self, action: Action, response: &str) -> Option<String> {
+        let i = self.open.iter().position(|o| o.action == action)?;
+        let o = self.open.remove(i);
+        Some(format!(
+            r#"{{"widget":{{"api":"toWidget","widgetId":{},"requestId":{},"action":{},"data":{},"response":{}}}}}"#,
+            self.widget_json, o.request_id, o.action_raw, o.data, response
+        ))
+    }
+
+    fn request(&mut self, action: &str, data: &str, foreign: bool) -> String {
+        let id = self.next_widget_id;
+        self.next_widget_id += 1;
+        let widget = if foreign {
+            &self.foreign_json
+        } else {
+            &self.widget_json
+        };
+        format!(
+            r#"{{"widget":{{"api":"fromWidget","widgetId":{widget},"requestId":"w{id}","action":"{action}","data":{data}}}}}"#
+        )
+    }
+
+    /// A script's widget message, completed for this client (see [`Step::Widget`]).
+    fn raw(&mut self, map: &Map<String, Value>) -> Option<String> {
+        let mut map = map.clone();
+        let widget_id = Value::String(self.codec.widget_id().to_owned());
+        if map.contains_key("response") {
+            let action = map.get("action").and_then(Value::as_str);
+            let matches = |o: &OpenRequest| action.is_none_or(|a| a == o.action_name);
+            let by_id = match map.get("requestId") {
+                Some(Value::String(id)) => self.open.iter().position(|o| {
+                    matches(o)
+                        && serde_json::from_str::<String>(&o.request_id).is_ok_and(|r| r == *id)
+                }),
+                _ => None,
+            };
+            let by_action =
+                || action.and_then(|a| self.open.iter().position(|o| o.action_name == a));
+            match by_id.or_else(by_action) {
+                Some(i) => {
+                    let o = self.open.remove(i);
+                    let parse =
+                        |raw: &str| serde_json::from_str::<Value>(raw).unwrap_or(Value::Null);
+                    map.entry("api")
+                        .or_insert_with(|| Value::String("toWidget".into()));
+                    map.entry("widgetId").or_insert(widget_id);
+                    map.insert("requestId".into(), parse(&o.request_id));
+                    map.entry("action").or_insert_with(|| parse(&o.action_raw));
+                    map.entry("data").or_insert_with(|| parse(&o.data));
+                }
+                None if map.contains_key("requestId") => {}
+                None => return None,
+            }
+        } else {
+            map.entry("widgetId").or_insert(widget_id);
+            if !map.contains_key("requestId") {
+                let id = self.next_widget_id;
+                self.next_widget_id += 1;
+                map.insert("requestId".into(), Value::String(format!("w{id}")));
+            }
+        }
+        // In the envelope's field order where it is a well-formed envelope.
+        let value = Value::Object(map);
+        let text = match serde_json::from_value::<Envelope>(value.clone()) {
+            Ok(env) => serde_json::to_string(&env).unwrap_or_else(|_| value.to_string()),
+            Err(_) => value.to_string(),
+        };
+        Some(format!(r#"{{"widget":{text}}}"#))
+    }
+
+    /// Records a widget line (from [`Side::widget_line`]) sent to the client.
+    pub fn widget_input(&mut self, line: String) {
+        self.outs.clear();
+        self.trace.push(line);
+        let at = self.trace.len() as Pos;
+        let text = &self.trace[at as usize - 1];
+        let Ok(parsed) = parse_line(text) else { return };
+        let Some(view) = EnvelopeView::parse(parsed.value) else {
+            return;
+        };
+        let Ok(msg) = self.codec.read(Poster::Widget, &view) else {
+            return; // a malformed widget message (replay only): the rules do not see it
+        };
+        if let Some(j) = &mut self.judged {
+            let _ = j
+                .observer
+                .observe(&j.judge, at, Event::Widget(&msg), &mut j.found);
+            j.violations.extend(j.found.drain(..).map(|v| (at, v)));
+        }
+        if let Some(e) = &mut self.events {
+            e.push(Traced::Widget(msg));
+        }
+    }
+
+    /// Records a decision approving `approved` on the oldest open prompt; returns its line.
+    pub fn decision_input(&mut self, approved: &[String]) -> String {
+        self.outs.clear();
+        let line = print_line(
+            Key::Decision,
+            &DecisionLine {
+                approved: approved.to_vec(),
+            },
+        );
+        self.trace.push(line.clone());
+        let at = self.trace.len() as Pos;
+        self.prompts.pop_front();
+        let set = self.codec.cap_set(approved.iter().map(String::as_str));
+        if let Some(j) = &mut self.judged {
+            if j.observer.prompt_open() {
+                let _ = j
+                    .observer
+                    .observe(&j.judge, at, Event::Decision(&set), &mut j.found);
+                j.violations.extend(j.found.drain(..).map(|v| (at, v)));
+            }
+        }
+        if let Some(e) = &mut self.events {
+            e.push(Traced::Decision(set));
+        }
+        line
+    }
+
+    /// Records the client's outputs for the last command (the `start` command too).
+    pub fn outputs(&mut self, lines: &mut Vec<String>) {
+        for text in lines.drain(..) {
+            self.output(text);
+        }
+    }
+
+    fn output(&mut self, text: String) {
+        self.trace.push(text);
+        let at = self.trace.len() as Pos;
+        let text = &self.trace[at as usize - 1];
+        let kind = match parse_line(text) {
+            Ok(line) if line.key == Key::Client => match EnvelopeView::parse(line.value) {
+                Some(view) => {
+                    let msg = self.codec.read(Poster::Client, &view);
+                    if let Ok(m) = &msg {
+                        if let (Api::ToWidget, Body::Request(_), false) =
+                            (m.api, &m.body, m.foreign)
+                        {
+                            let raw = |r: Option<&RawValue>| {
+                                r.map(|r| r.get().to_owned()).unwrap_or_default()
+                            };
+                            self.open.push(OpenRequest {
+                                action: m.action,
+                                action_name: self.codec.action_name(m.action),
+                                request_id: raw(view.request_id),
+                                action_raw: raw(view.action),
+                                data: raw(view.data),
+                            });
+                        }
+                    }
+                    OutKind::Msg(msg)
+                }
+                None => {
+                    return self.protocol(at, "the `client` message is not a JSON object".into())
+                }
+            },
+            Ok(line) if line.key == Key::Prompt => match line.prompt() {
+                Ok(p) => {
+                    let set = self
+                        .codec
+                        .cap_set(p.capabilities.iter().map(String::as_str));
+                    self.prompts.push_back(set.clone());
+                    OutKind::Prompt(set)
+                }
+                Err(e) => return self.protocol(at, e.to_string()),
+            },
+            Ok(line) => {
+                return self.protocol(
+                    at,
+                    format!(
+                        "a `{}` line: an adapter writes only client, prompt and idle lines",
+                        line.key.as_str()
+                    ),
+                )
+            }
+            Err(e) => return self.protocol(at, e.to_string()),
+        };
+        if let Some(j) = &mut self.judged {
+            let event = match &kind {
+                OutKind::Msg(m) => Event::Client(m),
+                OutKind::Prompt(s) => Event::Prompt(s),
+            };
+            let _ = j.observer.observe(&j.judge, at, event, &mut j.found);
+            j.violations.extend(j.found.drain(..).map(|v| (at, v)));
+        }
+        if let Some(e) = &mut self.events {
+            e.push(match &kind {
+                OutKind::Msg(m) => Traced::Client(m.clone()),
+                OutKind::Prompt(s) => Traced::Prompt(s.clone()),
+            });
+        }
+        self.outs.push(Out { line: at, kind });
+    }
+
+    fn protocol(&mut self, at: Pos, message: String) {
+        if self.protocol_error.is_none() {
+            self.protocol_error = Some((at, message));
+        }
+    }
+
+    /// The end-of-trace obligations left open if the session ended now (at the line after the
+    /// last), without ending it.
+    pub fn end_violations(&self) -> Vec<(Pos, Violation)> {
+        let end = self.trace.len() as Pos + 1;
+        let Some(j) = &self.judged else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        j.observer.finish(&j.judge, &mut found);
+        found.into_iter().map(|v| (end, v)).collect()
+    }
+
+    /// The end of the session: the rules' end-of-trace obligations, at the line after the last.
+    pub fn finish(&mut self) {
+        let end = self.trace.len() as Pos + 1;
+        if let Some(j) = &mut self.judged {
+            j.observer.finish(&j.judge, &mut j.found);
+            j.violations.extend(j.found.drain(..).map(|v| (end, v)));
+        }
+    }
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned())
+}
+
+/// What running one session against one client gave.
+#[derive(Clone, Debug)]
+pub struct SessionRun {
+    /// The trace (SPEC §5), with prompts recorded.
+    pub trace: Vec<String>,
+    /// The compact events, in trace order (the session line has none).
+    pub events: Vec<Traced>,
+    /// The rules the client broke, each with its line (end-of-trace obligations at the line
+    /// after the last).
+    pub violations: Vec<(Pos, Violation)>,
+    /// The first output line that was not a protocol line.
+    pub protocol_error: Option<(Pos, String)>,
+    /// Why the run stopped early, if it did.
+    pub failure: Option<Failure>,
+}
+
+/// Runs `session` against `client`, judged by the rules of `profile`. Decisions follow the
+/// client's own prompts; the run stops at the first failure of the client.
+pub fn run_session(profile: Profile, session: &Session, client: &mut dyn Adapter) -> SessionRun {
+    let mut side = Side::new(Some(profile), true);
+    side.begin(&session.start);
+    let mut lines = Vec::new();
+    let failure = (|| {
+        client.command(&session.start.command(), &mut lines)?;
+        side.outputs(&mut lines);
+        for step in &session.steps {
+            let line = match step {
+                Step::Decide(_) | Step::Decision(_) => match side.decision(step) {
+                    Some(approved) => side.decision_input(&approved),
+                    None => continue,
+                },
+                _ => match side.widget_line(step) {
+                    Some(line) => {
+                        side.widget_input(line.clone());
+                        line
+                    }
+                    None => continue,
+                },
+            };
+            client.command(&line, &mut lines)?;
+            side.outputs(&mut lines);
+        }
+        side.finish();
+        Ok(())
+    })()
+    .err();
+    SessionRun {
+        violations: side.violations().to_vec(),
+        protocol_error: side.protocol_error.clone(),
+        events: side.events.take().unwrap_or_default(),
+        trace: side.take_trace(),
+        failure,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Handler;
+    use crate::session::Gated;
+    use capneg_model::mutants::ClientKind;
+
+    #[test]
+    fn a_session_runs_with_ids_filled_in() {
+        let session = Session {
+            start: Start::new(Caps::NONE, false),
+            steps: vec![
+                Step::RequestCapabilities {
+                    stable: false,
+                    caps: Caps(1),
+                },
+                Step::AnswerCapabilities(Caps(0b11)),
+                Step::Decide(Caps(0b01)),
+                Step::AckNotify,
+                Step::AckNotify,
+                Step::Gated(Gated::AlwaysOnScreen(true)),
+                Step::Gated(Gated::TextMessage),
+                Step::Decide(Caps::ALL),
+            ],
+        };
+        let mut client = Handler::new(Profile::MSC, ClientKind::Reference);
+        let run = run_session(Profile::MSC, &session, &mut client);
+        assert!(run.failure.is_none());
+        assert!(run.violations.is_empty(), "{:?}", run.violations);
+        let text = run.trace.join("\n");
+        assert!(text.contains(r#""requestId":"c0","action":"capabilities","data":{},"response":{"capabilities":["m.always_on_screen","org.matrix.msc2762.send.event:m.room.message#m.text"]}"#), "{text}");
+        assert!(
+            text.contains(r#"{"decision":{"approved":["m.always_on_screen"]}}"#),
+            "{text}"
+        );
+        // The early request is refused; one ack for the notify; the second AckNotify and the last
+        // decision have nothing to act on.
+        assert_eq!(run.trace.len(), 1 + 1 + 2 + 2 + 2 + 1 + 2 + 2, "{text}");
+        assert_eq!(run.events.len(), run.trace.len() - 1);
+    }
+}

@@ -1,0 +1,95 @@
+//! Every deliberately wrong client is caught by the rule it breaks, on a generated session: by
+//! the rules' observer over a run of the mutant alone, and by the differential driver against
+//! the reference.
+//!
+//! The search uses the session strategy with `PROPTEST_CASES` cases (proptest's default
+//! configuration) per mutant, from a fixed seed; seeds that found a mutant are kept in
+//! `proptest-regressions/mutants.txt` and tried first. Each shrunk session is printed (run with
+//! `--nocapture` to see them).
+
+use capneg_model::mutants::{ClientKind, MutantKind};
+use capneg_properties::drive::{drive, rng, Options, Outcome};
+use capneg_properties::protocol::Handler;
+use capneg_properties::runner::run_session;
+use capneg_properties::strategy::sessions;
+use capneg_properties::universe::UNIVERSE;
+use capneg_reference::{Interner, Profile};
+use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestError, TestRunner};
+use std::fmt::Write as _;
+
+fn config() -> Config {
+    Config {
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/proptest-regressions/mutants.txt"
+        )))),
+        ..Config::default()
+    }
+}
+
+#[test]
+fn every_mutant_is_caught_by_its_rule() {
+    let mut report = String::new();
+    let mut missed = Vec::new();
+    for (i, kind) in MutantKind::ALL.into_iter().enumerate() {
+        let target = kind.target();
+        let mut runner = TestRunner::new_with_rng(config(), rng(i as u64));
+        let result = runner.run(&sessions(), |session| {
+            let mut client = Handler::new(Profile::MSC, ClientKind::Mutant(kind));
+            let run = run_session(Profile::MSC, &session, &mut client);
+            if run.violations.iter().any(|(_, v)| v.rule == target) {
+                Err(TestCaseError::fail(format!("{kind} breaks {target}")))
+            } else {
+                Ok(())
+            }
+        });
+        match result {
+            Err(TestError::Fail(_, minimal)) => {
+                let mut client = Handler::new(Profile::MSC, ClientKind::Mutant(kind));
+                let run = run_session(Profile::MSC, &minimal, &mut client);
+                let _ = writeln!(report, "== mutant {kind}, caught by {target}:");
+                for line in &run.trace {
+                    let _ = writeln!(report, "{line}");
+                }
+                for (at, v) in run.violations.iter().filter(|(_, v)| v.rule == target) {
+                    let reason = v.reason.describe(&Interner::with_names(UNIVERSE));
+                    let _ = writeln!(report, "line {at}: violates {}: {reason}", v.rule);
+                }
+            }
+            Ok(()) => missed.push(format!("{kind}: not caught by {target}")),
+            Err(TestError::Abort(why)) => missed.push(format!("{kind}: search aborted: {why}")),
+        }
+    }
+    println!("{report}");
+    assert!(missed.is_empty(), "{missed:#?}");
+}
+
+/// Mutants the driver catches only as an output that differs from the reference's, not by their
+/// rule. None: the observer judges every command before the comparison, and each mutant's
+/// defect breaks its rule at the command where it first shows.
+const DIFFERS_ONLY: [MutantKind; 0] = [];
+
+#[test]
+fn the_driver_names_each_mutants_rule() {
+    let cases = Config::default().cases;
+    let mut wrong = Vec::new();
+    for kind in MutantKind::ALL {
+        let mut adapter = Handler::new(Profile::MSC, ClientKind::Mutant(kind));
+        match drive(&Options::new(Profile::MSC, cases), &mut adapter) {
+            Outcome::Passed(_) => wrong.push(format!("{kind}: not found")),
+            Outcome::Diverged(report) => {
+                let d = &report.divergence;
+                let named = d.rules().contains(&kind.target());
+                if named == DIFFERS_ONLY.contains(&kind) {
+                    wrong.push(format!("{kind}: {}", d.describe()));
+                }
+                println!(
+                    "== mutant {kind} ({} lines):\n{}",
+                    d.trace.len(),
+                    d.describe()
+                );
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
