@@ -14,5 +14,5 @@ pub mod rules;
 pub mod validate;
 pub mod vectors;
 
-pub use observer::{BadEvent, Event, Judge, Observer, Pos, Reason, Violation};
+pub use observer::{BadEvent, Event, Judge, Ledger, Observer, Pos, Reason, Violation};
 pub use rules::{Rule, RuleSet};

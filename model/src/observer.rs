@@ -385,9 +385,8 @@ pub struct Observer {
     prompts: Fifo<OpenPrompt>,
     last_notified: Option<Pos>,
     widget_open: Fifo<OpenRequest>,
-    widget_answered: capneg_reference::bitset::BitSet,
+    ledger: Ledger,
     client_open: Fifo<(Pos, Id, Action)>,
-    client_used: capneg_reference::bitset::BitSet,
 }
 
 impl Default for Observer {
@@ -410,9 +409,8 @@ impl Observer {
             prompts: Fifo::new(),
             last_notified: None,
             widget_open: Fifo::new(),
-            widget_answered: Default::default(),
+            ledger: Ledger::default(),
             client_open: Fifo::new(),
-            client_used: Default::default(),
         }
     }
 
@@ -454,13 +452,32 @@ impl Observer {
         event: Event<'_>,
         out: &mut Vec<Violation>,
     ) -> Result<(), BadEvent> {
+        let mut ledger = std::mem::take(&mut self.ledger);
+        let result = self.observe_with(&mut ledger, judge, at, event, out);
+        ledger.commit();
+        self.ledger = ledger;
+        result
+    }
+
+    /// Takes one event, with the request ids of the session kept in `ledger` rather than in this
+    /// state: several states that explain the same wire (the validator's search where prompts
+    /// are hidden) share one ledger, and each applies the event against it before
+    /// [`Ledger::commit`] records the event's ids once.
+    pub fn observe_with(
+        &mut self,
+        ledger: &mut Ledger,
+        judge: &Judge,
+        at: Pos,
+        event: Event<'_>,
+        out: &mut Vec<Violation>,
+    ) -> Result<(), BadEvent> {
         let mut report = Report { judge, out };
         match event {
             Event::Widget(msg) => self.on_widget(judge, at, msg),
             Event::Client(Err(fault)) => {
                 report.add(Rule::WellFormedMessage, Reason::Malformed(*fault))
             }
-            Event::Client(Ok(msg)) => self.on_client(judge, at, msg, &mut report),
+            Event::Client(Ok(msg)) => self.on_client(ledger, judge, at, msg, &mut report),
             Event::Prompt(caps) => self.on_prompt(judge, caps, &mut report),
             Event::Decision(caps) => return self.on_decision(caps, &mut report),
         }
@@ -591,7 +608,14 @@ impl Observer {
         }
     }
 
-    fn on_client(&mut self, judge: &Judge, at: Pos, msg: &Msg, report: &mut Report<'_, '_>) {
+    fn on_client(
+        &mut self,
+        ledger: &mut Ledger,
+        judge: &Judge,
+        at: Pos,
+        msg: &Msg,
+        report: &mut Report<'_, '_>,
+    ) {
         if msg.foreign {
             let rule = match msg.body {
                 Body::Response(_) => Rule::ResponseMatchesRequest,
@@ -601,10 +625,10 @@ impl Observer {
         }
         match (msg.api, &msg.body) {
             (Api::ToWidget, Body::Request(data)) => {
-                self.on_client_request(judge, at, msg, data, report)
+                self.on_client_request(ledger, judge, at, msg, data, report)
             }
             (Api::FromWidget, Body::Response(reply)) => {
-                self.on_client_response(judge, msg, reply, report)
+                self.on_client_response(ledger, judge, msg, reply, report)
             }
             (Api::ToWidget, Body::Response(_)) => {
                 report.add(Rule::ResponseMatchesRequest, Reason::AnswersOwnRequest)
@@ -617,6 +641,7 @@ impl Observer {
 
     fn on_client_request(
         &mut self,
+        ledger: &mut Ledger,
         judge: &Judge,
         at: Pos,
         msg: &Msg,
@@ -625,13 +650,13 @@ impl Observer {
     ) {
         let open = self.client_open.iter().find(|o| o.1 == msg.id).map(|o| o.0);
         let reused = match judge.profile.id_reuse {
-            IdReuse::NeverInSession => self.client_used.contains(msg.id.0),
+            IdReuse::NeverInSession => ledger.client_used.contains(msg.id.0),
             IdReuse::NotWhileOpen => open.is_some(),
         };
         if reused {
             report.add(Rule::UniqueRequestIds, Reason::ReusedId(open));
         }
-        self.client_used.insert(msg.id.0);
+        ledger.note(Noted::ClientId(msg.id));
         self.client_open.push_back((at, msg.id, msg.action));
         match msg.action {
             Action::Capabilities => match self.capabilities_sent {
@@ -755,13 +780,14 @@ impl Observer {
 
     fn on_client_response(
         &mut self,
+        ledger: &mut Ledger,
         judge: &Judge,
         msg: &Msg,
         reply: &Reply,
         report: &mut Report<'_, '_>,
     ) {
         let Some(i) = self.widget_open.iter().position(|o| o.id == msg.id) else {
-            return if self.widget_answered.contains(msg.id.0) {
+            return if ledger.widget_answered.contains(msg.id.0) {
                 report.add(Rule::ExactlyOneResponse, Reason::AnsweredAgain)
             } else {
                 report.add(Rule::ResponseMatchesRequest, Reason::AnswersNothing)
@@ -770,7 +796,7 @@ impl Observer {
         let Some(open) = self.widget_open.remove(i) else {
             return;
         };
-        self.widget_answered.insert(open.id.0);
+        ledger.note(Noted::Answered(open.id));
         if open.action != msg.action {
             report.add(Rule::ResponseMatchesRequest, Reason::WrongAction(open.at));
         }
@@ -912,6 +938,45 @@ impl Observer {
                 (!new.is_empty()).then_some(new)
             });
         (prompt, self.prompt_open())
+    }
+}
+
+/// The request ids of a session that the rules must remember for as long as it lasts: the
+/// client's own (`unique-request-ids`, where reuse is never allowed) and the widget's that were
+/// answered (`exactly-one-response`). They are fixed by the wire alone, so states that explain
+/// the same wire differently can share one ledger (see [`Observer::observe_with`]). What an
+/// event adds is noted and recorded by [`Ledger::commit`], so that every state judges the event
+/// against the ledger as it was before it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ledger {
+    client_used: capneg_reference::bitset::BitSet,
+    widget_answered: capneg_reference::bitset::BitSet,
+    noted: Option<Noted>,
+}
+
+/// An id an event adds to the ledger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Noted {
+    ClientId(Id),
+    Answered(Id),
+}
+
+impl Ledger {
+    fn note(&mut self, noted: Noted) {
+        self.noted = Some(noted);
+    }
+
+    /// Records what the last event noted.
+    pub fn commit(&mut self) {
+        match self.noted.take() {
+            Some(Noted::ClientId(id)) => {
+                self.client_used.insert(id.0);
+            }
+            Some(Noted::Answered(id)) => {
+                self.widget_answered.insert(id.0);
+            }
+            None => {}
+        }
     }
 }
 

@@ -12,11 +12,14 @@
 //! exactly when it has a prompt or decision line. Both readings are followed until the first such
 //! line settles it, so one pass suffices.
 
-use crate::observer::{BadEvent, Event, Judge, Observer, Pos, Violation};
+use crate::observer::{BadEvent, Event, Judge, Ledger, Observer, Pos, Violation};
 use crate::rules::Rule;
 use capneg_reference::codec::{Codec, Poster};
 use capneg_reference::msg::ClientMsg;
-use capneg_reference::trace::{parse_line, Key, LineReader, Prompts, SessionLine};
+use capneg_reference::profile::Concurrency;
+use capneg_reference::trace::{
+    parse_event_line, parse_line, EventValue, Key, Line, LineReader, Prompts, SessionLine,
+};
 use capneg_reference::wire::{raw_str, EnvelopeView};
 use capneg_reference::{CapSet, Profile};
 use std::collections::HashSet;
@@ -97,13 +100,13 @@ enum Mode {
     /// Prompts recorded: one observer.
     Recorded(Observer),
     /// Prompts hidden: the observer states some explanation leads to.
-    Hidden(Vec<Observer>),
+    Hidden(Explanations),
     /// Not settled yet: both readings; the recorded one's first failure is kept for when a
     /// prompt line settles it.
     Unsettled {
         recorded: Observer,
         failed: Option<(Pos, Vec<Violation>)>,
-        hidden: Vec<Observer>,
+        hidden: Explanations,
     },
 }
 
@@ -139,7 +142,7 @@ impl Validator {
             mode: Mode::Unsettled {
                 recorded: Observer::new(),
                 failed: None,
-                hidden: vec![Observer::new()],
+                hidden: Explanations::new(),
             },
             events: 0,
             scratch: Vec::new(),
@@ -159,11 +162,16 @@ impl Validator {
         if self.hidden_failure.is_some() {
             return self.await_settlement(text);
         }
-        let line = match parse_line(text) {
+        let line = match parse_event_line(text) {
             Ok(l) => l,
             Err(e) => return bad(n, e.to_string()),
         };
-        if line.key == Key::Session {
+        let (key, value) = match line.value {
+            EventValue::Message(view) => return self.message(n, line.key, view),
+            EventValue::Raw(value) => (line.key, value),
+        };
+        let line = Line { key, value };
+        if key == Key::Session {
             if self.events > 0 || self.session.is_some() {
                 return bad(n, "a `session` line may only be the first line");
             }
@@ -181,56 +189,58 @@ impl Validator {
             self.judge.rate_limit = s.rate_limit;
             match s.prompts {
                 Some(Prompts::Recorded) => self.mode = Mode::Recorded(Observer::new()),
-                Some(Prompts::Hidden) => self.mode = Mode::Hidden(vec![Observer::new()]),
+                Some(Prompts::Hidden) => self.mode = Mode::Hidden(Explanations::new()),
                 None => {}
             }
             self.session = Some(s);
             return None;
         }
         self.events += 1;
-        match line.key {
-            Key::Session => unreachable!("handled above"),
-            Key::Prompt | Key::Decision => {
-                let caps = match line.key {
-                    Key::Prompt => line.prompt().map(|p| p.capabilities),
-                    _ => line.decision().map(|d| d.approved),
-                };
-                let caps = match caps {
-                    Ok(c) => self.codec.cap_set(c.iter().map(String::as_str)),
-                    Err(e) => return bad(n, e.to_string()),
-                };
-                if let Some(verdict) = self.settle_recorded(n) {
-                    return Some(verdict);
-                }
-                let event = match line.key {
-                    Key::Prompt => Event::Prompt(&caps),
-                    _ => Event::Decision(&caps),
-                };
-                self.recorded_event(n, event)
+        let caps = match key {
+            Key::Prompt => line.prompt().map(|p| p.capabilities),
+            _ => line.decision().map(|d| d.approved),
+        };
+        let caps = match caps {
+            Ok(c) => self.codec.cap_set(c.iter().map(String::as_str)),
+            Err(e) => return bad(n, e.to_string()),
+        };
+        if let Some(verdict) = self.settle_recorded(n) {
+            return Some(verdict);
+        }
+        let event = match key {
+            Key::Prompt => Event::Prompt(&caps),
+            _ => Event::Decision(&caps),
+        };
+        self.recorded_event(n, event)
+    }
+
+    /// A `client` or `widget` line, read into its envelope view with the line (`None`: not an
+    /// object, or an object that repeats an envelope field).
+    fn message(&mut self, n: Pos, key: Key, view: Option<EnvelopeView<'_>>) -> Option<Verdict> {
+        self.events += 1;
+        let Some(view) = view else {
+            return bad(
+                n,
+                format!(
+                    "the `{}` message is not a JSON object (or repeats an envelope field)",
+                    key.as_str()
+                ),
+            );
+        };
+        if !self.widget_known {
+            if let Some(w) = view.widget_id.and_then(raw_str) {
+                self.codec.set_widget_id(w.into_owned());
             }
-            Key::Client | Key::Widget => {
-                let Some(view) = EnvelopeView::parse(line.value) else {
-                    return bad(
-                        n,
-                        format!("the `{}` message is not a JSON object", line.key.as_str()),
-                    );
-                };
-                if !self.widget_known {
-                    if let Some(w) = view.widget_id.and_then(raw_str) {
-                        self.codec.set_widget_id(w.into_owned());
-                    }
-                    self.widget_known = true;
-                }
-                if line.key == Key::Widget {
-                    match self.codec.read(Poster::Widget, &view) {
-                        Ok(msg) => self.wire_event(n, Event::Widget(&msg)),
-                        Err(fault) => bad(n, format!("malformed widget envelope: {fault}")),
-                    }
-                } else {
-                    let msg: ClientMsg = self.codec.read(Poster::Client, &view);
-                    self.wire_event(n, Event::Client(&msg))
-                }
+            self.widget_known = true;
+        }
+        if key == Key::Widget {
+            match self.codec.read(Poster::Widget, &view) {
+                Ok(msg) => self.wire_event(n, Event::Widget(&msg)),
+                Err(fault) => bad(n, format!("malformed widget envelope: {fault}")),
             }
+        } else {
+            let msg: ClientMsg = self.codec.read(Poster::Client, &view);
+            self.wire_event(n, Event::Client(&msg))
         }
     }
 
@@ -316,7 +326,7 @@ impl Validator {
             Mode::Recorded(_) => self.recorded_event(n, event),
             Mode::Hidden(states) => {
                 judge.prompts_recorded = false;
-                match explain(&judge, states, n, event) {
+                match states.explain(&judge, n, event) {
                     Ok(()) => None,
                     Err(found) => Some(Verdict::Violates {
                         line: n,
@@ -339,7 +349,7 @@ impl Validator {
                     }
                 }
                 judge.prompts_recorded = false;
-                if let Err(found) = explain(&judge, hidden, n, event) {
+                if let Err(found) = hidden.explain(&judge, n, event) {
                     self.hidden_failure = Some(Verdict::Violates {
                         line: n,
                         findings: self.findings(found),
@@ -374,19 +384,10 @@ impl Validator {
             }
             Mode::Hidden(states) | Mode::Unsettled { hidden: states, .. } => {
                 judge.prompts_recorded = false;
-                close(&judge, states);
-                let mut best: Option<Vec<Violation>> = None;
-                for s in states.iter() {
-                    let mut found = Vec::new();
-                    s.finish(&judge, &mut found);
-                    if found.is_empty() {
-                        return conforms;
-                    }
-                    if best.as_ref().is_none_or(|b| found.len() < b.len()) {
-                        best = Some(found);
-                    }
+                match states.finish(&judge) {
+                    Ok(()) => return conforms,
+                    Err(found) => found,
                 }
-                best.unwrap_or_default()
             }
         };
         if found.is_empty() {
@@ -401,77 +402,119 @@ impl Validator {
     }
 }
 
-/// Closes a set of observer states under the hidden events that could come next: a prompt for
-/// the next round that may prompt, a decision on the oldest open prompt. Successors that break
-/// a rule are not explanations and are dropped.
-fn close(judge: &Judge, states: &mut Vec<Observer>) {
-    let mut i = 0;
-    let mut seen: Option<HashSet<Observer>> = None;
-    let mut scratch = Vec::new();
-    while i < states.len() {
-        let (prompt, decision) = states[i].hidden_moves(judge);
-        let mut successors: [Option<Observer>; 2] = [None, None];
-        if let Some(caps) = prompt {
-            let mut next = states[i].clone();
-            scratch.clear();
-            if next
-                .observe(judge, 0, Event::Prompt(&caps), &mut scratch)
-                .is_ok()
-                && scratch.is_empty()
-            {
-                successors[0] = Some(next);
-            }
-        }
-        if decision {
-            let mut next = states[i].clone();
-            scratch.clear();
-            if next
-                .observe(judge, 0, Event::Decision(&CapSet::new()), &mut scratch)
-                .is_ok()
-                && scratch.is_empty()
-            {
-                successors[1] = Some(next);
-            }
-        }
-        for s in successors.into_iter().flatten() {
-            let seen = seen.get_or_insert_with(|| states.iter().cloned().collect());
-            if seen.insert(s.clone()) {
-                states.push(s);
-            }
-        }
-        i += 1;
-    }
+/// The observer states some explanation of a wire-only trace leads to, sharing the ledger of
+/// the session's request ids (which the wire alone fixes).
+#[derive(Clone, Debug)]
+struct Explanations {
+    ledger: Ledger,
+    states: Vec<Observer>,
 }
 
-/// Advances the set of explanations by one wire event; on failure, the violations of the
-/// explanation that breaks the fewest rules (the one without hidden events first).
-fn explain(
-    judge: &Judge,
-    states: &mut Vec<Observer>,
-    at: Pos,
-    event: Event<'_>,
-) -> Result<(), Vec<Violation>> {
-    close(judge, states);
-    let mut best: Option<Vec<Violation>> = None;
-    let mut survivors = Vec::with_capacity(states.len());
-    for mut s in states.drain(..) {
-        let mut found = Vec::new();
-        if s.observe(judge, at, event, &mut found).is_err() {
-            continue;
-        }
-        if found.is_empty() {
-            survivors.push(s);
-        } else if best.as_ref().is_none_or(|b| found.len() < b.len()) {
-            best = Some(found);
+impl Explanations {
+    fn new() -> Self {
+        Explanations {
+            ledger: Ledger::default(),
+            states: vec![Observer::new()],
         }
     }
-    if survivors.is_empty() {
-        return Err(best.unwrap_or_default());
+
+    /// Closes the set under the hidden events that could come next: a prompt for the next
+    /// round that may prompt, a decision on the oldest open prompt. Successors that break a
+    /// rule are not explanations and are dropped.
+    fn close(&mut self, judge: &Judge) {
+        let states = &mut self.states;
+        let mut i = 0;
+        let mut seen: Option<HashSet<Observer>> = None;
+        let mut scratch = Vec::new();
+        // Prompts and decisions add no request id: a scratch ledger does.
+        let mut no_ids = Ledger::default();
+        while i < states.len() {
+            let (prompt, decision) = states[i].hidden_moves(judge);
+            let mut successors: [Option<Observer>; 2] = [None, None];
+            if let Some(caps) = prompt {
+                let mut next = states[i].clone();
+                scratch.clear();
+                if next
+                    .observe_with(&mut no_ids, judge, 0, Event::Prompt(&caps), &mut scratch)
+                    .is_ok()
+                    && scratch.is_empty()
+                {
+                    successors[0] = Some(next);
+                }
+            }
+            if decision {
+                let mut next = states[i].clone();
+                scratch.clear();
+                let none = CapSet::new();
+                if next
+                    .observe_with(&mut no_ids, judge, 0, Event::Decision(&none), &mut scratch)
+                    .is_ok()
+                    && scratch.is_empty()
+                {
+                    successors[1] = Some(next);
+                }
+            }
+            for s in successors.into_iter().flatten() {
+                let seen = seen.get_or_insert_with(|| states.iter().cloned().collect());
+                if seen.insert(s.clone()) {
+                    states.push(s);
+                }
+            }
+            i += 1;
+        }
     }
-    if survivors.len() > 1 {
-        let mut seen = HashSet::with_capacity(survivors.len());
-        survivors.retain(|s| seen.insert(s.clone()));
+
+    /// Advances the set by one wire event; on failure, the violations of the explanation that
+    /// breaks the fewest rules (the one without hidden events first).
+    ///
+    /// Under sequential profiles no wire event depends on where prompts were: a notify ends the
+    /// front round wherever its prompt is. The set then stays one state, and hidden events are
+    /// placed only at the end, where a round waiting for the user is not a missing notify.
+    fn explain(&mut self, judge: &Judge, at: Pos, event: Event<'_>) -> Result<(), Vec<Violation>> {
+        if judge.profile.concurrency == Concurrency::Parallel {
+            self.close(judge);
+        }
+        let mut best: Option<Vec<Violation>> = None;
+        let mut survivors = Vec::with_capacity(self.states.len());
+        for mut s in self.states.drain(..) {
+            let mut found = Vec::new();
+            if s.observe_with(&mut self.ledger, judge, at, event, &mut found)
+                .is_err()
+            {
+                continue;
+            }
+            if found.is_empty() {
+                survivors.push(s);
+            } else if best.as_ref().is_none_or(|b| found.len() < b.len()) {
+                best = Some(found);
+            }
+        }
+        self.ledger.commit();
+        if survivors.is_empty() {
+            return Err(best.unwrap_or_default());
+        }
+        if survivors.len() > 1 {
+            let mut seen = HashSet::with_capacity(survivors.len());
+            survivors.retain(|s| seen.insert(s.clone()));
+        }
+        self.states = survivors;
+        Ok(())
     }
-    *states = survivors;
-    Ok(())
+
+    /// The end of the trace: `Ok` if some explanation leaves nothing open.
+    fn finish(&mut self, judge: &Judge) -> Result<(), Vec<Violation>> {
+        self.close(judge);
+        let mut best: Option<Vec<Violation>> = None;
+        for s in &self.states {
+            let mut found = Vec::new();
+            s.finish(judge, &mut found);
+            if found.is_empty() {
+                return Ok(());
+            }
+            if best.as_ref().is_none_or(|b| found.len() < b.len()) {
+                best = Some(found);
+            }
+        }
+        Err(best.unwrap_or_default())
+    }
 }

@@ -9,6 +9,10 @@ use crate::bitset::BitSet;
 use crate::capability::Capability;
 use crate::gate::Gated;
 use std::collections::HashMap;
+
+/// The tables' hasher: fast and fixed (no process-wide randomness; the tables' contents never
+/// depend on it).
+pub(crate) type FixedHash = foldhash::fast::FixedState;
 use std::fmt;
 
 /// One interned capability string: an index into an [`Interner`].
@@ -131,7 +135,7 @@ impl fmt::Debug for CapSet {
 pub struct Interner {
     names: Vec<Box<str>>,
     parsed: Vec<Capability>,
-    index: HashMap<Box<str>, Cap>,
+    index: HashMap<Box<str>, Cap, FixedHash>,
 }
 
 impl Interner {

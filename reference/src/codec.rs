@@ -14,6 +14,7 @@ use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
+use crate::caps::FixedHash;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -34,7 +35,7 @@ pub const UNKNOWN_ID: Id = Id(u32::MAX);
 #[derive(Clone, Debug, Default)]
 pub struct Names {
     strings: Vec<Box<str>>,
-    index: HashMap<Box<str>, Id>,
+    index: HashMap<Box<str>, Id, FixedHash>,
 }
 
 impl Names {
@@ -163,6 +164,26 @@ impl Codec {
         if !raw_is_object(data) {
             return Data::Invalid;
         }
+        // The two lists-bearing requests, read in one pass; anything unusual takes the general
+        // path below, which gives the same meaning.
+        match action {
+            Action::NotifyCapabilities => {
+                if let Ok(([Some(requested), Some(approved)], false)) =
+                    self.lists(data, ["requested", "approved"])
+                {
+                    return Data::Notify {
+                        requested,
+                        approved,
+                    };
+                }
+            }
+            Action::RequestCapabilities(_) => {
+                if let Ok(([Some(list), _], _)) = self.lists(data, ["capabilities", ""]) {
+                    return Data::Capabilities(list);
+                }
+            }
+            _ => {}
+        }
         let fields: DataFields<'_> = match serde_json::from_str(data.get()) {
             Ok(f) => f,
             Err(_) => return Data::Invalid,
@@ -224,6 +245,13 @@ impl Codec {
         if !raw_is_object(response) {
             return Reply::Ack;
         }
+        if action == Action::Capabilities {
+            match self.lists(response, ["capabilities", ""]) {
+                Ok((_, true)) => return Reply::Error(Refusal::Other),
+                Ok(([Some(list), _], false)) => return Reply::Capabilities(list),
+                _ => {}
+            }
+        }
         let fields: ReplyFields<'_> = match serde_json::from_str(response.get()) {
             Ok(f) => f,
             Err(_) => return Reply::Ack,
@@ -245,6 +273,24 @@ impl Codec {
             Action::SendEvent => Reply::EventSent,
             _ => Reply::Ack,
         }
+    }
+
+    /// Reads, in one pass over an object, the lists of strings under the two `names` (an empty
+    /// name reads nothing), and whether it has an `error` key. Fails on anything else than what
+    /// the general path would read the same way: a repeated field, a list that is not of
+    /// strings.
+    fn lists(
+        &mut self,
+        raw: &RawValue,
+        names: [&'static str; 2],
+    ) -> Result<([Option<CapSet>; 2], bool), ()> {
+        let mut de = serde_json::Deserializer::from_str(raw.get());
+        ListsSeed {
+            caps: &mut self.caps,
+            names,
+        }
+        .deserialize(&mut de)
+        .map_err(|_| ())
     }
 
     /// A JSON list of strings as an interned set; `None` if it is not a list of strings.
@@ -491,6 +537,50 @@ struct ReplyFields<'a> {
     capabilities: Option<&'a RawValue>,
     #[serde(default, borrow, deserialize_with = "some_raw")]
     supported_versions: Option<&'a RawValue>,
+}
+
+/// Reads named lists of an object in one pass (see [`Codec::lists`]).
+struct ListsSeed<'i> {
+    caps: &'i mut Interner,
+    names: [&'static str; 2],
+}
+
+impl<'de> DeserializeSeed<'de> for ListsSeed<'_> {
+    type Value = ([Option<CapSet>; 2], bool);
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ListsSeed<'_> {
+    type Value = ([Option<CapSet>; 2], bool);
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut lists: [Option<CapSet>; 2] = [None, None];
+        let mut error = false;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match self.names.iter().position(|n| !n.is_empty() && *n == key) {
+                Some(i) => {
+                    if lists[i].is_some() {
+                        return Err(serde::de::Error::custom("repeated field"));
+                    }
+                    lists[i] = Some(map.next_value_seed(CapListSeed(&mut *self.caps))?);
+                }
+                None => {
+                    if key == "error" {
+                        if error {
+                            return Err(serde::de::Error::custom("repeated field"));
+                        }
+                        error = true;
+                    }
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok((lists, error))
+    }
 }
 
 /// Deserializes a JSON list of strings straight into an interned set, without allocating for

@@ -6,6 +6,7 @@
 //! by line with one reused buffer, so memory stays flat in the length of a trace.
 
 use crate::profile::DeclinedPolicy;
+use crate::wire::{EnvelopeView, ViewSeed};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -191,11 +192,60 @@ fn strip_position(e: &str) -> String {
 
 const KEYS: &str = "session, client, widget, prompt or decision";
 
+/// The value of a line read for judging: a message as an envelope view (`None` if it is not an
+/// object, or repeats an envelope field), anything else as raw JSON.
+#[derive(Clone, Copy, Debug)]
+pub enum EventValue<'a> {
+    /// A `client` or `widget` message.
+    Message(Option<EnvelopeView<'a>>),
+    /// The value of a `session`, `prompt` or `decision` line.
+    Raw(&'a RawValue),
+}
+
+/// One line read for judging: messages are read into envelope views in the same pass as the
+/// line itself.
+#[derive(Clone, Copy, Debug)]
+pub struct EventLine<'a> {
+    /// The key.
+    pub key: Key,
+    /// The value.
+    pub value: EventValue<'a>,
+}
+
+impl<'a> EventLine<'a> {
+    /// The line as a [`Line`], for the typed readers of its value (`None` for messages).
+    pub fn raw(&self) -> Option<Line<'a>> {
+        match self.value {
+            EventValue::Raw(value) => Some(Line {
+                key: self.key,
+                value,
+            }),
+            EventValue::Message(_) => None,
+        }
+    }
+}
+
 /// Parses one non-blank line.
 pub fn parse_line(text: &str) -> Result<Line<'_>, LineError> {
+    let line = parse_with(text, false)?;
+    match line.value {
+        EventValue::Raw(value) => Ok(Line {
+            key: line.key,
+            value,
+        }),
+        EventValue::Message(_) => unreachable!("messages are kept raw here"),
+    }
+}
+
+/// Parses one non-blank line, reading a message straight into its envelope view.
+pub fn parse_event_line(text: &str) -> Result<EventLine<'_>, LineError> {
+    parse_with(text, true)
+}
+
+fn parse_with(text: &str, views: bool) -> Result<EventLine<'_>, LineError> {
     let mut de = serde_json::Deserializer::from_str(text);
     let line = de
-        .deserialize_any(LineVisitor)
+        .deserialize_any(LineVisitor { views })
         .map_err(|e| classify(text, e))?;
     de.end().map_err(|e| classify(text, e))?;
     line.map_err(LineError::Shape)
@@ -208,10 +258,12 @@ fn classify(text: &str, e: serde_json::Error) -> LineError {
     }
 }
 
-struct LineVisitor;
+struct LineVisitor {
+    views: bool,
+}
 
 impl<'de> Visitor<'de> for LineVisitor {
-    type Value = Result<Line<'de>, String>;
+    type Value = Result<EventLine<'de>, String>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "an object with one key: {KEYS}")
@@ -221,8 +273,14 @@ impl<'de> Visitor<'de> for LineVisitor {
         let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? else {
             return Ok(Err(format!("an empty object: expected one key, {KEYS}")));
         };
-        let value: &'de RawValue = map.next_value()?;
-        let Some(parsed) = Key::parse(&key) else {
+        let parsed = Key::parse(&key);
+        let value = match parsed {
+            Some(Key::Client | Key::Widget) if self.views => {
+                EventValue::Message(map.next_value_seed(ViewSeed)?)
+            }
+            _ => EventValue::Raw(map.next_value()?),
+        };
+        let Some(parsed) = parsed else {
             return Ok(Err(format!("unknown key `{key}`: expected {KEYS}")));
         };
         if let Some(second) = map.next_key::<std::borrow::Cow<'de, str>>()? {
@@ -235,7 +293,7 @@ impl<'de> Visitor<'de> for LineVisitor {
                 "more than one key (`{key}` and `{second}`): a line holds exactly one"
             )));
         }
-        Ok(Ok(Line { key: parsed, value }))
+        Ok(Ok(EventLine { key: parsed, value }))
     }
 
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
@@ -369,7 +427,7 @@ impl<R: BufRead> LineReader<R> {
             if chunk.is_empty() {
                 return Ok(!self.buf.is_empty());
             }
-            let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+            let (take, done) = match memchr::memchr(b'\n', chunk) {
                 Some(i) => (i + 1, true),
                 None => (chunk.len(), false),
             };
@@ -395,7 +453,7 @@ impl<R: BufRead> LineReader<R> {
             if chunk.is_empty() {
                 break;
             }
-            let take = match chunk.iter().position(|&b| b == b'\n') {
+            let take = match memchr::memchr(b'\n', chunk) {
                 Some(i) => {
                     done = true;
                     i + 1

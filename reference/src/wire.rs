@@ -8,7 +8,7 @@
 //! as a whole. The typed data and response objects of each action are in [`crate::actions`].
 
 use crate::msg::Api;
-use serde::de::{self, Deserializer};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -97,40 +97,99 @@ impl Envelope {
 
 /// A borrowed view of a message, each field as raw JSON (absent fields are `None`; a field
 /// present with `null` is `Some("null")`). Unknown fields are skipped.
-#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct EnvelopeView<'a> {
     /// `api`.
-    #[serde(default, borrow, deserialize_with = "raw")]
     pub api: Option<&'a RawValue>,
     /// `widgetId`.
-    #[serde(rename = "widgetId", default, borrow, deserialize_with = "raw")]
     pub widget_id: Option<&'a RawValue>,
     /// `requestId`.
-    #[serde(rename = "requestId", default, borrow, deserialize_with = "raw")]
     pub request_id: Option<&'a RawValue>,
     /// `action`.
-    #[serde(default, borrow, deserialize_with = "raw")]
     pub action: Option<&'a RawValue>,
     /// `data`.
-    #[serde(default, borrow, deserialize_with = "raw")]
     pub data: Option<&'a RawValue>,
     /// `response`.
-    #[serde(default, borrow, deserialize_with = "raw")]
     pub response: Option<&'a RawValue>,
 }
 
-fn raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
-    <&'de RawValue>::deserialize(d).map(Some)
+impl<'a> EnvelopeView<'a> {
+    /// Reads the view of a JSON object; `None` if `json` is not an object, or repeats one of the
+    /// envelope's fields.
+    pub fn parse(json: &'a RawValue) -> Option<EnvelopeView<'a>> {
+        let mut de = serde_json::Deserializer::from_str(json.get());
+        ViewSeed.deserialize(&mut de).ok().flatten()
+    }
 }
 
-impl<'a> EnvelopeView<'a> {
-    /// Reads the view of a JSON object; `None` if `json` is not an object (or repeats a field).
-    pub fn parse(json: &'a RawValue) -> Option<EnvelopeView<'a>> {
-        // Serde would also read a list positionally: only objects are envelopes.
-        if !raw_is_object(json) {
-            return None;
+/// Reads an [`EnvelopeView`] from any JSON value in one pass: `None` for a value that is not an
+/// object, or an object that repeats one of the envelope's fields.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ViewSeed;
+
+impl<'de> DeserializeSeed<'de> for ViewSeed {
+    type Value = Option<EnvelopeView<'de>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ViewSeed {
+    type Value = Option<EnvelopeView<'de>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut view = EnvelopeView::default();
+        let mut repeated = false;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let slot = match key.as_ref() {
+                "api" => &mut view.api,
+                "widgetId" => &mut view.widget_id,
+                "requestId" => &mut view.request_id,
+                "action" => &mut view.action,
+                "data" => &mut view.data,
+                "response" => &mut view.response,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            let value: &'de RawValue = map.next_value()?;
+            repeated |= slot.replace(value).is_some();
         }
-        serde_json::from_str(json.get()).ok()
+        Ok((!repeated).then_some(view))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
     }
 }
 
