@@ -5,7 +5,7 @@ use capneg_reference::trace::Prompts;
 use capneg_reference::Profile;
 use serde_json::json;
 use std::fs::File;
-use std::io::{self, BufReader};
+use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -15,10 +15,10 @@ pub fn run(profile: Profile, partial: bool, as_json: bool, traces: &[PathBuf]) -
     for path in traces {
         let name = path.display().to_string();
         let verdict = if name == "-" {
-            validate(options, io::stdin().lock())
+            validate(options, io::stdin())
         } else {
             match File::open(path) {
-                Ok(f) => validate(options, BufReader::with_capacity(1 << 20, f)),
+                Ok(f) => validate(options, f),
                 Err(e) => Ok(Verdict::BadInput {
                     line: 0,
                     message: format!("cannot read: {e}"),

@@ -9,6 +9,7 @@ pub mod check;
 pub mod model;
 pub mod mutants;
 pub mod observer;
+pub mod pipeline;
 pub mod printer;
 pub mod rules;
 pub mod validate;

@@ -13,17 +13,16 @@
 //! line settles it, so one pass suffices.
 
 use crate::observer::{BadEvent, Event, Judge, Ledger, Observer, Pos, Violation};
+use crate::pipeline::{self, Item};
 use crate::rules::Rule;
 use capneg_reference::codec::{Codec, Poster};
 use capneg_reference::msg::ClientMsg;
 use capneg_reference::profile::Concurrency;
-use capneg_reference::trace::{
-    parse_event_line, parse_line, EventValue, Key, Line, LineReader, Prompts, SessionLine,
-};
+use capneg_reference::trace::{EventLine, EventValue, Key, Prompts, SessionLine};
 use capneg_reference::wire::{raw_str, EnvelopeView};
 use capneg_reference::{CapSet, Profile};
 use std::collections::HashSet;
-use std::io::{self, BufRead};
+use std::io::{self, Read};
 
 /// How to validate.
 #[derive(Clone, Copy, Debug)]
@@ -73,25 +72,30 @@ pub enum Verdict {
 }
 
 /// Validates the trace read from `input`. I/O errors other than bad input are returned.
-pub fn validate<R: BufRead>(options: Options, input: R) -> io::Result<Verdict> {
-    let mut lines = LineReader::new(input);
-    let mut v = Validator::new(options);
-    while let Some(next) = lines.next_line() {
-        let (n, text) = match next {
-            Ok(ok) => ok,
-            Err(e) if e.is_bad_input() => {
-                return Ok(Verdict::BadInput {
-                    line: e.line as Pos,
-                    message: e.error.to_string(),
-                })
+///
+/// The input is read and parsed on a second thread while this one judges (see
+/// [`crate::pipeline`]).
+pub fn validate<R: Read + Send>(options: Options, input: R) -> io::Result<Verdict> {
+    std::thread::scope(|scope| {
+        let mut blocks = pipeline::spawn(scope, input);
+        let mut v = Validator::new(options);
+        while let Some(mut block) = blocks.next_block() {
+            for item in block.items() {
+                let verdict = match item {
+                    Item::Bad(line, message) => v.bad_line(line, message),
+                    Item::Line(line, parsed) => v.line(line, parsed),
+                };
+                if let Some(verdict) = verdict {
+                    return Ok(verdict);
+                }
             }
-            Err(e) => return Err(e.error),
-        };
-        if let Some(verdict) = v.line(n as Pos, text) {
-            return Ok(verdict);
+            if let Some(e) = block.take_error() {
+                return Err(e);
+            }
+            blocks.recycle(block);
         }
-    }
-    Ok(v.finish())
+        Ok(v.finish())
+    })
 }
 
 /// Which reading of the trace is followed.
@@ -158,19 +162,22 @@ impl Validator {
     }
 
     /// Takes one line; returns a verdict when the trace is settled before its end.
-    fn line(&mut self, n: Pos, text: &str) -> Option<Verdict> {
+    /// A line that is not a trace line: bad input, unless a failure was found before it.
+    fn bad_line(&mut self, n: Pos, message: &str) -> Option<Verdict> {
         if self.hidden_failure.is_some() {
-            return self.await_settlement(text);
+            return None;
         }
-        let line = match parse_event_line(text) {
-            Ok(l) => l,
-            Err(e) => return bad(n, e.to_string()),
-        };
-        let (key, value) = match line.value {
-            EventValue::Message(view) => return self.message(n, line.key, view),
-            EventValue::Raw(value) => (line.key, value),
-        };
-        let line = Line { key, value };
+        bad(n, message)
+    }
+
+    fn line(&mut self, n: Pos, line: EventLine<'_>) -> Option<Verdict> {
+        if self.hidden_failure.is_some() {
+            return self.await_settlement(line.key);
+        }
+        let key = line.key;
+        if let EventValue::Message(view) = line.value {
+            return self.message(n, key, view);
+        }
         if key == Key::Session {
             if self.events > 0 || self.session.is_some() {
                 return bad(n, "a `session` line may only be the first line");
@@ -247,11 +254,8 @@ impl Validator {
     /// After the hidden reading failed in an unsettled trace: a prompt or decision line makes the
     /// trace recorded, and the recorded reading failed no later (it is one of the hidden
     /// explanations, judged by more rules).
-    fn await_settlement(&mut self, text: &str) -> Option<Verdict> {
-        let Ok(line) = parse_line(text) else {
-            return None;
-        };
-        if !matches!(line.key, Key::Prompt | Key::Decision) {
+    fn await_settlement(&mut self, key: Key) -> Option<Verdict> {
+        if !matches!(key, Key::Prompt | Key::Decision) {
             return None;
         }
         match std::mem::replace(&mut self.mode, Mode::Recorded(Observer::new())) {

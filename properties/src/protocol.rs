@@ -105,7 +105,7 @@ pub fn parse_command(line: &str) -> Result<Command<'_>, String> {
     };
     match (keys.start, keys.widget, keys.decision) {
         (Some(start), None, None) => {
-            if !raw_is_object(start) {
+            if !raw_is_object(start.get()) {
                 return Err("`start` must be an object".to_owned());
             }
             let start: StartCommand = serde_json::from_str(start.get())
@@ -117,7 +117,7 @@ pub fn parse_command(line: &str) -> Result<Command<'_>, String> {
         }
         (None, Some(widget), None) => Ok(Command::Widget(widget)),
         (None, None, Some(decision)) => {
-            if !raw_is_object(decision) {
+            if !raw_is_object(decision.get()) {
                 return Err("`decision` must be an object".to_owned());
             }
             let decision: DecisionLine = serde_json::from_str(decision.get())

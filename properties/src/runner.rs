@@ -19,7 +19,6 @@ use capneg_reference::msg::{Action, Api, Body, ClientMsg};
 use capneg_reference::trace::{parse_line, print_line, DecisionLine, Key};
 use capneg_reference::wire::{Envelope, EnvelopeView};
 use capneg_reference::{CapSet, Profile};
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::collections::VecDeque;
 
@@ -370,9 +369,7 @@ impl Side {
                         if let (Api::ToWidget, Body::Request(_), false) =
                             (m.api, &m.body, m.foreign)
                         {
-                            let raw = |r: Option<&RawValue>| {
-                                r.map(|r| r.get().to_owned()).unwrap_or_default()
-                            };
+                            let raw = |r: Option<&str>| r.map(str::to_owned).unwrap_or_default();
                             self.open.push(OpenRequest {
                                 action: m.action,
                                 action_name: self.codec.action_name(m.action),

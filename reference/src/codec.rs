@@ -6,6 +6,7 @@
 //! read through a [`Codec`], so they cannot disagree on it.
 
 use crate::capability::Capability;
+use crate::caps::FixedHash;
 use crate::caps::{CapSet, Interner};
 use crate::gate::Gated;
 use crate::msg::{Action, Api, Body, Data, Fault, Id, Msg, Refusal, Reply};
@@ -14,7 +15,6 @@ use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
-use crate::caps::FixedHash;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -160,7 +160,7 @@ impl Codec {
     }
 
     /// What the protocol reads of `data` for `action`.
-    pub fn read_data(&mut self, action: Action, data: &RawValue) -> Data {
+    pub fn read_data(&mut self, action: Action, data: &str) -> Data {
         if !raw_is_object(data) {
             return Data::Invalid;
         }
@@ -184,15 +184,15 @@ impl Codec {
             }
             _ => {}
         }
-        let fields: DataFields<'_> = match serde_json::from_str(data.get()) {
+        let fields: DataFields<'_> = match serde_json::from_str(data) {
             Ok(f) => f,
             Err(_) => return Data::Invalid,
         };
         match action {
             Action::NotifyCapabilities => {
                 match (
-                    fields.requested.and_then(|r| self.cap_list(r)),
-                    fields.approved.and_then(|r| self.cap_list(r)),
+                    fields.requested.and_then(|r| self.cap_list(r.get())),
+                    fields.approved.and_then(|r| self.cap_list(r.get())),
                 ) {
                     (Some(requested), Some(approved)) => Data::Notify {
                         requested,
@@ -203,7 +203,7 @@ impl Codec {
             }
             Action::RequestCapabilities(_) => fields
                 .capabilities
-                .and_then(|r| self.cap_list(r))
+                .and_then(|r| self.cap_list(r.get()))
                 .map_or(Data::Invalid, Data::Capabilities),
             Action::SetAlwaysOnScreen => match fields.value.map(|v| v.get()) {
                 Some("true" | "false") => Data::Gated(self.caps.permitting(&Gated::AlwaysOnScreen)),
@@ -215,21 +215,21 @@ impl Codec {
     }
 
     fn read_send_event(&mut self, fields: &DataFields<'_>) -> Option<Data> {
-        let event_type = raw_str(fields.event_type?)?;
+        let event_type = raw_str(fields.event_type?.get())?;
         let state_key = match fields.state_key {
             None => None,
             Some(raw) if raw.get() == "null" => None,
-            Some(raw) => Some(raw_str(raw)?),
+            Some(raw) => Some(raw_str(raw.get())?),
         };
         let msgtype = match fields.content {
             None => None,
             Some(content) => {
                 // Serde would read a list positionally into the struct: only objects count.
-                if !raw_is_object(content) {
+                if !raw_is_object(content.get()) {
                     return None;
                 }
                 let content: ContentFields<'_> = serde_json::from_str(content.get()).ok()?;
-                content.msgtype.and_then(raw_str)
+                content.msgtype.and_then(|m| raw_str(m.get()))
             }
         };
         let gated = Gated::SendEvent {
@@ -241,7 +241,7 @@ impl Codec {
     }
 
     /// What the protocol reads of a `response` object to `action`.
-    pub fn read_reply(&mut self, action: Action, response: &RawValue) -> Reply {
+    pub fn read_reply(&mut self, action: Action, response: &str) -> Reply {
         if !raw_is_object(response) {
             return Reply::Ack;
         }
@@ -252,7 +252,7 @@ impl Codec {
                 _ => {}
             }
         }
-        let fields: ReplyFields<'_> = match serde_json::from_str(response.get()) {
+        let fields: ReplyFields<'_> = match serde_json::from_str(response) {
             Ok(f) => f,
             Err(_) => return Reply::Ack,
         };
@@ -262,7 +262,7 @@ impl Codec {
         match action {
             Action::Capabilities => fields
                 .capabilities
-                .and_then(|r| self.cap_list(r))
+                .and_then(|r| self.cap_list(r.get()))
                 .map_or(Reply::Ack, Reply::Capabilities),
             Action::SupportedApiVersions => fields
                 .supported_versions
@@ -281,10 +281,10 @@ impl Codec {
     /// strings.
     fn lists(
         &mut self,
-        raw: &RawValue,
+        raw: &str,
         names: [&'static str; 2],
     ) -> Result<([Option<CapSet>; 2], bool), ()> {
-        let mut de = serde_json::Deserializer::from_str(raw.get());
+        let mut de = serde_json::Deserializer::from_str(raw);
         ListsSeed {
             caps: &mut self.caps,
             names,
@@ -294,8 +294,8 @@ impl Codec {
     }
 
     /// A JSON list of strings as an interned set; `None` if it is not a list of strings.
-    pub fn cap_list(&mut self, raw: &RawValue) -> Option<CapSet> {
-        let mut de = serde_json::Deserializer::from_str(raw.get());
+    pub fn cap_list(&mut self, raw: &str) -> Option<CapSet> {
+        let mut de = serde_json::Deserializer::from_str(raw);
         CapListSeed(&mut self.caps).deserialize(&mut de).ok()
     }
 
@@ -492,7 +492,7 @@ impl fmt::Display for ReadError {
 }
 
 fn string<'a>(
-    raw: Option<&'a RawValue>,
+    raw: Option<&'a str>,
     field: &'static str,
 ) -> Result<std::borrow::Cow<'a, str>, Fault> {
     let raw = raw.ok_or(Fault::Missing(field))?;

@@ -176,7 +176,7 @@ impl<W: Write> Runner<W> {
     }
 
     fn widget(&mut self, n: usize, line: &Line<'_>) -> Result<(), RunError> {
-        if !raw_is_object(line.value) {
+        if !raw_is_object(line.value.get()) {
             return Err(bad(n, "a widget message must be a JSON object"));
         }
         let mut map: Map<String, Value> = serde_json::from_str(line.value.get())

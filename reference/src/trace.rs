@@ -151,13 +151,17 @@ impl<'a> Line<'a> {
     }
 
     fn typed<T: Deserialize<'a>>(&self) -> Result<T, LineError> {
-        // Serde would also read a list positionally into a struct: only objects are values.
-        if !crate::wire::raw_is_object(self.value) {
-            return Err(LineError::Value(self.key, "expected an object".into()));
-        }
-        serde_json::from_str(self.value.get())
-            .map_err(|e| LineError::Value(self.key, strip_position(&e.to_string())))
+        typed_value(self.key, self.value.get())
     }
+}
+
+/// Reads the value of a `session`, `prompt` or `decision` line.
+fn typed_value<'a, T: Deserialize<'a>>(key: Key, text: &'a str) -> Result<T, LineError> {
+    // Serde would also read a list positionally into a struct: only objects are values.
+    if !crate::wire::raw_is_object(text) {
+        return Err(LineError::Value(key, "expected an object".into()));
+    }
+    serde_json::from_str(text).map_err(|e| LineError::Value(key, strip_position(&e.to_string())))
 }
 
 /// Why a line is not a trace line.
@@ -198,8 +202,8 @@ const KEYS: &str = "session, client, widget, prompt or decision";
 pub enum EventValue<'a> {
     /// A `client` or `widget` message.
     Message(Option<EnvelopeView<'a>>),
-    /// The value of a `session`, `prompt` or `decision` line.
-    Raw(&'a RawValue),
+    /// The value of a `session`, `prompt` or `decision` line: the text of its raw JSON.
+    Raw(&'a str),
 }
 
 /// One line read for judging: messages are read into envelope views in the same pass as the
@@ -213,36 +217,55 @@ pub struct EventLine<'a> {
 }
 
 impl<'a> EventLine<'a> {
-    /// The line as a [`Line`], for the typed readers of its value (`None` for messages).
-    pub fn raw(&self) -> Option<Line<'a>> {
+    fn text(&self) -> &'a str {
         match self.value {
-            EventValue::Raw(value) => Some(Line {
-                key: self.key,
-                value,
-            }),
-            EventValue::Message(_) => None,
+            EventValue::Raw(text) => text,
+            EventValue::Message(_) => "",
         }
     }
+
+    /// Reads the value of a `session` line.
+    pub fn session(&self) -> Result<SessionLine, LineError> {
+        typed_value(self.key, self.text())
+    }
+
+    /// Reads the value of a `prompt` line.
+    pub fn prompt(&self) -> Result<PromptLine, LineError> {
+        typed_value(self.key, self.text())
+    }
+
+    /// Reads the value of a `decision` line.
+    pub fn decision(&self) -> Result<DecisionLine, LineError> {
+        typed_value(self.key, self.text())
+    }
+}
+
+/// A line as the visitor reads it.
+enum Parsed<'a> {
+    Message(Option<EnvelopeView<'a>>),
+    Raw(&'a RawValue),
 }
 
 /// Parses one non-blank line.
 pub fn parse_line(text: &str) -> Result<Line<'_>, LineError> {
-    let line = parse_with(text, false)?;
-    match line.value {
-        EventValue::Raw(value) => Ok(Line {
-            key: line.key,
-            value,
-        }),
-        EventValue::Message(_) => unreachable!("messages are kept raw here"),
+    let (key, value) = parse_with(text, false)?;
+    match value {
+        Parsed::Raw(value) => Ok(Line { key, value }),
+        Parsed::Message(_) => unreachable!("messages are kept raw here"),
     }
 }
 
 /// Parses one non-blank line, reading a message straight into its envelope view.
 pub fn parse_event_line(text: &str) -> Result<EventLine<'_>, LineError> {
-    parse_with(text, true)
+    let (key, value) = parse_with(text, true)?;
+    let value = match value {
+        Parsed::Message(view) => EventValue::Message(view),
+        Parsed::Raw(raw) => EventValue::Raw(raw.get()),
+    };
+    Ok(EventLine { key, value })
 }
 
-fn parse_with(text: &str, views: bool) -> Result<EventLine<'_>, LineError> {
+fn parse_with(text: &str, views: bool) -> Result<(Key, Parsed<'_>), LineError> {
     let mut de = serde_json::Deserializer::from_str(text);
     let line = de
         .deserialize_any(LineVisitor { views })
@@ -263,7 +286,7 @@ struct LineVisitor {
 }
 
 impl<'de> Visitor<'de> for LineVisitor {
-    type Value = Result<EventLine<'de>, String>;
+    type Value = Result<(Key, Parsed<'de>), String>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "an object with one key: {KEYS}")
@@ -276,9 +299,9 @@ impl<'de> Visitor<'de> for LineVisitor {
         let parsed = Key::parse(&key);
         let value = match parsed {
             Some(Key::Client | Key::Widget) if self.views => {
-                EventValue::Message(map.next_value_seed(ViewSeed)?)
+                Parsed::Message(map.next_value_seed(ViewSeed)?)
             }
-            _ => EventValue::Raw(map.next_value()?),
+            _ => Parsed::Raw(map.next_value()?),
         };
         let Some(parsed) = parsed else {
             return Ok(Err(format!("unknown key `{key}`: expected {KEYS}")));
@@ -293,7 +316,7 @@ impl<'de> Visitor<'de> for LineVisitor {
                 "more than one key (`{key}` and `{second}`): a line holds exactly one"
             )));
         }
-        Ok(Ok(EventLine { key: parsed, value }))
+        Ok(Ok((parsed, value)))
     }
 
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {

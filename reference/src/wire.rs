@@ -95,22 +95,23 @@ impl Envelope {
     }
 }
 
-/// A borrowed view of a message, each field as raw JSON (absent fields are `None`; a field
-/// present with `null` is `Some("null")`). Unknown fields are skipped.
+/// A borrowed view of a message, each field as the text of its raw JSON value (absent fields are
+/// `None`; a field present with `null` is `Some("null")`). Unknown fields are skipped. The text
+/// is always one whole, valid JSON value (it was read as one).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct EnvelopeView<'a> {
     /// `api`.
-    pub api: Option<&'a RawValue>,
+    pub api: Option<&'a str>,
     /// `widgetId`.
-    pub widget_id: Option<&'a RawValue>,
+    pub widget_id: Option<&'a str>,
     /// `requestId`.
-    pub request_id: Option<&'a RawValue>,
+    pub request_id: Option<&'a str>,
     /// `action`.
-    pub action: Option<&'a RawValue>,
+    pub action: Option<&'a str>,
     /// `data`.
-    pub data: Option<&'a RawValue>,
+    pub data: Option<&'a str>,
     /// `response`.
-    pub response: Option<&'a RawValue>,
+    pub response: Option<&'a str>,
 }
 
 impl<'a> EnvelopeView<'a> {
@@ -158,7 +159,7 @@ impl<'de> Visitor<'de> for ViewSeed {
                 }
             };
             let value: &'de RawValue = map.next_value()?;
-            repeated |= slot.replace(value).is_some();
+            repeated |= slot.replace(value.get()).is_some();
         }
         Ok((!repeated).then_some(view))
     }
@@ -194,8 +195,7 @@ impl<'de> Visitor<'de> for ViewSeed {
 }
 
 /// The text of a raw JSON string, unescaped; `None` if it is not a string.
-pub fn raw_str(raw: &RawValue) -> Option<std::borrow::Cow<'_, str>> {
-    let text = raw.get();
+pub fn raw_str(text: &str) -> Option<std::borrow::Cow<'_, str>> {
     if !text.starts_with('"') {
         return None;
     }
@@ -205,9 +205,9 @@ pub fn raw_str(raw: &RawValue) -> Option<std::borrow::Cow<'_, str>> {
     }
 }
 
-/// Whether raw JSON is an object.
-pub fn raw_is_object(raw: &RawValue) -> bool {
-    raw.get().trim_start().starts_with('{')
+/// Whether raw JSON text is an object.
+pub fn raw_is_object(text: &str) -> bool {
+    text.trim_start().starts_with('{')
 }
 
 #[cfg(test)]
@@ -234,10 +234,10 @@ mod tests {
         let raw: Box<RawValue> =
             serde_json::from_str(r#"{"api":5,"requestId":"a\"b","data":null,"z":1}"#).unwrap();
         let v = EnvelopeView::parse(&raw).unwrap();
-        assert_eq!(v.api.unwrap().get(), "5");
+        assert_eq!(v.api.unwrap(), "5");
         assert!(raw_str(v.api.unwrap()).is_none());
         assert_eq!(raw_str(v.request_id.unwrap()).unwrap(), "a\"b");
-        assert_eq!(v.data.unwrap().get(), "null");
+        assert_eq!(v.data.unwrap(), "null");
         assert!(v.widget_id.is_none());
         let not_object: Box<RawValue> = serde_json::from_str("[1]").unwrap();
         assert!(EnvelopeView::parse(&not_object).is_none());
