@@ -182,7 +182,7 @@ impl<R: Read> BlockReader<R> {
         // Whether `buf[..scanned]` holds no newline.
         let mut scanned = 0;
         let mut has_newline = false;
-        while !self.eof && !(has_newline && buf.len() >= BLOCK) {
+        while !(self.eof || has_newline && buf.len() >= BLOCK) {
             let have = buf.len();
             buf.resize(have + BLOCK, 0);
             let n = match self.input.read(&mut buf[have..]) {
