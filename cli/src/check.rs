@@ -44,6 +44,7 @@ pub struct CheckArgs {
     pub bounds: Bounds,
     pub threads: usize,
     pub symmetry: bool,
+    pub measure_symmetry: bool,
     pub json: bool,
     pub diagram: bool,
 }
@@ -64,6 +65,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
         threads: args.threads,
         symmetry: args.symmetry,
         counterexamples: true,
+        measure_symmetry: args.measure_symmetry,
     };
     let tty = std::io::stderr().is_terminal();
     let mut progress = |p: Progress| {
@@ -71,6 +73,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
             let what = match p.phase {
                 Phase::Exhaustive => "exhaustive run".to_owned(),
                 Phase::Counterexample(rule) => format!("shortest counterexample of {rule}"),
+                Phase::Unreduced => "run without symmetry".to_owned(),
             };
             eprint!(
                 "\r\x1b[2K{what}: {} unique states, {:.1} s",
@@ -152,6 +155,12 @@ fn print_text(r: &CheckReport, client: &str, with_diagram: bool) {
             "NOT exhaustive"
         }
     );
+    if let (Some(unreduced), Some(factor)) = (r.unreduced, r.symmetry_factor()) {
+        println!(
+            "symmetry: {unreduced} unique states without the reduction, factor {factor:.2} (at most {})",
+            (1..=u64::from(b.caps)).product::<u64>()
+        );
+    }
 }
 
 fn print_json(r: &CheckReport, client: &str, with_diagram: bool) {
@@ -195,6 +204,8 @@ fn print_json(r: &CheckReport, client: &str, with_diagram: bool) {
         "seconds": r.elapsed.as_secs_f64(),
         "unique_states_per_second": r.rate(),
         "exhaustive": r.exhaustive,
+        "unique_states_without_symmetry": r.unreduced,
+        "symmetry_factor": r.symmetry_factor(),
         "all_hold": r.all_hold(),
     });
     println!("{out}");

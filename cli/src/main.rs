@@ -146,6 +146,9 @@ enum Command {
         /// Do not reduce by the symmetry of interchangeable capabilities.
         #[arg(long)]
         no_symmetry: bool,
+        /// Also run without the symmetry reduction and report its factor.
+        #[arg(long, conflicts_with = "no_symmetry")]
+        measure_symmetry: bool,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -215,6 +218,7 @@ fn main() -> ExitCode {
             gated,
             threads,
             no_symmetry,
+            measure_symmetry,
             json,
             diagram,
         } => {
@@ -233,6 +237,7 @@ fn main() -> ExitCode {
                 },
                 threads: threads as usize,
                 symmetry: !no_symmetry,
+                measure_symmetry,
                 json,
                 diagram,
             })

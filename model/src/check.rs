@@ -32,6 +32,8 @@ pub struct CheckConfig {
     pub symmetry: bool,
     /// Whether to search a shortest counterexample for each violated rule.
     pub counterexamples: bool,
+    /// Whether to also run without the symmetry reduction, to measure its factor.
+    pub measure_symmetry: bool,
 }
 
 impl CheckConfig {
@@ -45,6 +47,7 @@ impl CheckConfig {
             threads: 1,
             symmetry: true,
             counterexamples: true,
+            measure_symmetry: false,
         }
     }
 
@@ -77,6 +80,8 @@ pub enum Phase {
     Exhaustive,
     /// The shortest counterexample of one rule.
     Counterexample(Rule),
+    /// The run without the symmetry reduction, measuring its factor.
+    Unreduced,
 }
 
 /// A shortest counterexample.
@@ -123,6 +128,8 @@ pub struct CheckReport {
     pub elapsed: Duration,
     /// Whether the exhaustive run explored every reachable state.
     pub exhaustive: bool,
+    /// Unique states of a run without the symmetry reduction, where measured.
+    pub unreduced: Option<usize>,
 }
 
 impl CheckReport {
@@ -138,6 +145,12 @@ impl CheckReport {
             .filter(|(_, v)| matches!(v, Verdict::Violated(_)))
             .map(|(r, _)| *r)
             .collect()
+    }
+
+    /// The symmetry reduction factor: unique states without the reduction over unique states
+    /// with it, where measured.
+    pub fn symmetry_factor(&self) -> Option<f64> {
+        self.unreduced.map(|u| u as f64 / self.unique.max(1) as f64)
     }
 
     /// Unique states per second.
@@ -198,7 +211,17 @@ pub fn check(config: &CheckConfig, progress: &mut dyn FnMut(Progress)) -> CheckR
             (rule, verdict)
         })
         .collect();
+    let unreduced = (config.symmetry && config.measure_symmetry).then(|| {
+        let checker = model
+            .clone()
+            .checker()
+            .threads(config.threads.max(1))
+            .finish_when(HasDiscoveries::AnyOf(BTreeSet::from([NEVER])))
+            .spawn_dfs();
+        run(checker, Phase::Unreduced, progress).unique_state_count()
+    });
     CheckReport {
+        unreduced,
         config: config.clone(),
         settings,
         rules: verdicts,

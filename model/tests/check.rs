@@ -31,6 +31,7 @@ fn violated(
         threads: 2,
         symmetry: true,
         counterexamples: false,
+        measure_symmetry: false,
     };
     let report = check(&config, &mut |_| {});
     assert!(report.exhaustive, "the run must be exhaustive");
