@@ -21,14 +21,10 @@ use crate::model::{Bounds, SessionModel};
 use crate::mutants::{ClientKind, MutantKind, TestClient};
 use crate::rules::{Rule, RuleSet};
 use crate::validate::{validate, Options, Verdict};
-use capneg_reference::client::{Input, Machine, Output, Setup, StepError};
-use capneg_reference::msg::Body;
+use capneg_reference::client::{Output, Setup};
 use capneg_reference::profile::{DeclinedPolicy, Profile};
-use capneg_reference::script::{run_script, DEFAULT_WIDGET_ID};
-use capneg_reference::session::{ClientSession, Emitted, SessionConfig};
+use capneg_reference::script::{run_script, run_script_with, Inputs, DEFAULT_WIDGET_ID};
 use capneg_reference::trace::{parse_line, print_line, DecisionLine, Key, SessionLine};
-use capneg_reference::wire::Envelope;
-use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use std::fmt;
 use std::fs;
@@ -576,256 +572,27 @@ fn script_from_trace(profile: Profile, lines: &[String]) -> Result<String, Vecto
 // ---------------------------------------------------------------------------------------------
 // Driving a mutant on a script.
 
-/// A mutant of a fixed kind (`MutantKind::ALL[K]`) as a [`Machine`], so that a
-/// [`ClientSession`] can drive it. It keeps a log of everything it output, to print a response
-/// it meant for another request than the one just handled as it meant it (the session echoes
-/// the request just handled).
-#[derive(Clone, Debug)]
-struct Fixed<const K: usize> {
-    client: TestClient,
-    log: Vec<Output>,
-}
-
-impl<const K: usize> Machine for Fixed<K> {
-    fn start(setup: &Setup, out: &mut Vec<Output>) -> Self {
-        let from = out.len();
-        let client = TestClient::start(ClientKind::Mutant(MutantKind::ALL[K]), setup, out);
-        Fixed {
-            client,
-            log: out[from..].to_vec(),
-        }
-    }
-
-    fn handle(
-        &mut self,
-        setup: &Setup,
-        input: &Input,
-        out: &mut Vec<Output>,
-    ) -> Result<(), StepError> {
-        let from = out.len();
-        let result = self.client.handle(setup, input, out);
-        self.log.extend_from_slice(&out[from..]);
-        result
-    }
-
-    fn prompt_open(&self) -> bool {
-        self.client.prompt_open()
-    }
-}
-
-type Driver = fn(Profile, &str) -> Result<String, VectorError>;
-
-/// One driver per mutant, in the order of [`MutantKind::ALL`].
-const DRIVERS: [Driver; 19] = [
-    drive::<0>,
-    drive::<1>,
-    drive::<2>,
-    drive::<3>,
-    drive::<4>,
-    drive::<5>,
-    drive::<6>,
-    drive::<7>,
-    drive::<8>,
-    drive::<9>,
-    drive::<10>,
-    drive::<11>,
-    drive::<12>,
-    drive::<13>,
-    drive::<14>,
-    drive::<15>,
-    drive::<16>,
-    drive::<17>,
-    drive::<18>,
-];
-
 /// The trace of mutant `kind` on `script` under `profile`, printed as `capneg run` prints the
-/// reference's.
+/// reference's: the same runner, with the mutant in place of the reference. Inputs the mutant
+/// cannot take where the reference could (a decision with no prompt open, a response to a
+/// request it did not send) are left out.
 pub fn mutant_trace(
     kind: MutantKind,
     profile: Profile,
     script: &str,
 ) -> Result<String, VectorError> {
-    let i = MutantKind::ALL
-        .iter()
-        .position(|k| *k == kind)
-        .unwrap_or_else(|| unreachable!("every kind is in ALL"));
-    DRIVERS[i](profile, script)
-}
-
-/// One input of a script.
-enum ScriptInput {
-    Widget(Map<String, Value>),
-    Decision(DecisionLine),
-}
-
-/// Reads a script of this module (a session line first).
-fn parse_script(script: &str) -> Result<(SessionConfig, Vec<ScriptInput>), VectorError> {
-    let mut config = None;
-    let mut inputs = Vec::new();
-    for (n, text) in script.lines().enumerate() {
-        if text.trim().is_empty() {
-            continue;
-        }
-        let bad = |e: &dyn fmt::Display| VectorError(format!("script line {}: {e}", n + 1));
-        let line = parse_line(text).map_err(|e| bad(&e))?;
-        match line.key {
-            Key::Session if config.is_none() && inputs.is_empty() => {
-                let s = line.session().map_err(|e| bad(&e))?;
-                config = Some(SessionConfig::from_line(&s, DEFAULT_WIDGET_ID));
-            }
-            Key::Widget => inputs.push(ScriptInput::Widget(
-                serde_json::from_str(line.value.get()).map_err(|e| bad(&e))?,
-            )),
-            Key::Decision => {
-                inputs.push(ScriptInput::Decision(line.decision().map_err(|e| bad(&e))?))
-            }
-            _ => return Err(bad(&"not a line of a vector's script")),
-        }
-    }
-    let config = config.unwrap_or_else(|| SessionConfig::new(DEFAULT_WIDGET_ID));
-    Ok((config, inputs))
-}
-
-/// Drives `MutantKind::ALL[K]` on a script through a [`ClientSession`]. The widget's requests
-/// are taken as the runner completed them in the reference's trace (their ids do not depend on
-/// the client); a widget response is completed against the mutant's own open requests, and left
-/// out if the mutant has none it could answer; a decision is left out when no prompt is open.
-fn drive<const K: usize>(profile: Profile, script: &str) -> Result<String, VectorError> {
-    let (config, inputs) = parse_script(script)?;
-    let reference = reference_trace(profile, script)?;
-    let mut completed = Vec::new();
-    for text in reference.lines() {
-        let line = parse_line(text).map_err(|e| VectorError(e.to_string()))?;
-        if line.key == Key::Widget {
-            completed.push(line.value.get().to_owned());
-        }
-    }
-    let mut out = String::new();
-    out.push_str(&print_line(Key::Session, &config.to_line()));
-    out.push('\n');
-    let mut emitted = Vec::new();
-    let mut session = ClientSession::<Fixed<K>>::start(profile, &config, &mut emitted);
-    let mut logged = 0;
-    let mut open: Vec<Envelope> = Vec::new();
-    print_emitted(&session, &mut logged, &mut emitted, &mut open, &mut out)?;
-    let mut widget_lines = completed.into_iter();
-    for input in inputs {
-        match input {
-            ScriptInput::Widget(map) => {
-                let as_completed = widget_lines.next().ok_or_else(|| {
-                    VectorError("the reference's trace lost a widget line".into())
-                })?;
-                let text = if map.contains_key("response") {
-                    match complete_response(map, &mut open, session.codec().widget_id()) {
-                        Some(text) => text,
-                        None => continue,
-                    }
-                } else {
-                    as_completed
-                };
-                let raw = RawValue::from_string(text).map_err(|e| VectorError(e.to_string()))?;
-                out.push_str(&print_line(Key::Widget, &raw));
-                out.push('\n');
-                session.widget(&raw, &mut emitted);
-            }
-            ScriptInput::Decision(decision) => {
-                if !session.prompt_open() {
-                    continue;
-                }
-                out.push_str(&print_line(Key::Decision, &decision));
-                out.push('\n');
-                session
-                    .decision(decision.approved.iter().map(String::as_str), &mut emitted)
-                    .map_err(|e| VectorError(e.to_string()))?;
-            }
-        }
-        print_emitted(&session, &mut logged, &mut emitted, &mut open, &mut out)?;
-    }
-    Ok(out)
-}
-
-/// A widget response of a script, completed as the runner completes it, against `open`: the
-/// open client request it names, or else the oldest with its action. `None` if there is none.
-fn complete_response(
-    mut map: Map<String, Value>,
-    open: &mut Vec<Envelope>,
-    widget_id: &str,
-) -> Option<String> {
-    let action = map.get("action").and_then(Value::as_str).map(str::to_owned);
-    let id = map
-        .get("requestId")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    if action.is_none() && id.is_none() {
-        return None;
-    }
-    let i = open.iter().position(|o| {
-        action.as_deref().is_none_or(|a| a == o.action)
-            && id.as_deref().is_none_or(|r| r == o.request_id)
-    })?;
-    let request = open.remove(i);
-    map.entry("api")
-        .or_insert_with(|| Value::String("toWidget".into()));
-    map.entry("widgetId")
-        .or_insert_with(|| Value::String(widget_id.to_owned()));
-    map.entry("requestId")
-        .or_insert_with(|| Value::String(request.request_id.clone()));
-    map.entry("action")
-        .or_insert_with(|| Value::String(request.action.clone()));
-    map.entry("data").or_insert(Value::Object(request.data));
-    let value = Value::Object(map);
-    let text = match serde_json::from_value::<Envelope>(value.clone()) {
-        Ok(env) => serde_json::to_string(&env),
-        Err(_) => serde_json::to_string(&value),
-    };
-    text.ok()
-}
-
-/// Prints what the mutant emitted since the last call, keeping its open requests. A response
-/// the mutant addressed to another request or action than the echo the session printed is
-/// printed as the mutant addressed it.
-fn print_emitted<const K: usize>(
-    session: &ClientSession<Fixed<K>>,
-    logged: &mut usize,
-    emitted: &mut Vec<Emitted>,
-    open: &mut Vec<Envelope>,
-    out: &mut String,
-) -> Result<(), VectorError> {
-    let log = &session.client().log[*logged..];
-    if log.len() != emitted.len() {
-        return fail(format!(
-            "the session emitted {} messages for {} outputs",
-            emitted.len(),
-            log.len()
-        ));
-    }
-    *logged += log.len();
-    for (e, output) in emitted.drain(..).zip(log) {
-        let e = match (e, output) {
-            (Emitted::Client(env), Output::Send(msg))
-                if matches!(msg.body, Body::Response(_)) && env.response.is_some() =>
-            {
-                let meant = session.codec().envelope(msg);
-                if meant.api != env.api
-                    || meant.action != env.action
-                    || meant.request_id != env.request_id
-                {
-                    Emitted::Client(Box::new(meant))
-                } else {
-                    Emitted::Client(env)
-                }
-            }
-            (e, _) => e,
-        };
-        if let Emitted::Client(env) = &e {
-            if env.response.is_none() {
-                open.push((**env).clone());
-            }
-        }
-        out.push_str(&e.to_line());
-        out.push('\n');
-    }
-    Ok(())
+    let mut out = Vec::new();
+    run_script_with(
+        profile,
+        |setup: &Setup, first: &mut Vec<Output>| {
+            TestClient::start(ClientKind::Mutant(kind), setup, first)
+        },
+        Inputs::Lenient,
+        script.as_bytes(),
+        &mut out,
+    )
+    .map_err(|e| VectorError(e.to_string()))?;
+    String::from_utf8(out).map_err(|e| VectorError(e.to_string()))
 }
 
 // ---------------------------------------------------------------------------------------------
