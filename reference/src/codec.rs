@@ -9,23 +9,17 @@ use crate::capability::Capability;
 use crate::caps::FixedHash;
 use crate::caps::{CapSet, Interner};
 use crate::gate::Gated;
-use crate::msg::{Action, Api, Body, Data, Fault, Id, Msg, Refusal, Reply};
-use crate::wire::{raw_is_object, raw_str, Envelope, EnvelopeView};
-use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
-use serde::Deserialize;
+use crate::msg::{Action, Api, Body, Data, Fault, Id, Msg, Reply};
+use crate::read::{
+    data_of_text, read_text, read_view, reply_of_text, PreAction, PreBody, PreData, PreMsg, Reading,
+};
+use crate::wire::{raw_is_object, Envelope, EnvelopeView};
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::fmt;
 
-/// Who posted a message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Poster {
-    /// The client posted it to the widget.
-    Client,
-    /// The widget posted it to the client.
-    Widget,
-}
+pub use crate::read::Poster;
 
 /// An id standing for a request id that was never issued: it matches no open request.
 pub const UNKNOWN_ID: Id = Id(u32::MAX);
@@ -111,192 +105,107 @@ impl Codec {
     /// it started) is interned; an echoed one is only looked up, so that a response to a
     /// request never made gets [`UNKNOWN_ID`].
     pub fn read(&mut self, poster: Poster, view: &EnvelopeView<'_>) -> Result<Msg, Fault> {
-        let api = string(view.api, "api")?;
-        let api = Api::parse(&api).ok_or(Fault::WrongType("api"))?;
-        let widget_id = string(view.widget_id, "widgetId")?;
-        let request_id = string(view.request_id, "requestId")?;
-        let action = string(view.action, "action")?;
-        let data = view.data.ok_or(Fault::Missing("data"))?;
-        if !raw_is_object(data) {
-            return Err(Fault::WrongType("data"));
+        match read_view(view, poster, &mut self.caps) {
+            Reading::Envelope { msg, .. } => msg.map(|m| self.resolve(poster, m, &mut |s| s)),
+            Reading::NotAnEnvelope => unreachable!("a view is an envelope"),
         }
-        if let Some(response) = view.response {
-            if !raw_is_object(response) {
-                return Err(Fault::WrongType("response"));
-            }
+    }
+
+    /// Reads a message from JSON text, in one pass.
+    pub fn read_json(&mut self, poster: Poster, json: &RawValue) -> Result<Msg, ReadError> {
+        match read_text(json.get(), poster, &mut self.caps) {
+            Reading::NotAnEnvelope => Err(ReadError::NotAnObject),
+            Reading::Envelope { msg, .. } => msg
+                .map(|m| self.resolve(poster, m, &mut |s| s))
+                .map_err(ReadError::Fault),
         }
-        let action =
-            Action::known(&action).unwrap_or_else(|| Action::Other(self.actions.intern(&action)));
-        let ids = match api {
+    }
+
+    /// The second half of reading ([`crate::read`] is the first): gives a message read its
+    /// compact form with the session's tables. `caps` renames capability sets read with
+    /// another interner into this codec's (the identity where they were read with it).
+    pub fn resolve<S: AsRef<str>>(
+        &mut self,
+        poster: Poster,
+        msg: PreMsg<S>,
+        caps: &mut dyn FnMut(CapSet) -> CapSet,
+    ) -> Msg {
+        let action = match &msg.action {
+            PreAction::Known(a) => *a,
+            PreAction::Other(name) => Action::Other(self.actions.intern(name.as_ref())),
+        };
+        let ids = match msg.api {
             Api::ToWidget => &mut self.client_ids,
             Api::FromWidget => &mut self.widget_ids,
         };
-        let own = matches!(
-            (poster, api),
-            (Poster::Client, Api::ToWidget) | (Poster::Widget, Api::FromWidget)
-        );
-        let id = if own {
-            ids.intern(&request_id)
+        let id = if poster.starts(msg.api) {
+            ids.intern(msg.request_id.as_ref())
         } else {
-            ids.get(&request_id)
+            ids.get(msg.request_id.as_ref())
         };
-        let body = match view.response {
-            Some(response) => Body::Response(self.read_reply(action, response)),
-            None => Body::Request(self.read_data(action, data)),
+        let body = match msg.body {
+            PreBody::Response(reply) => Body::Response(match reply {
+                Reply::Capabilities(list) => Reply::Capabilities(caps(list)),
+                other => other,
+            }),
+            PreBody::Request(data) => Body::Request(self.resolve_data(data, caps)),
         };
-        Ok(Msg {
-            api,
-            foreign: *widget_id != *self.widget_id,
+        Msg {
+            api: msg.api,
+            foreign: msg.widget_id.as_ref() != self.widget_id,
             id,
             action,
             body,
-        })
+        }
     }
 
-    /// Reads a message from JSON text (convenience over [`Codec::read`]).
-    pub fn read_json(&mut self, poster: Poster, json: &RawValue) -> Result<Msg, ReadError> {
-        let view = EnvelopeView::parse(json).ok_or(ReadError::NotAnObject)?;
-        self.read(poster, &view).map_err(ReadError::Fault)
+    /// A request's data read, in compact form: the capabilities that permit a gated action are
+    /// those of this session's strings.
+    fn resolve_data<S: AsRef<str>>(
+        &mut self,
+        data: PreData<S>,
+        caps: &mut dyn FnMut(CapSet) -> CapSet,
+    ) -> Data {
+        match data {
+            PreData::Data(Data::Notify {
+                requested,
+                approved,
+            }) => Data::Notify {
+                requested: caps(requested),
+                approved: caps(approved),
+            },
+            PreData::Data(Data::Capabilities(list)) => Data::Capabilities(caps(list)),
+            PreData::Data(other) => other,
+            PreData::AlwaysOnScreen => Data::Gated(self.caps.permitting(&Gated::AlwaysOnScreen)),
+            PreData::SendEvent {
+                event_type,
+                state_key,
+                msgtype,
+            } => Data::Gated(self.caps.permitting(&Gated::SendEvent {
+                event_type: event_type.as_ref(),
+                state_key: state_key.as_ref().map(AsRef::as_ref),
+                msgtype: msgtype.as_ref().map(AsRef::as_ref),
+            })),
+        }
     }
 
-    /// What the protocol reads of `data` for `action`.
+    /// What the protocol reads of `data` (JSON text) for `action`.
     pub fn read_data(&mut self, action: Action, data: &str) -> Data {
         if !raw_is_object(data) {
             return Data::Invalid;
         }
-        // The two lists-bearing requests, read in one pass; anything unusual takes the general
-        // path below, which gives the same meaning.
-        match action {
-            Action::NotifyCapabilities => {
-                if let Ok(([Some(requested), Some(approved)], false)) =
-                    self.lists(data, ["requested", "approved"])
-                {
-                    return Data::Notify {
-                        requested,
-                        approved,
-                    };
-                }
-            }
-            Action::RequestCapabilities(_) => {
-                if let Ok(([Some(list), _], _)) = self.lists(data, ["capabilities", ""]) {
-                    return Data::Capabilities(list);
-                }
-            }
-            _ => {}
-        }
-        let fields: DataFields<'_> = match serde_json::from_str(data) {
-            Ok(f) => f,
-            Err(_) => return Data::Invalid,
-        };
-        match action {
-            Action::NotifyCapabilities => {
-                match (
-                    fields.requested.and_then(|r| self.cap_list(r.get())),
-                    fields.approved.and_then(|r| self.cap_list(r.get())),
-                ) {
-                    (Some(requested), Some(approved)) => Data::Notify {
-                        requested,
-                        approved,
-                    },
-                    _ => Data::Invalid,
-                }
-            }
-            Action::RequestCapabilities(_) => fields
-                .capabilities
-                .and_then(|r| self.cap_list(r.get()))
-                .map_or(Data::Invalid, Data::Capabilities),
-            Action::SetAlwaysOnScreen => match fields.value.map(|v| v.get()) {
-                Some("true" | "false") => Data::Gated(self.caps.permitting(&Gated::AlwaysOnScreen)),
-                _ => Data::Invalid,
-            },
-            Action::SendEvent => self.read_send_event(&fields).unwrap_or(Data::Invalid),
-            _ => Data::Empty,
-        }
+        let known = Some(action).filter(|a| !matches!(a, Action::Other(_)));
+        let pre = data_of_text(known, data, &mut self.caps);
+        self.resolve_data(pre, &mut |s| s)
     }
 
-    fn read_send_event(&mut self, fields: &DataFields<'_>) -> Option<Data> {
-        let event_type = raw_str(fields.event_type?.get())?;
-        let state_key = match fields.state_key {
-            None => None,
-            Some(raw) if raw.get() == "null" => None,
-            Some(raw) => Some(raw_str(raw.get())?),
-        };
-        let msgtype = match fields.content {
-            None => None,
-            Some(content) => {
-                // Serde would read a list positionally into the struct: only objects count.
-                if !raw_is_object(content.get()) {
-                    return None;
-                }
-                let content: ContentFields<'_> = serde_json::from_str(content.get()).ok()?;
-                content.msgtype.and_then(|m| raw_str(m.get()))
-            }
-        };
-        let gated = Gated::SendEvent {
-            event_type: &event_type,
-            state_key: state_key.as_deref(),
-            msgtype: msgtype.as_deref(),
-        };
-        Some(Data::Gated(self.caps.permitting(&gated)))
-    }
-
-    /// What the protocol reads of a `response` object to `action`.
+    /// What the protocol reads of a `response` object (JSON text) to `action`.
     pub fn read_reply(&mut self, action: Action, response: &str) -> Reply {
         if !raw_is_object(response) {
             return Reply::Ack;
         }
-        if action == Action::Capabilities {
-            match self.lists(response, ["capabilities", ""]) {
-                Ok((_, true)) => return Reply::Error(Refusal::Other),
-                Ok(([Some(list), _], false)) => return Reply::Capabilities(list),
-                _ => {}
-            }
-        }
-        let fields: ReplyFields<'_> = match serde_json::from_str(response) {
-            Ok(f) => f,
-            Err(_) => return Reply::Ack,
-        };
-        if fields.error.is_some() {
-            return Reply::Error(Refusal::Other);
-        }
-        match action {
-            Action::Capabilities => fields
-                .capabilities
-                .and_then(|r| self.cap_list(r.get()))
-                .map_or(Reply::Ack, Reply::Capabilities),
-            Action::SupportedApiVersions => fields
-                .supported_versions
-                .and_then(|r| serde_json::from_str::<Vec<std::borrow::Cow<'_, str>>>(r.get()).ok())
-                .map_or(Reply::Ack, |versions| Reply::Versions {
-                    msc2974: versions.iter().any(|v| v == MSC2974),
-                }),
-            Action::SendEvent => Reply::EventSent,
-            _ => Reply::Ack,
-        }
-    }
-
-    /// Reads, in one pass over an object, the lists of strings under the two `names` (an empty
-    /// name reads nothing), and whether it has an `error` key. Fails on anything else than what
-    /// the general path would read the same way: a repeated field, a list that is not of
-    /// strings.
-    fn lists(
-        &mut self,
-        raw: &str,
-        names: [&'static str; 2],
-    ) -> Result<([Option<CapSet>; 2], bool), ()> {
-        let mut de = serde_json::Deserializer::from_str(raw);
-        ListsSeed {
-            caps: &mut self.caps,
-            names,
-        }
-        .deserialize(&mut de)
-        .map_err(|_| ())
-    }
-
-    /// A JSON list of strings as an interned set; `None` if it is not a list of strings.
-    pub fn cap_list(&mut self, raw: &str) -> Option<CapSet> {
-        let mut de = serde_json::Deserializer::from_str(raw);
-        CapListSeed(&mut self.caps).deserialize(&mut de).ok()
+        let known = Some(action).filter(|a| !matches!(a, Action::Other(_)));
+        reply_of_text(known, response, &mut self.caps)
     }
 
     /// Interns capability names given as strings.
@@ -488,142 +397,6 @@ impl fmt::Display for ReadError {
             ReadError::NotAnObject => f.write_str("the message is not a JSON object"),
             ReadError::Fault(fault) => fault.fmt(f),
         }
-    }
-}
-
-fn string<'a>(
-    raw: Option<&'a str>,
-    field: &'static str,
-) -> Result<std::borrow::Cow<'a, str>, Fault> {
-    let raw = raw.ok_or(Fault::Missing(field))?;
-    raw_str(raw).ok_or(Fault::WrongType(field))
-}
-
-fn some_raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
-    <&'de RawValue>::deserialize(d).map(Some)
-}
-
-/// The fields of a request's `data` any action reads.
-#[derive(Deserialize)]
-struct DataFields<'a> {
-    #[serde(default, borrow, deserialize_with = "some_raw")]
-    requested: Option<&'a RawValue>,
-    #[serde(default, borrow, deserialize_with = "some_raw")]
-    approved: Option<&'a RawValue>,
-    #[serde(default, borrow, deserialize_with = "some_raw")]
-    capabilities: Option<&'a RawValue>,
-    #[serde(default, borrow, deserialize_with = "some_raw")]
-    value: Option<&'a RawValue>,
-    #[serde(rename = "type", default, borrow, deserialize_with = "some_raw")]
-    event_type: Option<&'a RawValue>,
-    #[serde(default, borrow, deserialize_with = "some_raw")]
-    state_key: Option<&'a RawValue>,
-    #[serde(default, borrow, deserialize_with = "some_raw")]
-    content: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct ContentFields<'a> {
-    #[serde(default, borrow, deserialize_with = "some_raw")]
-    msgtype: Option<&'a RawValue>,
-}
-
-/// The fields of a `response` any action reads.
-#[derive(Deserialize)]
-struct ReplyFields<'a> {
-    #[serde(default, borrow, deserialize_with = "some_raw")]
-    error: Option<&'a RawValue>,
-    #[serde(default, borrow, deserialize_with = "some_raw")]
-    capabilities: Option<&'a RawValue>,
-    #[serde(default, borrow, deserialize_with = "some_raw")]
-    supported_versions: Option<&'a RawValue>,
-}
-
-/// Reads named lists of an object in one pass (see [`Codec::lists`]).
-struct ListsSeed<'i> {
-    caps: &'i mut Interner,
-    names: [&'static str; 2],
-}
-
-impl<'de> DeserializeSeed<'de> for ListsSeed<'_> {
-    type Value = ([Option<CapSet>; 2], bool);
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ListsSeed<'_> {
-    type Value = ([Option<CapSet>; 2], bool);
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object")
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut lists: [Option<CapSet>; 2] = [None, None];
-        let mut error = false;
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            match self.names.iter().position(|n| !n.is_empty() && *n == key) {
-                Some(i) => {
-                    if lists[i].is_some() {
-                        return Err(serde::de::Error::custom("repeated field"));
-                    }
-                    lists[i] = Some(map.next_value_seed(CapListSeed(&mut *self.caps))?);
-                }
-                None => {
-                    if key == "error" {
-                        if error {
-                            return Err(serde::de::Error::custom("repeated field"));
-                        }
-                        error = true;
-                    }
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
-        }
-        Ok((lists, error))
-    }
-}
-
-/// Deserializes a JSON list of strings straight into an interned set, without allocating for
-/// strings already interned.
-struct CapListSeed<'i>(&'i mut Interner);
-
-impl<'de> DeserializeSeed<'de> for CapListSeed<'_> {
-    type Value = CapSet;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<CapSet, D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for CapListSeed<'_> {
-    type Value = CapSet;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of capability strings")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<CapSet, A::Error> {
-        let mut set = CapSet::new();
-        while let Some(cap) = seq.next_element_seed(CapSeed(&mut *self.0))? {
-            set.insert(cap);
-        }
-        Ok(set)
-    }
-}
-
-struct CapSeed<'i>(&'i mut Interner);
-
-impl<'de> DeserializeSeed<'de> for CapSeed<'_> {
-    type Value = crate::caps::Cap;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for CapSeed<'_> {
-    type Value = crate::caps::Cap;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a capability string")
-    }
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(self.0.intern(v))
     }
 }
 

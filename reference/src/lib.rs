@@ -23,6 +23,7 @@ pub mod fifo;
 pub mod gate;
 pub mod msg;
 pub mod profile;
+pub mod read;
 pub mod relabel;
 pub mod script;
 pub mod session;
