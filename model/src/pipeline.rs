@@ -184,10 +184,9 @@ impl<R: Read> BlockReader<R> {
         let mut has_newline = false;
         while !(self.eof || has_newline && buf.len() >= BLOCK) {
             let have = buf.len();
-            buf.resize(have + BLOCK, 0);
-            let n = match self.input.read(&mut buf[have..]) {
+            // `read_to_end` fills spare capacity without zeroing it first.
+            let n = match (&mut self.input).take(BLOCK as u64).read_to_end(&mut buf) {
                 Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => 0,
                 Err(e) => {
                     buf.truncate(have);
                     error = Some(e);
@@ -195,8 +194,7 @@ impl<R: Read> BlockReader<R> {
                     break;
                 }
             };
-            buf.truncate(have + n);
-            if n == 0 && buf.len() == have {
+            if n == 0 {
                 self.eof = true;
                 break;
             }

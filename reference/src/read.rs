@@ -288,9 +288,16 @@ pub fn reply_of_text(action: Option<Action>, text: &str, caps: &mut impl Caps) -
 /// are known by then and say the message starts a request of the poster's (a response's `data`
 /// is only an echo, and is not read); a `response` is read as it comes where the action is
 /// known. Otherwise they are kept as text and read at the end.
-struct MessageSeed<'c, C> {
+pub struct MessageSeed<'c, C> {
     poster: Poster,
     caps: &'c mut C,
+}
+
+impl<'c, C> MessageSeed<'c, C> {
+    /// A reader of a message `poster` posted, interning capability names in `caps`.
+    pub fn new(poster: Poster, caps: &'c mut C) -> Self {
+        MessageSeed { poster, caps }
+    }
 }
 
 impl<'de, C: Caps> DeserializeSeed<'de> for MessageSeed<'_, C> {
@@ -317,6 +324,17 @@ impl<'de, C: Caps> Visitor<'de> for MessageSeed<'_, C> {
             response: None,
         };
         let mut repeated = false;
+        // The action and whether the message starts a request of the poster's, as far as the
+        // fields met so far say.
+        let learn = |fields: &Fields<'de>| -> (Option<Option<Action>>, bool) {
+            let action = fields.action.and_then(raw_str).map(|a| Action::known(&a));
+            let starts = fields
+                .api
+                .and_then(raw_str)
+                .and_then(|a| Api::parse(&a))
+                .is_some_and(|api| self.poster.starts(api));
+            (action, starts)
+        };
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             let slot = match key.as_ref() {
                 "api" => &mut fields.api,
@@ -324,13 +342,8 @@ impl<'de, C: Caps> Visitor<'de> for MessageSeed<'_, C> {
                 "requestId" => &mut fields.request_id,
                 "action" => &mut fields.action,
                 "data" => {
-                    let request = fields.response.is_none()
-                        && fields
-                            .api
-                            .and_then(raw_str)
-                            .and_then(|a| Api::parse(&a))
-                            .is_some_and(|api| self.poster.starts(api));
-                    let action = fields.action.and_then(raw_str).map(|a| Action::known(&a));
+                    let (action, starts) = learn(&fields);
+                    let request = fields.response.is_none() && starts;
                     let part = match action {
                         Some(action) if request => PartOf::Read(map.next_value_seed(DataSeed {
                             action,
@@ -342,7 +355,7 @@ impl<'de, C: Caps> Visitor<'de> for MessageSeed<'_, C> {
                     continue;
                 }
                 "response" => {
-                    let action = fields.action.and_then(raw_str).map(|a| Action::known(&a));
+                    let (action, _) = learn(&fields);
                     let part = match action {
                         Some(action) => PartOf::Read(map.next_value_seed(ReplySeed {
                             action,
