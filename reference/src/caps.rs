@@ -8,11 +8,7 @@
 use crate::bitset::BitSet;
 use crate::capability::Capability;
 use crate::gate::Gated;
-use std::collections::HashMap;
-
-/// The tables' hasher: fast and fixed (no process-wide randomness; the tables' contents never
-/// depend on it).
-pub(crate) type FixedHash = foldhash::fast::FixedState;
+use crate::strtab::StrTable;
 use std::fmt;
 
 /// One interned capability string: an index into an [`Interner`].
@@ -133,9 +129,8 @@ impl fmt::Debug for CapSet {
 /// The capability strings of one session, each with its index and its parsed form.
 #[derive(Clone, Debug, Default)]
 pub struct Interner {
-    names: Vec<Box<str>>,
+    names: StrTable,
     parsed: Vec<Capability>,
-    index: HashMap<Box<str>, Cap, FixedHash>,
 }
 
 impl Interner {
@@ -155,19 +150,16 @@ impl Interner {
 
     /// The index of `name`, interning it if it is new.
     pub fn intern(&mut self, name: &str) -> Cap {
-        if let Some(&cap) = self.index.get(name) {
-            return cap;
+        let (i, new) = self.names.intern(name);
+        if new {
+            self.parsed.push(Capability::parse(name));
         }
-        let cap = Cap(self.names.len() as u32);
-        self.names.push(name.into());
-        self.parsed.push(Capability::parse(name));
-        self.index.insert(name.into(), cap);
-        cap
+        Cap(i)
     }
 
     /// The index of `name`, if it was interned.
     pub fn get(&self, name: &str) -> Option<Cap> {
-        self.index.get(name).copied()
+        self.names.get(name).map(Cap)
     }
 
     /// The string of `cap`.
@@ -175,7 +167,10 @@ impl Interner {
     /// # Panics
     /// If `cap` was not interned here.
     pub fn name(&self, cap: Cap) -> &str {
-        &self.names[cap.0 as usize]
+        match self.names.name(cap.0) {
+            Some(name) => name,
+            None => panic!("capability {} was not interned here", cap.0),
+        }
     }
 
     /// The parsed form of `cap`.

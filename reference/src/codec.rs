@@ -6,17 +6,16 @@
 //! read through a [`Codec`], so they cannot disagree on it.
 
 use crate::capability::Capability;
-use crate::caps::FixedHash;
 use crate::caps::{CapSet, Interner};
 use crate::gate::Gated;
 use crate::msg::{Action, Api, Body, Data, Fault, Id, Msg, Reply};
 use crate::read::{
     data_of_text, read_text, read_view, reply_of_text, PreAction, PreBody, PreData, PreMsg, Reading,
 };
+use crate::strtab::StrTable;
 use crate::wire::{raw_is_object, Envelope, EnvelopeView};
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
-use std::collections::HashMap;
 use std::fmt;
 
 pub use crate::read::Poster;
@@ -28,40 +27,33 @@ pub const UNKNOWN_ID: Id = Id(u32::MAX);
 /// appearance.
 #[derive(Clone, Debug, Default)]
 pub struct Names {
-    strings: Vec<Box<str>>,
-    index: HashMap<Box<str>, Id, FixedHash>,
+    table: StrTable,
 }
 
 impl Names {
     /// The id of `s`, interning it if it is new.
     pub fn intern(&mut self, s: &str) -> Id {
-        if let Some(&id) = self.index.get(s) {
-            return id;
-        }
-        let id = Id(self.strings.len() as u32);
-        self.strings.push(s.into());
-        self.index.insert(s.into(), id);
-        id
+        Id(self.table.intern(s).0)
     }
 
     /// The id of `s`, or [`UNKNOWN_ID`] if it was never interned.
     pub fn get(&self, s: &str) -> Id {
-        self.index.get(s).copied().unwrap_or(UNKNOWN_ID)
+        self.table.get(s).map_or(UNKNOWN_ID, Id)
     }
 
     /// The string of `id`, if interned here.
     pub fn name(&self, id: Id) -> Option<&str> {
-        self.strings.get(id.0 as usize).map(|s| &**s)
+        self.table.name(id.0)
     }
 
     /// The number of interned strings.
     pub fn len(&self) -> usize {
-        self.strings.len()
+        self.table.len()
     }
 
     /// Whether nothing was interned.
     pub fn is_empty(&self) -> bool {
-        self.strings.is_empty()
+        self.table.is_empty()
     }
 }
 

@@ -27,6 +27,7 @@ pub mod read;
 pub mod relabel;
 pub mod script;
 pub mod session;
+pub mod strtab;
 pub mod trace;
 pub mod widget;
 pub mod wire;
