@@ -11,7 +11,7 @@ use crate::protocol::{Handled, Handler, IDLE};
 use capneg_reference::trace::LineReader;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -365,6 +365,26 @@ fn read_stdout(stdout: impl Read, tx: mpsc::Sender<Batch>) {
     }
 }
 
+/// How long [`await_batch`] polls before it sleeps: about one round trip of a quick adapter.
+const SPIN: Duration = Duration::from_micros(200);
+
+/// The adapter's answer to one command: polled for up to [`SPIN`], then waited for up to
+/// `timeout`. A quick adapter answers within the polling, and the driver's thread, awake, takes
+/// the answer without being woken (on a virtual machine an idle CPU is slow to wake, and a
+/// command's round trip costs a few wake-ups: `docs/performance.md`).
+fn await_batch(batches: &Receiver<Batch>, timeout: Duration) -> Result<Batch, RecvTimeoutError> {
+    let polled = Instant::now();
+    loop {
+        match batches.try_recv() {
+            Ok(batch) => return Ok(batch),
+            Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
+            Err(TryRecvError::Empty) if polled.elapsed() < SPIN => std::hint::spin_loop(),
+            Err(TryRecvError::Empty) => break,
+        }
+    }
+    batches.recv_timeout(timeout.saturating_sub(polled.elapsed()))
+}
+
 fn read_stderr(mut stderr: impl Read, sink: Arc<Mutex<Stderr>>) {
     let mut buf = [0u8; 8192];
     loop {
@@ -423,7 +443,7 @@ impl Adapter for Process {
             };
             return Err(failure);
         }
-        match running.batches.recv_timeout(timeout) {
+        match await_batch(&running.batches, timeout) {
             Ok(Batch::Idle(lines)) => {
                 if out.is_empty() {
                     *out = lines;
