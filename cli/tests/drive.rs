@@ -2,66 +2,17 @@
 //! nothing; every mutant and matrix-widget-api are caught, with a minimal trace; an adapter that
 //! hangs, crashes or cannot start is reported, never waited for.
 
+mod common;
+
 use capneg_model::mutants::MutantKind;
+use common::{capneg, capneg_path, repo, Run, BAD_INPUT};
 use serde_json::Value;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const DIVERGENCE: i32 = 1;
-const BAD_INPUT: i32 = 2;
-
-fn capneg_path() -> &'static str {
-    env!("CARGO_BIN_EXE_capneg")
-}
-
-fn capneg() -> Command {
-    Command::new(capneg_path())
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn from(output: Output) -> Run {
-        Run {
-            code: output.status.code().expect("exited, not killed"),
-            stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-            stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-        }
-    }
-
-    /// The printed trace: every stdout line is one JSON object with one key.
-    fn trace(&self) -> Vec<Value> {
-        self.stdout
-            .lines()
-            .map(|l| {
-                let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"));
-                assert_eq!(v.as_object().map(|o| o.len()), Some(1), "{l}");
-                v
-            })
-            .collect()
-    }
-}
-
-impl std::fmt::Display for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {}\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
 fn drive(args: &[&str], adapter: &[&str]) -> Run {
     let output = capneg()
         .arg("drive")

@@ -1,49 +1,17 @@
 //! `capneg run` (SPEC §6, §7): the README example, the profiles on one script, and every kind
 //! of bad script (exit 2, one line `FILE:LINE: message` on stderr, never a panic).
 
+mod common;
+
+use common::{capneg, repo, Run, BAD_INPUT};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-const BAD_INPUT: i32 = 2;
-
-fn capneg() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_capneg"))
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use std::process::Stdio;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name)
-}
-
-/// The result of one run.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn from(output: Output) -> Run {
-        Run {
-            code: output.status.code().expect("exited, not killed"),
-            stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-            stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-        }
-    }
-
-    /// The printed trace, one JSON value per line.
-    fn trace(&self) -> Vec<Value> {
-        self.stdout
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
-            .collect()
-    }
 }
 
 fn run(args: &[&str], script: &Path) -> Run {

@@ -29,6 +29,7 @@ pub mod script;
 pub mod session;
 pub mod strtab;
 pub mod trace;
+mod visit;
 pub mod widget;
 pub mod wire;
 

@@ -70,6 +70,19 @@ pub enum Action {
     Other(Id),
 }
 
+/// The wire names of the known actions (SPEC §2), both names of `request_capabilities`
+/// (MSC2974) among them, in the order of [`Action`]'s variants.
+pub const KNOWN_ACTIONS: [&str; 8] = [
+    "capabilities",
+    "notify_capabilities",
+    "org.matrix.msc2974.request_capabilities",
+    "request_capabilities",
+    "supported_api_versions",
+    "content_loaded",
+    "set_always_on_screen",
+    "send_event",
+];
+
 impl Action {
     /// The wire name of a known action (`None` for [`Action::Other`]).
     pub const fn known_name(self) -> Option<&'static str> {
@@ -275,3 +288,27 @@ impl std::fmt::Display for Fault {
 
 /// A message the client posted: well-formed, or not.
 pub type ClientMsg = Result<Msg, Fault>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_actions_are_every_known_name() {
+        for name in KNOWN_ACTIONS {
+            let action = Action::known(name).expect("a known action");
+            assert_eq!(action.known_name(), Some(name));
+        }
+        // Every name `known` accepts is listed: the ones it rejects include near misses.
+        for name in [
+            "Capabilities",
+            "request_capabilities ",
+            "org.matrix.msc2974",
+            "",
+        ] {
+            assert_eq!(Action::known(name), None);
+        }
+        let distinct: std::collections::BTreeSet<_> = KNOWN_ACTIONS.iter().collect();
+        assert_eq!(distinct.len(), KNOWN_ACTIONS.len());
+    }
+}

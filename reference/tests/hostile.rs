@@ -27,6 +27,7 @@
 //! The number of cases follows `PROPTEST_CASES` (proptest's default configuration).
 
 use capneg_reference::client::StepError;
+use capneg_reference::msg::KNOWN_ACTIONS;
 use capneg_reference::profile::{DeclinedPolicy, Profile};
 use capneg_reference::session::{ClientSession, Emitted, SessionConfig};
 use proptest::prelude::*;
@@ -46,18 +47,17 @@ const CAPS: [&str; 8] = [
     "x\"\\#\u{2028}😀",
 ];
 
-/// Every action of SPEC §2 under every name, and an unknown one.
-const ACTIONS: [&str; 9] = [
-    "capabilities",
-    "notify_capabilities",
-    "org.matrix.msc2974.request_capabilities",
-    "request_capabilities",
-    "supported_api_versions",
-    "content_loaded",
-    "set_always_on_screen",
-    "send_event",
-    "org.example.unknown",
-];
+/// How many actions [`action_name`] numbers: every action of SPEC §2 under every name, and an
+/// unknown one.
+const ACTION_COUNT: usize = KNOWN_ACTIONS.len() + 1;
+
+/// Action number `i` of every action: the known ones, then an unknown one.
+fn action_name(i: usize) -> &'static str {
+    KNOWN_ACTIONS
+        .get(i)
+        .copied()
+        .unwrap_or("org.example.unknown")
+}
 
 const FIELDS: [&str; 6] = ["api", "widgetId", "requestId", "action", "data", "response"];
 
@@ -225,9 +225,9 @@ fn event_data() -> impl Strategy<Value = Value> {
         })
 }
 
-/// The data of a request of `ACTIONS[action]` in the action's shape.
+/// The data of a request of `action_name(action)` in the action's shape.
 fn fitting_data(action: usize) -> BoxedStrategy<Value> {
-    match ACTIONS[action] {
+    match action_name(action) {
         "notify_capabilities" => (cap_list(), cap_list())
             .prop_map(|(r, a)| json!({"requested": r, "approved": a}))
             .boxed(),
@@ -243,7 +243,7 @@ fn fitting_data(action: usize) -> BoxedStrategy<Value> {
 /// Request data of any action's shape, or any object.
 fn data() -> impl Strategy<Value = Value> {
     prop_oneof![
-        (0..ACTIONS.len()).prop_flat_map(fitting_data),
+        (0..ACTION_COUNT).prop_flat_map(fitting_data),
         prop::collection::vec((key(), json()), 0..4)
             .prop_map(|f| Value::Object(f.into_iter().collect())),
     ]
@@ -262,7 +262,7 @@ fn response() -> impl Strategy<Value = Value> {
 }
 
 fn request_op() -> impl Strategy<Value = Op> {
-    let action_and_data = (0..ACTIONS.len()).prop_flat_map(|action| {
+    let action_and_data = (0..ACTION_COUNT).prop_flat_map(|action| {
         let data = prop_oneof![2 => fitting_data(action), 1 => data().boxed()];
         (Just(action), data)
     });
@@ -285,7 +285,7 @@ fn response_op() -> impl Strategy<Value = Op> {
     (
         prop::option::weighted(0.8, any::<usize>()),
         prop_oneof![string(), (0u32..12).prop_map(|n| format!("c{n}"))],
-        0..ACTIONS.len(),
+        0..ACTION_COUNT,
         widget_choice(),
         prop::bool::weighted(0.1),
         response(),
@@ -450,7 +450,7 @@ impl Harness {
                     "api": if *to_widget { "toWidget" } else { "fromWidget" },
                     "widgetId": self.widget_id(widget),
                     "requestId": request_id,
-                    "action": ACTIONS[*action],
+                    "action": action_name(*action),
                     "data": data,
                 })
             }
@@ -467,7 +467,7 @@ impl Harness {
                         let i = n % self.open.len();
                         self.open.remove(i)
                     }
-                    _ => (id.clone(), ACTIONS[*action].to_owned()),
+                    _ => (id.clone(), action_name(*action).to_owned()),
                 };
                 json!({
                     "api": if *own_api { "fromWidget" } else { "toWidget" },

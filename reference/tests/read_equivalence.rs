@@ -3,6 +3,7 @@
 //! envelope view ([`capneg_reference::read::read_view`]), whatever the order of the fields, the
 //! shapes of their values, and who posted it.
 
+use capneg_reference::msg::KNOWN_ACTIONS;
 use capneg_reference::read::{read_text, read_view, Poster, Reading};
 use capneg_reference::wire::EnvelopeView;
 use capneg_reference::Interner;
@@ -10,18 +11,12 @@ use proptest::prelude::*;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
-const ACTIONS: [&str; 10] = [
-    "capabilities",
-    "notify_capabilities",
-    "org.matrix.msc2974.request_capabilities",
-    "request_capabilities",
-    "supported_api_versions",
-    "content_loaded",
-    "set_always_on_screen",
-    "send_event",
-    "org.example.other",
-    "",
-];
+/// The known actions, an unknown one and an empty name.
+fn actions() -> Vec<&'static str> {
+    let mut all = KNOWN_ACTIONS.to_vec();
+    all.extend(["org.example.other", ""]);
+    all
+}
 
 const CAPS: [&str; 4] = [
     "m.always_on_screen",
@@ -36,7 +31,7 @@ fn scalar() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::Bool),
         any::<i32>().prop_map(|n| json!(n)),
         prop::sample::select(CAPS.to_vec()).prop_map(|s| json!(s)),
-        prop::sample::select(ACTIONS.to_vec()).prop_map(|s| json!(s)),
+        prop::sample::select(actions()).prop_map(|s| json!(s)),
         Just(json!("org.matrix.msc2974")),
         Just(json!("m.text")),
     ]
@@ -93,7 +88,7 @@ fn data() -> impl Strategy<Value = Value> {
 fn envelope() -> impl Strategy<Value = String> {
     (
         prop_oneof![Just(json!("toWidget")), Just(json!("fromWidget")), scalar()],
-        prop::sample::select(ACTIONS.to_vec()),
+        prop::sample::select(actions()),
         data(),
         prop::option::of(data()),
         any::<[bool; 6]>(),

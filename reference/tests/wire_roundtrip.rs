@@ -12,7 +12,7 @@ use capneg_reference::actions::{
     SendEventRequest, SendEventResponse, SetAlwaysOnScreenRequest, SupportedApiVersionsRequest,
     SupportedApiVersionsResponse,
 };
-use capneg_reference::msg::ReexchangeName;
+use capneg_reference::msg::{ReexchangeName, KNOWN_ACTIONS};
 use capneg_reference::wire::{raw_str, Envelope, EnvelopeView};
 use capneg_reference::{Api, Codec, Poster};
 use proptest::prelude::*;
@@ -22,18 +22,6 @@ use serde_json::{Map, Number, Value};
 
 /// The fields of an envelope.
 const ENVELOPE_FIELDS: [&str; 6] = ["api", "widgetId", "requestId", "action", "data", "response"];
-
-/// The known action names (SPEC §2).
-const KNOWN_ACTIONS: [&str; 8] = [
-    "capabilities",
-    "notify_capabilities",
-    "org.matrix.msc2974.request_capabilities",
-    "request_capabilities",
-    "supported_api_versions",
-    "content_loaded",
-    "set_always_on_screen",
-    "send_event",
-];
 
 /// Strings with the characters that are hard to print: quotes, backslashes, control characters,
 /// line separators, non-BMP characters; plus plain short ones and arbitrary ones.

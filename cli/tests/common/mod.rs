@@ -1,0 +1,64 @@
+//! What the CLI tests share: the binary, the repository root, and one finished run of the binary.
+
+#![allow(dead_code)] // each test file uses its own part
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Exit status of bad input (SPEC §7).
+pub const BAD_INPUT: i32 = 2;
+
+/// The path of the `capneg` binary under test.
+pub fn capneg_path() -> &'static str {
+    env!("CARGO_BIN_EXE_capneg")
+}
+
+/// A command running the `capneg` binary under test.
+pub fn capneg() -> Command {
+    Command::new(capneg_path())
+}
+
+/// The root of the repository.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The result of one run.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code().expect("exited, not killed"),
+            stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+            stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+        }
+    }
+
+    /// The printed trace: every stdout line is one JSON object with one key (SPEC §5).
+    pub fn trace(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"));
+                assert_eq!(v.as_object().map(|o| o.len()), Some(1), "{l}");
+                v
+            })
+            .collect()
+    }
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
