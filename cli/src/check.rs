@@ -8,7 +8,8 @@ use serde_json::json;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-/// A client to check: a profile, or `mutant:NAME` (the reference under `msc` with one defect).
+/// A client to check: a profile, or `mutant:NAME` (the reference under the rules' profile with one
+/// defect; `profile` is then unused).
 #[derive(Clone, Copy, Debug)]
 pub struct ClientArg {
     pub kind: ClientKind,
@@ -59,7 +60,10 @@ fn client_name(c: &ClientArg) -> String {
 pub fn run(args: CheckArgs) -> ExitCode {
     let config = CheckConfig {
         client: args.client.kind,
-        client_profile: args.client.profile,
+        client_profile: match args.client.kind {
+            ClientKind::Mutant(_) => args.rules,
+            ClientKind::Reference => args.client.profile,
+        },
         rules_profile: args.rules,
         bounds: args.bounds,
         threads: args.threads,

@@ -46,10 +46,21 @@ const DIFFERS_ONLY: [(MutantKind, &str); 0] = [];
 #[test]
 fn every_mutant_is_caught_by_its_rule() {
     let mut wrong = Vec::new();
-    for kind in MutantKind::ALL {
-        let run = drive(&[], &[capneg_path(), "adapter", "--mutant", kind.name()]);
+    for (profile, kind) in MutantKind::checked() {
+        let profile = profile.name;
+        let run = drive(
+            &["--profile", profile],
+            &[
+                capneg_path(),
+                "adapter",
+                "--profile",
+                profile,
+                "--mutant",
+                kind.name(),
+            ],
+        );
         if run.code != DIVERGENCE {
-            wrong.push(format!("{kind}: not caught\n{run}"));
+            wrong.push(format!("{kind} under {profile}: not caught\n{run}"));
             continue;
         }
         let trace = run.trace();
@@ -61,7 +72,10 @@ fn every_mutant_is_caught_by_its_rule() {
             .stderr
             .contains(&format!("violates {}: ", kind.target()));
         match DIFFERS_ONLY.iter().find(|(k, _)| *k == kind) {
-            None if !named => wrong.push(format!("{kind}: {} not named\n{run}", kind.target())),
+            None if !named => wrong.push(format!(
+                "{kind} under {profile}: {} not named\n{run}",
+                kind.target()
+            )),
             Some((_, why)) if !run.stderr.contains("differs from the reference") => {
                 wrong.push(format!("{kind}: expected a difference ({why})\n{run}"))
             }

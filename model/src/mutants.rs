@@ -10,7 +10,7 @@ use capneg_reference::fifo::Fifo;
 use capneg_reference::msg::{Action, Api, Body, Data, Fault, Id, Msg, Refusal, Reply};
 use capneg_reference::profile::Concurrency;
 use capneg_reference::relabel::Relabel;
-use capneg_reference::CapSet;
+use capneg_reference::{CapSet, Profile};
 use std::fmt;
 
 /// Request ids a mutant makes up for the messages it adds start here (the reference's own
@@ -44,8 +44,10 @@ pub enum MutantKind {
     PromptWhenNothingNew,
     /// Acks `request_capabilities` before the session is established (and drops it).
     AckEarly,
-    /// Answers in-session `request_capabilities` with an error.
-    RefuseReexchange,
+    /// Answers a well-formed, in-session `request_capabilities` the other way from its profile
+    /// (`acknowledge-request`): with an error where the profile acknowledges it (MSC2974), with
+    /// `{}` where the profile has no re-exchange and refuses every one (`legacy`).
+    WrongReexchangeAnswer,
     /// Sends the ack of `request_capabilities` after everything else the request caused.
     AckLast,
     /// Sends every notify twice.
@@ -54,8 +56,10 @@ pub enum MutantKind {
     ApprovedAsRequested,
     /// Processes rounds in parallel, as they arrive.
     ParallelRounds,
-    /// Leaves `org.matrix.msc2974` out of `supported_api_versions`.
-    NoMsc2974,
+    /// Answers `supported_api_versions` the other way from its profile (`advertises-versions`):
+    /// leaves `org.matrix.msc2974` out where the profile advertises it, lists it where the profile
+    /// has no re-exchange (`legacy`).
+    WrongVersions,
     /// Allows gated actions without their capability.
     Ungated,
 }
@@ -75,14 +79,29 @@ impl MutantKind {
         MutantKind::PromptWholeList,
         MutantKind::PromptWhenNothingNew,
         MutantKind::AckEarly,
-        MutantKind::RefuseReexchange,
+        MutantKind::WrongReexchangeAnswer,
         MutantKind::AckLast,
         MutantKind::DoubleNotify,
         MutantKind::ApprovedAsRequested,
         MutantKind::ParallelRounds,
-        MutantKind::NoMsc2974,
+        MutantKind::WrongVersions,
         MutantKind::Ungated,
     ];
+
+    /// The mutants whose defect reads differently under `legacy`, whose `acknowledge-request` and
+    /// `advertises-versions` expect the opposite answer: they are checked under `legacy` too.
+    pub const LEGACY_READINGS: [MutantKind; 2] =
+        [MutantKind::WrongReexchangeAnswer, MutantKind::WrongVersions];
+
+    /// Every (profile, mutant) pair the test suites show caught: every mutant under `msc`, and
+    /// [`MutantKind::LEGACY_READINGS`] under `legacy`.
+    pub fn checked() -> impl Iterator<Item = (Profile, MutantKind)> {
+        let msc = MutantKind::ALL.into_iter().map(|k| (Profile::MSC, k));
+        let legacy = MutantKind::LEGACY_READINGS
+            .into_iter()
+            .map(|k| (Profile::LEGACY, k));
+        msc.chain(legacy)
+    }
 
     /// The rule the defect breaks.
     pub const fn target(self) -> Rule {
@@ -99,12 +118,12 @@ impl MutantKind {
             MutantKind::PromptWholeList => Rule::PromptOnlyNew,
             MutantKind::PromptWhenNothingNew => Rule::NoPromptWithoutNew,
             MutantKind::AckEarly => Rule::NoRequestBeforeSession,
-            MutantKind::RefuseReexchange => Rule::AcknowledgeRequest,
+            MutantKind::WrongReexchangeAnswer => Rule::AcknowledgeRequest,
             MutantKind::AckLast => Rule::AckBeforeNotify,
             MutantKind::DoubleNotify => Rule::OneNotifyPerRound,
             MutantKind::ApprovedAsRequested => Rule::NotifyReportsTotals,
             MutantKind::ParallelRounds => Rule::RoundsInOrder,
-            MutantKind::NoMsc2974 => Rule::AdvertisesVersions,
+            MutantKind::WrongVersions => Rule::AdvertisesVersions,
             MutantKind::Ungated => Rule::GatedActionNeedsCapability,
         }
     }
@@ -132,12 +151,12 @@ impl MutantKind {
             MutantKind::PromptWholeList => "prompt-whole-list",
             MutantKind::PromptWhenNothingNew => "prompt-when-nothing-new",
             MutantKind::AckEarly => "ack-early",
-            MutantKind::RefuseReexchange => "refuse-reexchange",
+            MutantKind::WrongReexchangeAnswer => "wrong-reexchange-answer",
             MutantKind::AckLast => "ack-last",
             MutantKind::DoubleNotify => "double-notify",
             MutantKind::ApprovedAsRequested => "approved-as-requested",
             MutantKind::ParallelRounds => "parallel-rounds",
-            MutantKind::NoMsc2974 => "no-msc2974",
+            MutantKind::WrongVersions => "wrong-versions",
             MutantKind::Ungated => "ungated",
         }
     }
@@ -228,26 +247,22 @@ impl Mutant {
             Input::Widget(msg) => reexchange_request(setup, msg),
             Input::Decision(_) => None,
         };
-        match (self.kind, reexchange) {
-            (MutantKind::AckEarly, Some(msg)) if !self.inner.is_established() => {
-                out.push(Output::Send(Msg::response(
-                    Api::FromWidget,
-                    msg.id,
-                    msg.action,
-                    Reply::Ack,
-                )));
-                return Ok(());
+        // The mutants that answer a re-exchange request themselves, without the client.
+        let established = self.inner.is_established();
+        let answer = match (self.kind, reexchange) {
+            (MutantKind::AckEarly, Some(msg)) if !established => Some((msg, Reply::Ack)),
+            (MutantKind::WrongReexchangeAnswer, Some(msg)) if established => {
+                Some((msg, Reply::Error(Refusal::Other)))
             }
-            (MutantKind::RefuseReexchange, Some(msg)) if self.inner.is_established() => {
-                out.push(Output::Send(Msg::response(
-                    Api::FromWidget,
-                    msg.id,
-                    msg.action,
-                    Reply::Error(Refusal::Other),
-                )));
-                return Ok(());
+            (MutantKind::WrongReexchangeAnswer, None) if established => {
+                refused_reexchange_request(setup, input).map(|msg| (msg, Reply::Ack))
             }
-            _ => {}
+            _ => None,
+        };
+        if let Some((msg, reply)) = answer {
+            let answer = Msg::response(Api::FromWidget, msg.id, msg.action, reply);
+            out.push(Output::Send(answer));
+            return Ok(());
         }
         let from = out.len();
         let input = match input {
@@ -354,8 +369,8 @@ impl Mutant {
                 self.made_up.push_back(true);
                 out.push(Output::Prompt(CapSet::new()));
             }
-            (MutantKind::NoMsc2974, Body::Response(Reply::Versions { msc2974 })) => {
-                *msc2974 = false
+            (MutantKind::WrongVersions, Body::Response(Reply::Versions { msc2974 })) => {
+                *msc2974 = !*msc2974
             }
             (MutantKind::Ungated, Body::Response(reply @ Reply::Error(Refusal::NotApproved))) => {
                 *reply = if msg.action == Action::SendEvent {
@@ -408,6 +423,25 @@ fn reexchange_request<'m>(setup: &Setup, msg: &'m Msg) -> Option<&'m Msg> {
             Action::RequestCapabilities(name),
             Body::Request(Data::Capabilities(_)),
         ) if setup.profile.reexchange.accepts(name) => Some(msg),
+        _ => None,
+    }
+}
+
+/// `input` if it is a well-formed `request_capabilities` of the session's widget that the
+/// profile refuses because it has no re-exchange at all (`legacy`: SPEC §3, `acknowledge-request`).
+fn refused_reexchange_request<'m>(setup: &Setup, input: &'m Input) -> Option<&'m Msg> {
+    match input {
+        Input::Widget(msg) if !setup.profile.reexchange.advertised() => {
+            match (msg.foreign, msg.api, msg.action, &msg.body) {
+                (
+                    false,
+                    Api::FromWidget,
+                    Action::RequestCapabilities(_),
+                    Body::Request(Data::Capabilities(_)),
+                ) => Some(msg),
+                _ => None,
+            }
+        }
         _ => None,
     }
 }

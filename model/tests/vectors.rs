@@ -230,4 +230,16 @@ fn one_profile_writes_only_its_vectors() {
         assert_eq!(entry["profile"], "legacy");
         assert!(entry["name"].as_str().unwrap().starts_with("legacy_"));
     }
+    // The two rules `legacy` reads the other way are exercised, each broken by its mutant's
+    // `legacy` reading.
+    for (rule, mutant) in [
+        ("acknowledge-request", "wrong-reexchange-answer"),
+        ("advertises-versions", "wrong-versions"),
+    ] {
+        assert!(
+            entries.iter().any(|e| e["mutant"] == mutant
+                && e["rules"].as_array().unwrap().iter().any(|r| r == rule)),
+            "no legacy vector of {rule} broken by {mutant}"
+        );
+    }
 }

@@ -13,7 +13,7 @@ use capneg_properties::protocol::Handler;
 use capneg_properties::runner::run_session;
 use capneg_properties::strategy::sessions;
 use capneg_properties::universe::UNIVERSE;
-use capneg_reference::{Interner, Profile};
+use capneg_reference::Interner;
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestError, TestRunner};
 use std::fmt::Write as _;
 
@@ -31,12 +31,12 @@ fn config() -> Config {
 fn every_mutant_is_caught_by_its_rule() {
     let mut report = String::new();
     let mut missed = Vec::new();
-    for (i, kind) in MutantKind::ALL.into_iter().enumerate() {
+    for (i, (profile, kind)) in MutantKind::checked().enumerate() {
         let target = kind.target();
         let mut runner = TestRunner::new_with_rng(config(), rng(i as u64));
         let result = runner.run(&sessions(), |session| {
-            let mut client = Handler::new(Profile::MSC, ClientKind::Mutant(kind));
-            let run = run_session(Profile::MSC, &session, &mut client);
+            let mut client = Handler::new(profile, ClientKind::Mutant(kind));
+            let run = run_session(profile, &session, &mut client);
             if run.violations.iter().any(|(_, v)| v.rule == target) {
                 Err(TestCaseError::fail(format!("{kind} breaks {target}")))
             } else {
@@ -45,9 +45,12 @@ fn every_mutant_is_caught_by_its_rule() {
         });
         match result {
             Err(TestError::Fail(_, minimal)) => {
-                let mut client = Handler::new(Profile::MSC, ClientKind::Mutant(kind));
-                let run = run_session(Profile::MSC, &minimal, &mut client);
-                let _ = writeln!(report, "== mutant {kind}, caught by {target}:");
+                let mut client = Handler::new(profile, ClientKind::Mutant(kind));
+                let run = run_session(profile, &minimal, &mut client);
+                let _ = writeln!(
+                    report,
+                    "== mutant {kind} under {profile}, caught by {target}:"
+                );
                 for line in &run.trace {
                     let _ = writeln!(report, "{line}");
                 }
@@ -56,8 +59,10 @@ fn every_mutant_is_caught_by_its_rule() {
                     let _ = writeln!(report, "line {at}: violates {}: {reason}", v.rule);
                 }
             }
-            Ok(()) => missed.push(format!("{kind}: not caught by {target}")),
-            Err(TestError::Abort(why)) => missed.push(format!("{kind}: search aborted: {why}")),
+            Ok(()) => missed.push(format!("{kind} under {profile}: not caught by {target}")),
+            Err(TestError::Abort(why)) => {
+                missed.push(format!("{kind} under {profile}: search aborted: {why}"))
+            }
         }
     }
     println!("{report}");
@@ -73,18 +78,18 @@ const DIFFERS_ONLY: [MutantKind; 0] = [];
 fn the_driver_names_each_mutants_rule() {
     let cases = Config::default().cases;
     let mut wrong = Vec::new();
-    for kind in MutantKind::ALL {
-        let mut adapter = Handler::new(Profile::MSC, ClientKind::Mutant(kind));
-        match drive(&Options::new(Profile::MSC, cases), &mut adapter) {
-            Outcome::Passed(_) => wrong.push(format!("{kind}: not found")),
+    for (profile, kind) in MutantKind::checked() {
+        let mut adapter = Handler::new(profile, ClientKind::Mutant(kind));
+        match drive(&Options::new(profile, cases), &mut adapter) {
+            Outcome::Passed(_) => wrong.push(format!("{kind} under {profile}: not found")),
             Outcome::Diverged(report) => {
                 let d = &report.divergence;
                 let named = d.rules().contains(&kind.target());
                 if named == DIFFERS_ONLY.contains(&kind) {
-                    wrong.push(format!("{kind}: {}", d.describe()));
+                    wrong.push(format!("{kind} under {profile}: {}", d.describe()));
                 }
                 println!(
-                    "== mutant {kind} ({} lines):\n{}",
+                    "== mutant {kind} under {profile} ({} lines):\n{}",
                     d.trace.len(),
                     d.describe()
                 );
