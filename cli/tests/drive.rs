@@ -324,3 +324,36 @@ fn an_adapter_that_writes_garbage_is_reported() {
     assert_eq!(run.code, DIVERGENCE, "{run}");
     assert!(run.stderr.contains("not a protocol line"), "{run}");
 }
+
+#[test]
+fn an_adapter_that_floods_its_output_is_stopped_and_kept_out_of_the_trace() {
+    // `yes` never says `idle`: it is stopped after 100,000 lines, none of which is a protocol
+    // line, so the printed trace is the session line alone and the report names the first.
+    let run = drive(&["--cases", "3"], &["yes"]);
+    assert_eq!(run.code, DIVERGENCE, "{run}");
+    let trace = run.trace();
+    assert_eq!(trace.len(), 1, "{run}");
+    assert!(trace[0].get("session").is_some(), "{run}");
+    assert!(
+        run.stderr
+            .contains("100000 lines of its output left out of the trace"),
+        "{run}"
+    );
+    assert!(run.stderr.contains("line: `y`"), "{run}");
+    // Protocol lines before the first other line stay in the trace.
+    let run = drive(
+        &["--cases", "3"],
+        &[
+            "sh",
+            "-c",
+            r#"read line; echo '{"prompt":{"capabilities":[]}}'; echo garbage; exit 3"#,
+        ],
+    );
+    assert_eq!(run.code, DIVERGENCE, "{run}");
+    assert_eq!(run.trace().len(), 2, "{run}");
+    assert!(
+        run.stderr.contains("1 line of its output left out"),
+        "{run}"
+    );
+    assert!(run.stderr.contains("`garbage`"), "{run}");
+}

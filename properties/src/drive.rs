@@ -377,8 +377,9 @@ impl Lockstep {
         }
         self.ref_side.outputs(&mut self.ref_lines);
         self.lines.clear();
-        if let Err(failure) = adapter.command(line, &mut self.lines) {
-            if let Failure::Crashed { lines, .. } = &failure {
+        if let Err(mut failure) = adapter.command(line, &mut self.lines) {
+            if let Failure::Crashed { lines, detail, .. } = &mut failure {
+                keep_protocol_lines(lines, detail);
                 self.lines.clone_from(lines);
                 self.side.outputs(&mut self.lines);
             }
@@ -834,6 +835,40 @@ pub fn replay(
         Ok(_) => (lockstep.trace().to_vec(), None),
         Err(d) => (d.trace.clone(), Some(d)),
     }
+}
+
+/// Keeps, of what a failed adapter wrote, the client and prompt lines before anything else, so
+/// that the divergence's trace stays a trace (SPEC §5) whatever the adapter wrote (an adapter
+/// that floods its output is stopped after 100,000 lines). What is left out is counted in
+/// `detail`, with the first line left out.
+fn keep_protocol_lines(lines: &mut Vec<String>, detail: &mut Option<String>) {
+    let kept = lines
+        .iter()
+        .take_while(|l| {
+            matches!(
+                capneg_reference::trace::parse_line(l).map(|l| l.key),
+                Ok(capneg_reference::trace::Key::Client | capneg_reference::trace::Key::Prompt)
+            )
+        })
+        .count();
+    let Some(first) = lines.get(kept) else {
+        return;
+    };
+    let mut excerpt: String = first.chars().take(120).collect();
+    if excerpt.len() < first.len() {
+        excerpt.push_str("...");
+    }
+    let left_out = lines.len() - kept;
+    let note = format!(
+        "{left_out} line{} of its output left out of the trace, from the first that is not a \
+         client or prompt line: `{excerpt}`",
+        if left_out == 1 { "" } else { "s" }
+    );
+    *detail = Some(match detail.take() {
+        Some(d) => format!("{d}; {note}"),
+        None => note,
+    });
+    lines.truncate(kept);
 }
 
 #[cfg(test)]
