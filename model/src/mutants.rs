@@ -243,20 +243,22 @@ impl Mutant {
         out: &mut Vec<Output>,
     ) -> Result<(), StepError> {
         let inner_setup = self.inner_setup(setup);
-        let reexchange = match input {
-            Input::Widget(msg) => reexchange_request(setup, msg),
+        let request = match input {
+            Input::Widget(msg) => capabilities_request(setup, msg),
             Input::Decision(_) => None,
         };
+        let reexchange = matches!(request, Some((_, Taken::Reexchange)));
         // The mutants that answer a re-exchange request themselves, without the client.
         let established = self.inner.is_established();
-        let answer = match (self.kind, reexchange) {
-            (MutantKind::AckEarly, Some(msg)) if !established => Some((msg, Reply::Ack)),
-            (MutantKind::WrongReexchangeAnswer, Some(msg)) if established => {
-                Some((msg, Reply::Error(Refusal::Other)))
+        let answer = match (self.kind, request) {
+            (MutantKind::AckEarly, Some((msg, Taken::Reexchange))) if !established => {
+                Some((msg, Reply::Ack))
             }
-            (MutantKind::WrongReexchangeAnswer, None) if established => {
-                refused_reexchange_request(setup, input).map(|msg| (msg, Reply::Ack))
-            }
+            (MutantKind::WrongReexchangeAnswer, Some((msg, taken))) if established => match taken {
+                Taken::Reexchange => Some((msg, Reply::Error(Refusal::Other))),
+                Taken::RefusedAlways => Some((msg, Reply::Ack)),
+                Taken::Other => None,
+            },
             _ => None,
         };
         if let Some((msg, reply)) = answer {
@@ -280,10 +282,7 @@ impl Mutant {
         };
         self.inner.handle(&inner_setup, &input, out)?;
         let decided = matches!(input, Input::Decision(_));
-        if self.kind == MutantKind::Recapabilities
-            && reexchange.is_some()
-            && self.inner.is_established()
-        {
+        if self.kind == MutantKind::Recapabilities && reexchange && self.inner.is_established() {
             let id = self.extra_id();
             out.push(Output::Send(Msg::request(
                 Api::ToWidget,
@@ -414,34 +413,38 @@ fn notify(id: Id, requested: CapSet, approved: CapSet) -> Output {
     ))
 }
 
-/// The message, if it is a well-formed re-exchange request under a name the profile serves.
-fn reexchange_request<'m>(setup: &Setup, msg: &'m Msg) -> Option<&'m Msg> {
+/// How the profile takes a well-formed `request_capabilities` of the session's widget.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Taken {
+    /// As a re-exchange request: under a name the profile serves (MSC2974).
+    Reexchange,
+    /// Refused, as every one is where the profile has no re-exchange (`legacy`: SPEC §3,
+    /// `acknowledge-request`).
+    RefusedAlways,
+    /// As anything else (a name the profile does not serve, as `widget-api` the stable one).
+    Other,
+}
+
+/// The message and how the profile takes it, if it is a well-formed `request_capabilities` of
+/// the session's widget.
+fn capabilities_request<'m>(setup: &Setup, msg: &'m Msg) -> Option<(&'m Msg, Taken)> {
+    let reexchange = setup.profile.reexchange;
     match (msg.foreign, msg.api, msg.action, &msg.body) {
         (
             false,
             Api::FromWidget,
             Action::RequestCapabilities(name),
             Body::Request(Data::Capabilities(_)),
-        ) if setup.profile.reexchange.accepts(name) => Some(msg),
-        _ => None,
-    }
-}
-
-/// `input` if it is a well-formed `request_capabilities` of the session's widget that the
-/// profile refuses because it has no re-exchange at all (`legacy`: SPEC §3, `acknowledge-request`).
-fn refused_reexchange_request<'m>(setup: &Setup, input: &'m Input) -> Option<&'m Msg> {
-    match input {
-        Input::Widget(msg) if !setup.profile.reexchange.advertised() => {
-            match (msg.foreign, msg.api, msg.action, &msg.body) {
-                (
-                    false,
-                    Api::FromWidget,
-                    Action::RequestCapabilities(_),
-                    Body::Request(Data::Capabilities(_)),
-                ) => Some(msg),
-                _ => None,
-            }
-        }
+        ) => Some((
+            msg,
+            if reexchange.accepts(name) {
+                Taken::Reexchange
+            } else if !reexchange.advertised() {
+                Taken::RefusedAlways
+            } else {
+                Taken::Other
+            },
+        )),
         _ => None,
     }
 }
