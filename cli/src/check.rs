@@ -8,8 +8,8 @@ use serde_json::json;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-/// A client to check: a profile, or `mutant:NAME` (the reference under the rules' profile with one
-/// defect; `profile` is then unused).
+/// A client to check: a profile, or `mutant:NAME` (the reference with one defect, under the profile
+/// [`Readings::resolve`] gives it: the rules').
 #[derive(Clone, Copy, Debug)]
 pub struct ClientArg {
     pub kind: ClientKind,
@@ -39,6 +39,46 @@ impl std::str::FromStr for ClientArg {
     }
 }
 
+/// Which client is judged by which rules (`check` and `explore`): `--profile P` for both, or
+/// `--client` with `--rules`.
+#[derive(clap::Args, Debug)]
+pub struct Readings {
+    /// The profile of both the client and the rules.
+    #[arg(long, conflicts_with_all = ["client", "rules"])]
+    profile: Option<Profile>,
+    /// The client: a profile, or `mutant:NAME` (a deliberately wrong client, run under the rules'
+    /// profile).
+    #[arg(long, requires = "rules")]
+    client: Option<ClientArg>,
+    /// The profile whose rules judge the client.
+    #[arg(long, requires = "client")]
+    rules: Option<Profile>,
+}
+
+impl Readings {
+    /// The client and the rules; `msc` for both by default. A mutant is the reference under the
+    /// rules' profile with one defect.
+    pub fn resolve(self) -> (ClientArg, Profile) {
+        let profile = self.profile.unwrap_or_default();
+        let rules = self.rules.unwrap_or(profile);
+        let client = match self.client {
+            None => ClientArg {
+                kind: ClientKind::Reference,
+                profile,
+            },
+            Some(ClientArg {
+                kind: kind @ ClientKind::Mutant(_),
+                ..
+            }) => ClientArg {
+                kind,
+                profile: rules,
+            },
+            Some(client) => client,
+        };
+        (client, rules)
+    }
+}
+
 pub struct CheckArgs {
     pub client: ClientArg,
     pub rules: Profile,
@@ -60,10 +100,7 @@ fn client_name(c: &ClientArg) -> String {
 pub fn run(args: CheckArgs) -> ExitCode {
     let config = CheckConfig {
         client: args.client.kind,
-        client_profile: match args.client.kind {
-            ClientKind::Mutant(_) => args.rules,
-            ClientKind::Reference => args.client.profile,
-        },
+        client_profile: args.client.profile,
         rules_profile: args.rules,
         bounds: args.bounds,
         threads: args.threads,

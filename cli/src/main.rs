@@ -47,15 +47,8 @@ enum Command {
         /// The port.
         #[arg(long, default_value_t = 3000)]
         port: u16,
-        /// The profile of both the client and the rules.
-        #[arg(long, conflicts_with_all = ["client", "rules"])]
-        profile: Option<Profile>,
-        /// The client: a profile, or `mutant:NAME`.
-        #[arg(long, requires = "rules")]
-        client: Option<check::ClientArg>,
-        /// The profile whose rules judge the client.
-        #[arg(long, requires = "client")]
-        rules: Option<Profile>,
+        #[command(flatten)]
+        readings: check::Readings,
         /// The number of capabilities in the universe (1 to 8).
         #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=8))]
         caps: u8,
@@ -122,15 +115,8 @@ enum Command {
     },
     /// Exhaustive model check: per rule, holds or a shortest counterexample (SPEC §7).
     Check {
-        /// The profile of both the client and the rules.
-        #[arg(long, conflicts_with_all = ["client", "rules"])]
-        profile: Option<Profile>,
-        /// The client: a profile, or `mutant:NAME` (a deliberately wrong client).
-        #[arg(long, requires = "rules")]
-        client: Option<check::ClientArg>,
-        /// The profile whose rules judge the client.
-        #[arg(long, requires = "client")]
-        rules: Option<Profile>,
+        #[command(flatten)]
+        readings: check::Readings,
         /// The number of capabilities in the universe (1 to 8).
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=8))]
         caps: u8,
@@ -164,21 +150,16 @@ fn main() -> ExitCode {
         Command::Run { profile, script } => run::run(profile, &script),
         Command::Explore {
             port,
-            profile,
-            client,
-            rules,
+            readings,
             caps,
             rounds,
             gated,
         } => {
-            let profile = profile.unwrap_or_default();
+            let (client, rules) = readings.resolve();
             explore::run(explore::ExploreArgs {
                 port,
-                client: client.unwrap_or(check::ClientArg {
-                    kind: capneg_model::mutants::ClientKind::Reference,
-                    profile,
-                }),
-                rules: rules.unwrap_or(profile),
+                client,
+                rules,
                 bounds: Bounds {
                     caps,
                     rounds,
@@ -210,9 +191,7 @@ fn main() -> ExitCode {
             traces,
         } => validate::run(profile, partial, json, &traces),
         Command::Check {
-            profile,
-            client,
-            rules,
+            readings,
             caps,
             rounds,
             gated,
@@ -222,14 +201,10 @@ fn main() -> ExitCode {
             json,
             diagram,
         } => {
-            let profile = profile.unwrap_or_default();
-            let client = client.unwrap_or(check::ClientArg {
-                kind: capneg_model::mutants::ClientKind::Reference,
-                profile,
-            });
+            let (client, rules) = readings.resolve();
             check::run(check::CheckArgs {
                 client,
-                rules: rules.unwrap_or(profile),
+                rules,
                 bounds: Bounds {
                     caps,
                     rounds,
