@@ -680,25 +680,32 @@ proptest! {
         ops in prop::collection::vec(op(), 0..40),
     ) {
         let mut h = Harness::new(profile, &config)?;
-        let mut opening = vec![Op::Request {
+        for op in opening(&round_zero).iter().chain(&ops) {
+            h.step(op)?;
+        }
+    }
+}
+
+/// What a well-behaved widget does first: sends `content_loaded`, then answers the client's
+/// `capabilities` request (the oldest open one) with `round_zero`.
+fn opening(round_zero: &[String]) -> [Op; 2] {
+    [
+        Op::Request {
             to_widget: false,
             widget: WidgetChoice::Session,
             id: IdChoice::Fresh("loaded".into()),
             action: 5,
             data: json!({}),
-        }];
-        opening.push(Op::Response {
+        },
+        Op::Response {
             open: Some(0),
             id: String::new(),
             action: 0,
             widget: WidgetChoice::Session,
             own_api: false,
             response: json!({ "capabilities": round_zero }),
-        });
-        for op in opening.iter().chain(&ops) {
-            h.step(op)?;
-        }
-    }
+        },
+    ]
 }
 
 /// The generators reach what they are meant to: open prompts, established sessions, notifies,
@@ -718,24 +725,7 @@ fn hostile_inputs_reach_the_interesting_states() {
             .unwrap()
             .current();
         let mut h = Harness::new(profile, &config).unwrap();
-        let opening = [
-            Op::Request {
-                to_widget: false,
-                widget: WidgetChoice::Session,
-                id: IdChoice::Fresh("loaded".into()),
-                action: 5,
-                data: json!({}),
-            },
-            Op::Response {
-                open: Some(0),
-                id: String::new(),
-                action: 0,
-                widget: WidgetChoice::Session,
-                own_api: false,
-                response: json!({ "capabilities": round_zero }),
-            },
-        ];
-        for op in opening.iter().chain(&ops) {
+        for op in opening(&round_zero).iter().chain(&ops) {
             if matches!(op, Op::Decision(_)) && !h.session.prompt_open() {
                 no_prompt += 1;
             }
