@@ -98,7 +98,7 @@ impl Codec {
     /// request never made gets [`UNKNOWN_ID`].
     pub fn read(&mut self, poster: Poster, view: &EnvelopeView<'_>) -> Result<Msg, Fault> {
         match read_view(view, poster, &mut self.caps) {
-            Reading::Envelope { msg, .. } => msg.map(|m| self.resolve(poster, m, &mut |s| s)),
+            Reading::Envelope { msg, .. } => msg.map(|m| self.resolve(poster, m)),
             Reading::NotAnEnvelope => unreachable!("a view is an envelope"),
         }
     }
@@ -108,20 +108,14 @@ impl Codec {
         match read_text(json.get(), poster, &mut self.caps) {
             Reading::NotAnEnvelope => Err(ReadError::NotAnObject),
             Reading::Envelope { msg, .. } => msg
-                .map(|m| self.resolve(poster, m, &mut |s| s))
+                .map(|m| self.resolve(poster, m))
                 .map_err(ReadError::Fault),
         }
     }
 
     /// The second half of reading ([`crate::read`] is the first): gives a message read its
-    /// compact form with the session's tables. `caps` renames capability sets read with
-    /// another interner into this codec's (the identity where they were read with it).
-    pub fn resolve<S: AsRef<str>>(
-        &mut self,
-        poster: Poster,
-        msg: PreMsg<S>,
-        caps: &mut dyn FnMut(CapSet) -> CapSet,
-    ) -> Msg {
+    /// compact form with the session's tables.
+    pub fn resolve<S: AsRef<str>>(&mut self, poster: Poster, msg: PreMsg<S>) -> Msg {
         let action = match &msg.action {
             PreAction::Known(a) => *a,
             PreAction::Other(name) => Action::Other(self.actions.intern(name.as_ref())),
@@ -136,11 +130,8 @@ impl Codec {
             ids.get(msg.request_id.as_ref())
         };
         let body = match msg.body {
-            PreBody::Response(reply) => Body::Response(match reply {
-                Reply::Capabilities(list) => Reply::Capabilities(caps(list)),
-                other => other,
-            }),
-            PreBody::Request(data) => Body::Request(self.resolve_data(data, caps)),
+            PreBody::Response(reply) => Body::Response(reply),
+            PreBody::Request(data) => Body::Request(self.resolve_data(data)),
         };
         Msg {
             api: msg.api,
@@ -153,21 +144,9 @@ impl Codec {
 
     /// A request's data read, in compact form: the capabilities that permit a gated action are
     /// those of this session's strings.
-    fn resolve_data<S: AsRef<str>>(
-        &mut self,
-        data: PreData<S>,
-        caps: &mut dyn FnMut(CapSet) -> CapSet,
-    ) -> Data {
+    fn resolve_data<S: AsRef<str>>(&mut self, data: PreData<S>) -> Data {
         match data {
-            PreData::Data(Data::Notify {
-                requested,
-                approved,
-            }) => Data::Notify {
-                requested: caps(requested),
-                approved: caps(approved),
-            },
-            PreData::Data(Data::Capabilities(list)) => Data::Capabilities(caps(list)),
-            PreData::Data(other) => other,
+            PreData::Data(data) => data,
             PreData::AlwaysOnScreen => Data::Gated(self.caps.permitting(&Gated::AlwaysOnScreen)),
             PreData::SendEvent {
                 event_type,
@@ -188,7 +167,7 @@ impl Codec {
         }
         let known = Some(action).filter(|a| !matches!(a, Action::Other(_)));
         let pre = data_of_text(known, data, &mut self.caps);
-        self.resolve_data(pre, &mut |s| s)
+        self.resolve_data(pre)
     }
 
     /// What the protocol reads of a `response` object (JSON text) to `action`.

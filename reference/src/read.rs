@@ -3,15 +3,14 @@
 //! ([`crate::Codec::resolve`] is the second half).
 //!
 //! This is where a message's meaning is decided: whether it is well-formed, which action it is,
-//! what its `data` and `response` say. It needs no state of the session besides a place to
-//! intern capability names ([`Caps`]), so a validator can read lines on one thread and judge
-//! them on another.
+//! what its `data` and `response` say. It needs no state of the session besides the
+//! [`Interner`] of capability names.
 //!
 //! The readers never fail on a value of the wrong shape: `data` that does not fit its action is
 //! [`Data::Invalid`], a response without the expected list is an ack. Only JSON syntax errors
 //! stop them.
 
-use crate::caps::{Cap, CapSet, Interner};
+use crate::caps::{CapSet, Interner};
 use crate::codec::MSC2974;
 use crate::msg::{Action, Api, Data, Fault, Refusal, Reply};
 use crate::wire::{raw_is_object, raw_str, EnvelopeView};
@@ -19,18 +18,6 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
-
-/// Where capability names are interned while reading.
-pub trait Caps {
-    /// The index of `name`.
-    fn cap(&mut self, name: &str) -> Cap;
-}
-
-impl Caps for Interner {
-    fn cap(&mut self, name: &str) -> Cap {
-        self.intern(name)
-    }
-}
 
 /// Who posted a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -162,7 +149,7 @@ impl<S> Reading<S> {
 }
 
 /// Reads the message `poster` posted, given as JSON text, in one pass.
-pub fn read_text<'a>(text: &'a str, poster: Poster, caps: &mut impl Caps) -> Reading<Cow<'a, str>> {
+pub fn read_text<'a>(text: &'a str, poster: Poster, caps: &mut Interner) -> Reading<Cow<'a, str>> {
     let mut de = serde_json::Deserializer::from_str(text);
     MessageSeed { poster, caps }
         .deserialize(&mut de)
@@ -173,7 +160,7 @@ pub fn read_text<'a>(text: &'a str, poster: Poster, caps: &mut impl Caps) -> Rea
 pub fn read_view<'a>(
     view: &EnvelopeView<'a>,
     poster: Poster,
-    caps: &mut impl Caps,
+    caps: &mut Interner,
 ) -> Reading<Cow<'a, str>> {
     let _ = poster;
     let mut fields = Fields {
@@ -205,14 +192,14 @@ enum PartOf<'a, T> {
 }
 
 impl<'a> Fields<'a> {
-    fn finish(&mut self, caps: &mut impl Caps) -> Reading<Cow<'a, str>> {
+    fn finish(&mut self, caps: &mut Interner) -> Reading<Cow<'a, str>> {
         let widget_id = self.widget_id.and_then(raw_str);
         let msg = self.message(caps);
         Reading::Envelope { widget_id, msg }
     }
 
     /// The message, its faults checked in the order of the envelope's fields.
-    fn message(&mut self, caps: &mut impl Caps) -> Result<PreMsg<Cow<'a, str>>, Fault> {
+    fn message(&mut self, caps: &mut Interner) -> Result<PreMsg<Cow<'a, str>>, Fault> {
         let api = string(self.api, "api")?;
         let api = Api::parse(&api).ok_or(Fault::WrongType("api"))?;
         let widget_id = string(self.widget_id, "widgetId")?;
@@ -266,7 +253,7 @@ fn string<'a>(raw: Option<&'a str>, field: &'static str) -> Result<Cow<'a, str>,
 pub fn data_of_text<'a>(
     action: Option<Action>,
     text: &'a str,
-    caps: &mut impl Caps,
+    caps: &mut Interner,
 ) -> PreData<Cow<'a, str>> {
     let mut de = serde_json::Deserializer::from_str(text);
     match (DataSeed { action, caps }).deserialize(&mut de) {
@@ -276,7 +263,7 @@ pub fn data_of_text<'a>(
 }
 
 /// What the protocol reads of a `response` (JSON text of an object) to `action`.
-pub fn reply_of_text(action: Option<Action>, text: &str, caps: &mut impl Caps) -> Reply {
+pub fn reply_of_text(action: Option<Action>, text: &str, caps: &mut Interner) -> Reply {
     let mut de = serde_json::Deserializer::from_str(text);
     match (ReplySeed { action, caps }).deserialize(&mut de) {
         Ok(Some(reply)) => reply,
@@ -288,26 +275,26 @@ pub fn reply_of_text(action: Option<Action>, text: &str, caps: &mut impl Caps) -
 /// are known by then and say the message starts a request of the poster's (a response's `data`
 /// is only an echo, and is not read); a `response` is read as it comes where the action is
 /// known. Otherwise they are kept as text and read at the end.
-pub struct MessageSeed<'c, C> {
+pub struct MessageSeed<'c> {
     poster: Poster,
-    caps: &'c mut C,
+    caps: &'c mut Interner,
 }
 
-impl<'c, C> MessageSeed<'c, C> {
+impl<'c> MessageSeed<'c> {
     /// A reader of a message `poster` posted, interning capability names in `caps`.
-    pub fn new(poster: Poster, caps: &'c mut C) -> Self {
+    pub fn new(poster: Poster, caps: &'c mut Interner) -> Self {
         MessageSeed { poster, caps }
     }
 }
 
-impl<'de, C: Caps> DeserializeSeed<'de> for MessageSeed<'_, C> {
+impl<'de> DeserializeSeed<'de> for MessageSeed<'_> {
     type Value = Reading<Cow<'de, str>>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de, C: Caps> Visitor<'de> for MessageSeed<'_, C> {
+impl<'de> Visitor<'de> for MessageSeed<'_> {
     type Value = Reading<Cow<'de, str>>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -444,18 +431,18 @@ impl<'de> Visitor<'de> for ScalarSeed {
 }
 
 /// A list of capability strings as an interned set; `None` for any other value (consumed).
-struct CapListSeed<'c, C> {
-    caps: &'c mut C,
+struct CapListSeed<'c> {
+    caps: &'c mut Interner,
 }
 
-impl<'de, C: Caps> DeserializeSeed<'de> for CapListSeed<'_, C> {
+impl<'de> DeserializeSeed<'de> for CapListSeed<'_> {
     type Value = Option<CapSet>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de, C: Caps> Visitor<'de> for CapListSeed<'_, C> {
+impl<'de> Visitor<'de> for CapListSeed<'_> {
     type Value = Option<CapSet>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
@@ -466,7 +453,7 @@ impl<'de, C: Caps> Visitor<'de> for CapListSeed<'_, C> {
         while let Some(s) = seq.next_element_seed(ScalarSeed)? {
             match s {
                 Scalar::Str(name) if strings => {
-                    set.insert(self.caps.cap(&name));
+                    set.insert(self.caps.intern(&name));
                 }
                 _ => strings = false,
             }
@@ -554,19 +541,19 @@ impl<'de> Visitor<'de> for ContentSeed {
 ///   or an object, whose `msgtype` counts where it is a string.
 ///
 /// Other actions read nothing.
-struct DataSeed<'c, C> {
+struct DataSeed<'c> {
     action: Option<Action>,
-    caps: &'c mut C,
+    caps: &'c mut Interner,
 }
 
-impl<'de, C: Caps> DeserializeSeed<'de> for DataSeed<'_, C> {
+impl<'de> DeserializeSeed<'de> for DataSeed<'_> {
     type Value = Option<PreData<Cow<'de, str>>>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de, C: Caps> Visitor<'de> for DataSeed<'_, C> {
+impl<'de> Visitor<'de> for DataSeed<'_> {
     type Value = Option<PreData<Cow<'de, str>>>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -654,19 +641,19 @@ impl<'de, C: Caps> Visitor<'de> for DataSeed<'_, C> {
 /// with its list of strings (an ack without one); `supported_api_versions` with its list of
 /// `supported_versions` (an ack without one); `send_event` says the event was sent; anything
 /// else is an ack. A list key given twice counts as no list.
-struct ReplySeed<'c, C> {
+struct ReplySeed<'c> {
     action: Option<Action>,
-    caps: &'c mut C,
+    caps: &'c mut Interner,
 }
 
-impl<'de, C: Caps> DeserializeSeed<'de> for ReplySeed<'_, C> {
+impl<'de> DeserializeSeed<'de> for ReplySeed<'_> {
     type Value = Option<Reply>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de, C: Caps> Visitor<'de> for ReplySeed<'_, C> {
+impl<'de> Visitor<'de> for ReplySeed<'_> {
     type Value = Option<Reply>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
