@@ -322,7 +322,7 @@ impl<'de> Visitor<'de> for MessageSeed<'_> {
                 .is_some_and(|api| self.poster.starts(api));
             (action, starts)
         };
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(key) = map.next_key_seed(crate::visit::KeySeed)? {
             let slot = match key.as_ref() {
                 "api" => &mut fields.api,
                 "widgetId" => &mut fields.widget_id,
@@ -510,7 +510,7 @@ impl<'de> Visitor<'de> for ContentSeed {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut msgtype: Option<Option<Cow<'de, str>>> = None;
         let mut repeated = false;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(key) = map.next_key_seed(crate::visit::KeySeed)? {
             if key == "msgtype" {
                 let v = match map.next_value_seed(ScalarSeed)? {
                     Scalar::Str(s) => Some(s),
@@ -574,7 +574,7 @@ impl<'de> Visitor<'de> for DataSeed<'_> {
             _ => (&[], &[]),
         };
         let reads_content = self.action == Some(Action::SendEvent);
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(key) = map.next_key_seed(crate::visit::KeySeed)? {
             if let Some(i) = list_keys.iter().position(|k| *k == key) {
                 let v = map.next_value_seed(CapListSeed {
                     caps: &mut *self.caps,
@@ -665,7 +665,7 @@ impl<'de> Visitor<'de> for ReplySeed<'_> {
         let mut list: Option<Option<CapSet>> = None;
         let mut versions: Option<Option<bool>> = None;
         let mut repeated = false;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(key) = map.next_key_seed(crate::visit::KeySeed)? {
             match (key.as_ref(), self.action) {
                 ("error", _) => {
                     error = true;

@@ -293,7 +293,7 @@ impl<'de> Visitor<'de> for LineVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? else {
+        let Some(key) = map.next_key_seed(crate::visit::KeySeed)? else {
             return Ok(Err(format!("an empty object: expected one key, {KEYS}")));
         };
         let parsed = Key::parse(&key);
@@ -306,7 +306,7 @@ impl<'de> Visitor<'de> for LineVisitor {
         let Some(parsed) = parsed else {
             return Ok(Err(format!("unknown key `{key}`: expected {KEYS}")));
         };
-        if let Some(second) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        if let Some(second) = map.next_key_seed(crate::visit::KeySeed)? {
             map.next_value::<de::IgnoredAny>()?;
             while map
                 .next_entry::<de::IgnoredAny, de::IgnoredAny>()?

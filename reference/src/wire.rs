@@ -145,7 +145,7 @@ impl<'de> Visitor<'de> for ViewSeed {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut view = EnvelopeView::default();
         let mut repeated = false;
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        while let Some(key) = map.next_key_seed(crate::visit::KeySeed)? {
             let slot = match key.as_ref() {
                 "api" => &mut view.api,
                 "widgetId" => &mut view.widget_id,
