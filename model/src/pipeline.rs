@@ -1,112 +1,296 @@
-//! Reading a trace on a second core: a background thread reads blocks of lines and parses each
-//! line (its key, and a message into its envelope view) while the caller judges the lines of the
-//! previous block. What crosses between the threads is owned: the block's text and, for each
-//! line, where its parts lie in it.
+//! Reading a trace on the other cores while the caller judges it.
+//!
+//! Worker threads take turns cutting the input into blocks of whole lines (one worker at a time,
+//! so blocks and line numbers come in order), then each reads the lines of its block on its own
+//! with [`read_event_line`]: the line's key, and a message all the way to its
+//! [`Reading`] (everything the codec reads without the session's tables). The caller gets the
+//! blocks back in order and judges them; only the session's tables (request ids, capability
+//! numbers) are left to it.
+//!
+//! Capability names are numbered per block, in order of first appearance in it (the block's own
+//! [`Interner`]). [`CapMap`] gives them their session numbers just before each line is judged,
+//! in the same order, so the session numbers them exactly as one reader reading every line in
+//! turn would.
 //!
 //! Lines are read as [`capneg_reference::trace::LineReader`] reads them: numbered from 1, blank
-//! ones skipped, a line that is not UTF-8 or longer than [`MAX_LINE`] is bad input, and the
-//! parsing is [`parse_event_line`]'s, so both readers give every line the same meaning.
+//! ones skipped, a line that is not UTF-8 or longer than [`MAX_LINE`] is bad input.
+//!
+//! Memory is bounded: at most [`POOL`] blocks exist at once; a judged block goes back to the
+//! workers for reuse.
 
-use capneg_reference::trace::{parse_event_line, EventLine, EventValue, Key, MAX_LINE};
-use capneg_reference::wire::EnvelopeView;
+use capneg_reference::read::{PreBody, PreData, Reading};
+use capneg_reference::relabel::Relabel;
+use capneg_reference::trace::{read_event_line, EventLine, Key, MAX_LINE};
+use capneg_reference::{CapSet, Interner};
+use std::borrow::Cow;
 use std::io::{self, Read};
-use std::ops::Range;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
 use std::thread;
 
 /// The size of a block: big enough to amortise the hand-over, small enough to keep memory flat.
 const BLOCK: usize = 1 << 18;
 
-/// Blocks parsed ahead of the judge.
-const AHEAD: usize = 2;
+/// The most blocks in memory at once (being cut, read, waiting, judged).
+const POOL: usize = 6;
 
-/// Where a part of a line lies in its block's text.
-type Span = Range<u32>;
+/// The most worker threads.
+const MAX_WORKERS: usize = 4;
 
-/// A line, parsed.
+/// A string of a line: where it lies in the block's text, or, unescaped, in its side text.
+#[derive(Clone, Copy, Debug)]
+enum Str {
+    Text(u32, u32),
+    Side(u32, u32),
+}
+
+/// A line, read.
 #[derive(Debug)]
 enum Parsed {
-    /// A message: the spans of its envelope fields (`api`, `widgetId`, `requestId`, `action`,
-    /// `data`, `response`), or `None` if it is not an object or repeats a field.
-    Message(Key, Option<[Option<Span>; 6]>),
-    /// Another line: the span of its value.
-    Raw(Key, Span),
+    /// A `client` or `widget` message; `caps` is the number of the block's capability names
+    /// known once it is read.
+    Message {
+        key: Key,
+        reading: Reading<Str>,
+        caps: u32,
+    },
+    /// A `prompt` or `decision` line's capabilities (or why it is not of its shape), with the
+    /// same `caps`.
+    Caps {
+        key: Key,
+        set: Result<CapSet, String>,
+        caps: u32,
+    },
+    /// A `session` line: where its raw JSON lies in the text.
+    Session(u32, u32),
     /// Bad input: what is wrong.
     Bad(String),
 }
 
-/// A block of lines and what the background thread read of them.
+/// A block of lines and what a worker read of them.
 #[derive(Debug)]
 pub struct Block {
+    /// Its place in the input (0 for the first block).
+    seq: u64,
     text: String,
+    /// Strings that were unescaped, one after the other.
+    side: String,
     lines: Vec<(u32, Parsed)>,
+    /// The capability names of the block's lines, numbered in the block.
+    caps: Interner,
     /// A failure to read (not bad input) that ended the input.
     error: Option<io::Error>,
 }
 
 /// One line of a block, for the judge.
 pub enum Item<'a> {
-    /// A line parsed (the number, the line).
-    Line(u32, EventLine<'a>),
+    /// A `client` or `widget` message. Its capability sets are numbered in the block: give them
+    /// their session numbers with [`CapMap`], up to `caps`, before judging it.
+    Message {
+        /// The line's number.
+        line: u32,
+        /// `client` or `widget`.
+        key: Key,
+        /// The message.
+        reading: Reading<&'a str>,
+        /// The number of the block's capability names known once it is read.
+        caps: u32,
+    },
+    /// A `prompt` or `decision` line: its capabilities, numbered in the block, or why it is not
+    /// of its shape.
+    Caps {
+        /// The line's number.
+        line: u32,
+        /// `prompt` or `decision`.
+        key: Key,
+        /// The capabilities.
+        set: Result<&'a CapSet, &'a str>,
+        /// As for a message.
+        caps: u32,
+    },
+    /// A `session` line: the line's number and its raw JSON.
+    Session(u32, &'a str),
     /// Bad input at this line.
     Bad(u32, &'a str),
 }
 
 impl Block {
+    fn new() -> Block {
+        Block {
+            seq: 0,
+            text: String::with_capacity(2 * BLOCK),
+            side: String::new(),
+            lines: Vec::new(),
+            caps: Interner::new(),
+            error: None,
+        }
+    }
+
     /// The lines, in order.
     pub fn items(&self) -> impl Iterator<Item = Item<'_>> {
-        let text = self.text.as_str();
-        let at = move |s: &Span| text.get(s.start as usize..s.end as usize).unwrap_or("");
+        let (text, side) = (self.text.as_str(), self.side.as_str());
+        let at = move |s: Str| match s {
+            Str::Text(a, b) => text.get(a as usize..b as usize).unwrap_or(""),
+            Str::Side(a, b) => side.get(a as usize..b as usize).unwrap_or(""),
+        };
         self.lines.iter().map(move |(n, parsed)| match parsed {
             Parsed::Bad(message) => Item::Bad(*n, message),
-            Parsed::Raw(key, span) => Item::Line(
-                *n,
-                EventLine {
-                    key: *key,
-                    value: EventValue::Raw(at(span)),
-                },
-            ),
-            Parsed::Message(key, spans) => {
-                let view = spans.as_ref().map(|s| {
-                    let f = |i: usize| s[i].as_ref().map(at);
-                    EnvelopeView {
-                        api: f(0),
-                        widget_id: f(1),
-                        request_id: f(2),
-                        action: f(3),
-                        data: f(4),
-                        response: f(5),
-                    }
-                });
-                Item::Line(
-                    *n,
-                    EventLine {
-                        key: *key,
-                        value: EventValue::Message(view),
-                    },
-                )
-            }
+            Parsed::Session(a, b) => Item::Session(*n, at(Str::Text(*a, *b))),
+            Parsed::Caps { key, set, caps } => Item::Caps {
+                line: *n,
+                key: *key,
+                set: set.as_ref().map_err(String::as_str),
+                caps: *caps,
+            },
+            Parsed::Message { key, reading, caps } => Item::Message {
+                line: *n,
+                key: *key,
+                reading: reading.clone().map(at),
+                caps: *caps,
+            },
         })
+    }
+
+    /// The block's capability names, numbered in the block.
+    pub fn caps(&self) -> &Interner {
+        &self.caps
     }
 
     /// The read failure that ended the input, if any.
     pub fn take_error(&mut self) -> Option<io::Error> {
         self.error.take()
     }
+
+    /// Reads `bytes` (whole lines, the first numbered `first`), appending their lines after the
+    /// bad lines already found.
+    fn read(&mut self, bytes: Vec<u8>, first: u32) {
+        let bad_utf8 = match String::from_utf8(bytes) {
+            Ok(text) => {
+                self.text = text;
+                Vec::new()
+            }
+            Err(e) => {
+                let (text, bad) = without_bad_utf8(e.into_bytes());
+                self.text = text;
+                bad
+            }
+        };
+        let text = self.text.as_str();
+        let base = text.as_ptr() as usize;
+        let side = &mut self.side;
+        let mut keep = |s: Cow<'_, str>| -> Str {
+            match s {
+                Cow::Borrowed(b) => {
+                    let start = (b.as_ptr() as usize - base) as u32;
+                    Str::Text(start, start + b.len() as u32)
+                }
+                Cow::Owned(o) => {
+                    let start = side.len() as u32;
+                    side.push_str(&o);
+                    Str::Side(start, side.len() as u32)
+                }
+            }
+        };
+        let mut rest = text;
+        let mut index = 0;
+        let mut line = first;
+        while !rest.is_empty() {
+            let (this, next) = match memchr::memchr(b'\n', rest.as_bytes()) {
+                Some(i) => (&rest[..i], &rest[i + 1..]),
+                None => (rest, ""),
+            };
+            rest = next;
+            let n = line;
+            line += 1;
+            index += 1;
+            if bad_utf8.binary_search(&(index - 1)).is_ok() {
+                self.lines
+                    .push((n, Parsed::Bad("the line is not UTF-8".into())));
+                continue;
+            }
+            let this = this.strip_suffix('\r').unwrap_or(this);
+            if this.trim().is_empty() {
+                continue;
+            }
+            let parsed = match read_event_line(this, &mut self.caps) {
+                Err(e) => Parsed::Bad(e.to_string()),
+                Ok((key, EventLine::Message(reading))) => Parsed::Message {
+                    key,
+                    reading: reading.map(&mut keep),
+                    caps: self.caps.len() as u32,
+                },
+                Ok((key, EventLine::Caps(set))) => Parsed::Caps {
+                    key,
+                    set: set.map_err(|e| e.to_string()),
+                    caps: self.caps.len() as u32,
+                },
+                Ok((_, EventLine::Session(raw))) => match keep(Cow::Borrowed(raw)) {
+                    Str::Text(a, b) | Str::Side(a, b) => Parsed::Session(a, b),
+                },
+            };
+            self.lines.push((n, parsed));
+        }
+    }
 }
 
-/// The blocks of a trace, in order, read and parsed on another thread.
+/// Gives the capability names of a block their numbers in the session, in the order the block
+/// numbers them: the order of first appearance, as a single reader would have met them.
+#[derive(Debug, Default)]
+pub struct CapMap {
+    /// The session number of each of the block's names met so far.
+    map: Vec<u32>,
+}
+
+impl CapMap {
+    /// Starts a new block.
+    pub fn clear(&mut self) {
+        self.map.clear();
+    }
+
+    /// Interns in `session` the block's names numbered below `upto` not interned yet, in order.
+    pub fn sync(&mut self, block: &Interner, upto: u32, session: &mut Interner) {
+        for i in self.map.len() as u32..upto.min(block.len() as u32) {
+            let name = block.name(capneg_reference::Cap(i));
+            self.map.push(session.intern(name).0);
+        }
+    }
+
+    /// A set of the block's capabilities, numbered in the session (call [`CapMap::sync`] first).
+    pub fn set(&self, set: &CapSet) -> CapSet {
+        set.permute(&self.map)
+    }
+
+    /// Renumbers, in the session, the capability sets of a message's body.
+    pub fn body<S>(&self, body: &mut PreBody<S>) {
+        match body {
+            PreBody::Request(PreData::Data(data)) => data.relabel(&self.map),
+            PreBody::Response(reply) => reply.relabel(&self.map),
+            PreBody::Request(_) => {}
+        }
+    }
+}
+
+/// The blocks of a trace, in order, read on other threads.
 pub struct Blocks {
     blocks: Receiver<Block>,
-    /// Judged blocks go back to the reading thread, which reuses their memory: buffers are then
-    /// freed by the thread that allocated them, and memory stays flat.
+    /// Blocks that came before their turn.
+    early: Vec<Block>,
+    next: u64,
+    /// Judged blocks go back to the workers, which reuse their memory.
     spent: SyncSender<Block>,
 }
 
 impl Blocks {
     /// The next block, or `None` at the end.
     pub fn next_block(&mut self) -> Option<Block> {
-        self.blocks.recv().ok()
+        loop {
+            if let Some(i) = self.early.iter().position(|b| b.seq == self.next) {
+                self.next += 1;
+                return Some(self.early.swap_remove(i));
+            }
+            let block = self.blocks.recv().ok()?;
+            self.early.push(block);
+        }
     }
 
     /// Hands a judged block back for reuse.
@@ -115,70 +299,99 @@ impl Blocks {
     }
 }
 
-/// Starts reading `input` on a thread of `scope`. The thread stops when the input ends or the
+/// Starts reading `input` on threads of `scope`. They stop when the input ends or the
 /// [`Blocks`] are dropped.
 pub fn spawn<'scope, R: Read + Send + 'scope>(
     scope: &'scope thread::Scope<'scope, '_>,
     input: R,
 ) -> Blocks {
-    let (tx, rx) = sync_channel(AHEAD);
-    let (spent_tx, spent_rx) = sync_channel::<Block>(AHEAD + 1);
-    scope.spawn(move || {
-        let mut reader = BlockReader::new(input);
-        loop {
-            let reuse = spent_rx.try_recv().ok();
-            let Some(block) = reader.next_block(reuse) else {
+    let (tx, rx) = sync_channel(POOL);
+    let (spent_tx, spent_rx) = sync_channel::<Block>(POOL);
+    let cutter = Arc::new(Mutex::new(Cutter::new(input, spent_rx)));
+    let workers = thread::available_parallelism().map_or(1, |n| n.get().clamp(1, MAX_WORKERS));
+    for _ in 0..workers {
+        let (cutter, tx) = (Arc::clone(&cutter), tx.clone());
+        scope.spawn(move || loop {
+            let cut = match cutter.lock() {
+                Ok(mut c) => c.cut(),
+                Err(_) => None,
+            };
+            let Some((mut block, bytes, first)) = cut else {
                 break;
             };
-            let done = block.error.is_some();
-            if tx.send(block).is_err() || done {
+            block.read(bytes, first);
+            if tx.send(block).is_err() {
                 break;
             }
-        }
-    });
+        });
+    }
     Blocks {
         blocks: rx,
+        early: Vec::new(),
+        next: 0,
         spent: spent_tx,
     }
 }
 
-/// Cuts the input into blocks of whole lines and parses them.
-struct BlockReader<R> {
+/// Cuts the input into blocks of whole lines, in order.
+struct Cutter<R> {
     input: R,
     /// Bytes read but not yet in a block (the start of a line).
     carry: Vec<u8>,
+    /// The number of the last line in a block.
     line: u32,
     eof: bool,
     /// Skipping the rest of a line too long to keep.
     skipping: bool,
+    seq: u64,
+    /// Blocks judged, for reuse; and how many were made.
+    spent: Receiver<Block>,
+    made: usize,
 }
 
-impl<R: Read> BlockReader<R> {
-    fn new(input: R) -> Self {
-        BlockReader {
+impl<R: Read> Cutter<R> {
+    fn new(input: R, spent: Receiver<Block>) -> Self {
+        Cutter {
             input,
             carry: Vec::new(),
             line: 0,
             eof: false,
             skipping: false,
+            seq: 0,
+            spent,
+            made: 0,
         }
     }
 
-    /// The next block, or `None` at the end; `reuse` lends the memory of a spent block.
-    fn next_block(&mut self, reuse: Option<Block>) -> Option<Block> {
-        let (mut buf, mut lines) = match reuse {
-            Some(b) => {
-                let mut buf = b.text.into_bytes();
-                buf.clear();
-                let mut lines = b.lines;
-                lines.clear();
-                (buf, lines)
-            }
-            None => (Vec::with_capacity(2 * BLOCK), Vec::new()),
-        };
+    /// A block to fill: a spent one, a new one while fewer than [`POOL`] exist, or the next one
+    /// spent (`None` once the judge is gone).
+    fn take_block(&mut self) -> Option<Block> {
+        if let Ok(b) = self.spent.try_recv() {
+            return Some(b);
+        }
+        if self.made < POOL {
+            self.made += 1;
+            return Some(Block::new());
+        }
+        self.spent.recv().ok()
+    }
+
+    /// The next block (its lines too long to keep already found), its bytes (whole lines) and
+    /// the number of their first line. `None` at the end.
+    fn cut(&mut self) -> Option<(Block, Vec<u8>, u32)> {
+        if self.eof && self.carry.is_empty() {
+            return None;
+        }
+        let mut block = self.take_block()?;
+        block.seq = self.seq;
+        block.side.clear();
+        block.lines.clear();
+        block.caps.clear();
+        block.error = None;
+        let mut buf = std::mem::take(&mut block.text).into_bytes();
+        buf.clear();
         buf.extend_from_slice(&self.carry);
         self.carry.clear();
-        let mut error = None;
         // Whether `buf[..scanned]` holds no newline.
         let mut scanned = 0;
         let mut has_newline = false;
@@ -189,7 +402,7 @@ impl<R: Read> BlockReader<R> {
                 Ok(n) => n,
                 Err(e) => {
                     buf.truncate(have);
-                    error = Some(e);
+                    block.error = Some(e);
                     self.eof = true;
                     break;
                 }
@@ -219,7 +432,7 @@ impl<R: Read> BlockReader<R> {
                 // A line longer than a line may be: bad input; skip the rest of it.
                 self.line += 1;
                 let message = format!("the line is longer than {} MiB", MAX_LINE >> 20);
-                lines.push((self.line, Parsed::Bad(message)));
+                block.lines.push((self.line, Parsed::Bad(message)));
                 buf.clear();
                 scanned = 0;
                 self.skipping = true;
@@ -233,67 +446,17 @@ impl<R: Read> BlockReader<R> {
         };
         self.carry.extend_from_slice(&buf[end..]);
         buf.truncate(end);
-        if buf.is_empty() && lines.is_empty() && error.is_none() && self.eof {
+        if buf.is_empty() && block.lines.is_empty() && block.error.is_none() {
+            // Nothing after all: the block is dropped, and counts as not made.
+            self.made -= 1;
             return None;
         }
-        let (text, bad_utf8) = match String::from_utf8(buf) {
-            Ok(t) => (t, Vec::new()),
-            Err(e) => without_bad_utf8(e.into_bytes()),
-        };
-        self.parse(&text, &bad_utf8, &mut lines);
-        Some(Block { text, lines, error })
-    }
-
-    fn parse(&mut self, text: &str, bad_utf8: &[usize], lines: &mut Vec<(u32, Parsed)>) {
-        let base = text.as_ptr() as usize;
-        let span = |s: &str| -> Span {
-            let start = (s.as_ptr() as usize - base) as u32;
-            start..start + s.len() as u32
-        };
-        let mut rest = text;
-        let mut index = 0;
-        while !rest.is_empty() {
-            let (line, next) = match memchr::memchr(b'\n', rest.as_bytes()) {
-                Some(i) => (&rest[..i], &rest[i + 1..]),
-                None => (rest, ""),
-            };
-            rest = next;
-            self.line += 1;
-            index += 1;
-            if bad_utf8.binary_search(&(index - 1)).is_ok() {
-                lines.push((self.line, Parsed::Bad("the line is not UTF-8".into())));
-                continue;
-            }
-            let line = line.strip_suffix('\r').unwrap_or(line);
-            if line.trim().is_empty() {
-                continue;
-            }
-            let parsed = match parse_event_line(line) {
-                Err(e) => Parsed::Bad(e.to_string()),
-                Ok(EventLine {
-                    key,
-                    value: EventValue::Raw(raw),
-                }) => Parsed::Raw(key, span(raw)),
-                Ok(EventLine {
-                    key,
-                    value: EventValue::Message(view),
-                }) => Parsed::Message(
-                    key,
-                    view.map(|v| {
-                        [
-                            v.api,
-                            v.widget_id,
-                            v.request_id,
-                            v.action,
-                            v.data,
-                            v.response,
-                        ]
-                        .map(|f| f.map(span))
-                    }),
-                ),
-            };
-            lines.push((self.line, parsed));
-        }
+        let first = self.line + 1;
+        let newlines = memchr::memchr_iter(b'\n', &buf).count();
+        let unterminated = buf.last().is_some_and(|&b| b != b'\n');
+        self.line += (newlines + usize::from(unterminated)) as u32;
+        self.seq += 1;
+        Some((block, buf, first))
     }
 }
 

@@ -13,14 +13,13 @@
 //! line settles it, so one pass suffices.
 
 use crate::observer::{BadEvent, Event, Judge, Ledger, Observer, Pos, Violation};
-use crate::pipeline::{self, Item};
+use crate::pipeline::{self, CapMap, Item};
 use crate::rules::Rule;
 use capneg_reference::codec::{Codec, Poster};
-use capneg_reference::msg::ClientMsg;
 use capneg_reference::profile::Concurrency;
-use capneg_reference::trace::{EventLine, EventValue, Key, Prompts, SessionLine};
-use capneg_reference::wire::{raw_str, EnvelopeView};
-use capneg_reference::{CapSet, Profile};
+use capneg_reference::read::Reading;
+use capneg_reference::trace::{Key, Prompts, SessionLine};
+use capneg_reference::{CapSet, Interner, Profile};
 use std::collections::HashSet;
 use std::io::{self, Read};
 
@@ -80,10 +79,23 @@ pub fn validate<R: Read + Send>(options: Options, input: R) -> io::Result<Verdic
         let mut blocks = pipeline::spawn(scope, input);
         let mut v = Validator::new(options);
         while let Some(mut block) = blocks.next_block() {
+            v.caps.clear();
             for item in block.items() {
                 let verdict = match item {
                     Item::Bad(line, message) => v.bad_line(line, message),
-                    Item::Line(line, parsed) => v.line(line, parsed),
+                    Item::Session(line, raw) => v.session_line(line, raw),
+                    Item::Caps {
+                        line,
+                        key,
+                        set,
+                        caps,
+                    } => v.caps_line(line, key, set.map(|s| (block.caps(), caps, s))),
+                    Item::Message {
+                        line,
+                        key,
+                        reading,
+                        caps,
+                    } => v.message(line, key, reading, block.caps(), caps),
                 };
                 if let Some(verdict) = verdict {
                     return Ok(verdict);
@@ -122,6 +134,8 @@ struct Validator {
     judge: Judge,
     mode: Mode,
     events: usize,
+    /// The session numbers of the capability names of the block being judged.
+    caps: CapMap,
     scratch: Vec<Violation>,
     /// The hidden reading failed while the trace was not settled: the verdict, unless a prompt
     /// or decision line later shows prompts are recorded.
@@ -149,6 +163,7 @@ impl Validator {
                 hidden: Explanations::new(),
             },
             events: 0,
+            caps: CapMap::default(),
             scratch: Vec::new(),
             hidden_failure: None,
         }
@@ -161,8 +176,10 @@ impl Validator {
         }
     }
 
-    /// Takes one line; returns a verdict when the trace is settled before its end.
     /// A line that is not a trace line: bad input, unless a failure was found before it.
+    ///
+    /// Each of these methods takes one line and returns a verdict when the trace is settled
+    /// before its end.
     fn bad_line(&mut self, n: Pos, message: &str) -> Option<Verdict> {
         if self.hidden_failure.is_some() {
             return None;
@@ -170,46 +187,54 @@ impl Validator {
         bad(n, message)
     }
 
-    fn line(&mut self, n: Pos, line: EventLine<'_>) -> Option<Verdict> {
+    /// A `session` line.
+    fn session_line(&mut self, n: Pos, raw: &str) -> Option<Verdict> {
         if self.hidden_failure.is_some() {
-            return self.await_settlement(line.key);
+            return self.await_settlement(Key::Session);
         }
-        let key = line.key;
-        if let EventValue::Message(view) = line.value {
-            return self.message(n, key, view);
+        if self.events > 0 || self.session.is_some() {
+            return bad(n, "a `session` line may only be the first line");
         }
-        if key == Key::Session {
-            if self.events > 0 || self.session.is_some() {
-                return bad(n, "a `session` line may only be the first line");
-            }
-            let s = match line.session() {
-                Ok(s) => s,
-                Err(e) => return bad(n, e.to_string()),
-            };
-            if let Some(w) = &s.widget_id {
-                self.codec.set_widget_id(w.clone());
-                self.widget_known = true;
-            }
-            self.judge.auto_approve = self
-                .codec
-                .cap_set(s.auto_approve.iter().map(String::as_str));
-            self.judge.rate_limit = s.rate_limit;
-            match s.prompts {
-                Some(Prompts::Recorded) => self.mode = Mode::Recorded(Observer::new()),
-                Some(Prompts::Hidden) => self.mode = Mode::Hidden(Explanations::new()),
-                None => {}
-            }
-            self.session = Some(s);
-            return None;
+        let s = match SessionLine::from_raw(raw) {
+            Ok(s) => s,
+            Err(e) => return bad(n, e.to_string()),
+        };
+        if let Some(w) = &s.widget_id {
+            self.codec.set_widget_id(w.clone());
+            self.widget_known = true;
+        }
+        self.judge.auto_approve = self
+            .codec
+            .cap_set(s.auto_approve.iter().map(String::as_str));
+        self.judge.rate_limit = s.rate_limit;
+        match s.prompts {
+            Some(Prompts::Recorded) => self.mode = Mode::Recorded(Observer::new()),
+            Some(Prompts::Hidden) => self.mode = Mode::Hidden(Explanations::new()),
+            None => {}
+        }
+        self.session = Some(s);
+        None
+    }
+
+    /// A `prompt` or `decision` line: its capabilities, numbered in their block (with the
+    /// block's names and how many of them are known once the line is read), or why it is not of
+    /// its shape.
+    fn caps_line(
+        &mut self,
+        n: Pos,
+        key: Key,
+        set: Result<(&Interner, u32, &CapSet), &str>,
+    ) -> Option<Verdict> {
+        if self.hidden_failure.is_some() {
+            return self.await_settlement(key);
         }
         self.events += 1;
-        let caps = match key {
-            Key::Prompt => line.prompt().map(|p| p.capabilities),
-            _ => line.decision().map(|d| d.approved),
-        };
-        let caps = match caps {
-            Ok(c) => self.codec.cap_set(c.iter().map(String::as_str)),
-            Err(e) => return bad(n, e.to_string()),
+        let caps = match set {
+            Ok((names, known, set)) => {
+                self.caps.sync(names, known, &mut self.codec.caps);
+                self.caps.set(set)
+            }
+            Err(e) => return bad(n, e),
         };
         if let Some(verdict) = self.settle_recorded(n) {
             return Some(verdict);
@@ -221,11 +246,21 @@ impl Validator {
         self.recorded_event(n, event)
     }
 
-    /// A `client` or `widget` line, read into its envelope view with the line (`None`: not an
-    /// object, or an object that repeats an envelope field).
-    fn message(&mut self, n: Pos, key: Key, view: Option<EnvelopeView<'_>>) -> Option<Verdict> {
+    /// A `client` or `widget` line, read (its capability sets numbered in its block, whose
+    /// names are `names`, `known` of them once the line is read).
+    fn message(
+        &mut self,
+        n: Pos,
+        key: Key,
+        reading: Reading<&str>,
+        names: &Interner,
+        known: u32,
+    ) -> Option<Verdict> {
+        if self.hidden_failure.is_some() {
+            return self.await_settlement(key);
+        }
         self.events += 1;
-        let Some(view) = view else {
+        let Reading::Envelope { widget_id, msg } = reading else {
             return bad(
                 n,
                 format!(
@@ -235,19 +270,25 @@ impl Validator {
             );
         };
         if !self.widget_known {
-            if let Some(w) = view.widget_id.and_then(raw_str) {
-                self.codec.set_widget_id(w.into_owned());
+            if let Some(w) = widget_id {
+                self.codec.set_widget_id(w);
             }
             self.widget_known = true;
         }
-        if key == Key::Widget {
-            match self.codec.read(Poster::Widget, &view) {
-                Ok(msg) => self.wire_event(n, Event::Widget(&msg)),
-                Err(fault) => bad(n, format!("malformed widget envelope: {fault}")),
-            }
+        self.caps.sync(names, known, &mut self.codec.caps);
+        let poster = if key == Key::Widget {
+            Poster::Widget
         } else {
-            let msg: ClientMsg = self.codec.read(Poster::Client, &view);
-            self.wire_event(n, Event::Client(&msg))
+            Poster::Client
+        };
+        let msg = msg.map(|mut m| {
+            self.caps.body(&mut m.body);
+            self.codec.resolve(poster, m)
+        });
+        match (key, msg) {
+            (Key::Widget, Ok(msg)) => self.wire_event(n, Event::Widget(&msg)),
+            (Key::Widget, Err(fault)) => bad(n, format!("malformed widget envelope: {fault}")),
+            (_, msg) => self.wire_event(n, Event::Client(&msg)),
         }
     }
 

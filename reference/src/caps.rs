@@ -178,6 +178,12 @@ impl Interner {
         &self.parsed[cap.0 as usize]
     }
 
+    /// Forgets every name, keeping the memory for the next ones.
+    pub fn clear(&mut self) {
+        self.names.clear();
+        self.parsed.clear();
+    }
+
     /// The number of interned strings.
     pub fn len(&self) -> usize {
         self.names.len()

@@ -149,11 +149,37 @@ impl<S> Reading<S> {
 }
 
 /// Reads the message `poster` posted, given as JSON text, in one pass.
+///
+/// The one pass fails only where serde_json will not give a reader a number (out of range:
+/// `1e400`) in valid JSON; the message is then read field by field ([`read_raw`]), which
+/// reads such values as of the wrong shape. Text that is not JSON is not an envelope.
 pub fn read_text<'a>(text: &'a str, poster: Poster, caps: &mut Interner) -> Reading<Cow<'a, str>> {
     let mut de = serde_json::Deserializer::from_str(text);
-    MessageSeed { poster, caps }
-        .deserialize(&mut de)
-        .unwrap_or(Reading::NotAnEnvelope)
+    match (MessageSeed {
+        poster,
+        caps: &mut *caps,
+    })
+    .deserialize(&mut de)
+    {
+        Ok(reading) => reading,
+        Err(_) => match serde_json::from_str::<&RawValue>(text) {
+            Ok(raw) => read_raw(raw, poster, caps),
+            Err(_) => Reading::NotAnEnvelope,
+        },
+    }
+}
+
+/// Reads the message of a raw JSON value field by field: its envelope view first, then
+/// [`read_view`]. Never fails on valid JSON.
+pub fn read_raw<'a>(
+    raw: &'a RawValue,
+    poster: Poster,
+    caps: &mut Interner,
+) -> Reading<Cow<'a, str>> {
+    match EnvelopeView::parse(raw) {
+        Some(view) => read_view(&view, poster, caps),
+        None => Reading::NotAnEnvelope,
+    }
 }
 
 /// Reads the message of an envelope view (its fields already apart).
@@ -163,23 +189,26 @@ pub fn read_view<'a>(
     caps: &mut Interner,
 ) -> Reading<Cow<'a, str>> {
     let _ = poster;
+    let text = |raw: Option<&'a str>| raw.map(|r| raw_str(r).map_or(Scalar::Other, Scalar::Str));
     let mut fields = Fields {
-        api: view.api,
-        widget_id: view.widget_id,
-        request_id: view.request_id,
-        action: view.action,
+        api: text(view.api),
+        widget_id: text(view.widget_id),
+        request_id: text(view.request_id),
+        action: text(view.action),
         data: view.data.map(PartOf::Raw),
         response: view.response.map(PartOf::Raw),
     };
     fields.finish(caps)
 }
 
-/// The envelope's fields as met.
+/// The envelope's fields as met: the four that are strings in a well-formed message as read
+/// (any other value is [`Scalar::Null`], [`Scalar::Bool`] or [`Scalar::Other`]), the other two
+/// as parts.
 struct Fields<'a> {
-    api: Option<&'a str>,
-    widget_id: Option<&'a str>,
-    request_id: Option<&'a str>,
-    action: Option<&'a str>,
+    api: Option<Scalar<'a>>,
+    widget_id: Option<Scalar<'a>>,
+    request_id: Option<Scalar<'a>>,
+    action: Option<Scalar<'a>>,
     data: Option<PartOf<'a, PreData<Cow<'a, str>>>>,
     response: Option<PartOf<'a, Reply>>,
 }
@@ -193,18 +222,18 @@ enum PartOf<'a, T> {
 
 impl<'a> Fields<'a> {
     fn finish(&mut self, caps: &mut Interner) -> Reading<Cow<'a, str>> {
-        let widget_id = self.widget_id.and_then(raw_str);
+        let widget_id = self.widget_id.as_ref().and_then(Scalar::text).cloned();
         let msg = self.message(caps);
         Reading::Envelope { widget_id, msg }
     }
 
     /// The message, its faults checked in the order of the envelope's fields.
     fn message(&mut self, caps: &mut Interner) -> Result<PreMsg<Cow<'a, str>>, Fault> {
-        let api = string(self.api, "api")?;
+        let api = string(self.api.take(), "api")?;
         let api = Api::parse(&api).ok_or(Fault::WrongType("api"))?;
-        let widget_id = string(self.widget_id, "widgetId")?;
-        let request_id = string(self.request_id, "requestId")?;
-        let action_name = string(self.action, "action")?;
+        let widget_id = string(self.widget_id.take(), "widgetId")?;
+        let request_id = string(self.request_id.take(), "requestId")?;
+        let action_name = string(self.action.take(), "action")?;
         let action = match Action::known(&action_name) {
             Some(a) => PreAction::Known(a),
             None => PreAction::Other(action_name),
@@ -244,9 +273,11 @@ impl<'a> Fields<'a> {
     }
 }
 
-fn string<'a>(raw: Option<&'a str>, field: &'static str) -> Result<Cow<'a, str>, Fault> {
-    let raw = raw.ok_or(Fault::Missing(field))?;
-    raw_str(raw).ok_or(Fault::WrongType(field))
+fn string<'a>(value: Option<Scalar<'a>>, field: &'static str) -> Result<Cow<'a, str>, Fault> {
+    match value.ok_or(Fault::Missing(field))? {
+        Scalar::Str(s) => Ok(s),
+        _ => Err(Fault::WrongType(field)),
+    }
 }
 
 /// What the protocol reads of `data` (JSON text of an object) for `action`.
@@ -314,11 +345,16 @@ impl<'de> Visitor<'de> for MessageSeed<'_> {
         // The action and whether the message starts a request of the poster's, as far as the
         // fields met so far say.
         let learn = |fields: &Fields<'de>| -> (Option<Option<Action>>, bool) {
-            let action = fields.action.and_then(raw_str).map(|a| Action::known(&a));
+            let action = fields
+                .action
+                .as_ref()
+                .and_then(Scalar::text)
+                .map(|a| Action::known(a));
             let starts = fields
                 .api
-                .and_then(raw_str)
-                .and_then(|a| Api::parse(&a))
+                .as_ref()
+                .and_then(Scalar::text)
+                .and_then(|a| Api::parse(a))
                 .is_some_and(|api| self.poster.starts(api));
             (action, starts)
         };
@@ -358,8 +394,8 @@ impl<'de> Visitor<'de> for MessageSeed<'_> {
                     continue;
                 }
             };
-            let value: &'de RawValue = map.next_value()?;
-            repeated |= slot.replace(value.get()).is_some();
+            let value = map.next_value_seed(ScalarSeed)?;
+            repeated |= slot.replace(value).is_some();
         }
         if repeated {
             return Ok(Reading::NotAnEnvelope);
@@ -383,6 +419,16 @@ enum Scalar<'de> {
     Null,
     Bool,
     Other,
+}
+
+impl<'de> Scalar<'de> {
+    /// The string, if it is one.
+    fn text(&self) -> Option<&Cow<'de, str>> {
+        match self {
+            Scalar::Str(s) => Some(s),
+            _ => None,
+        }
+    }
 }
 
 struct ScalarSeed;

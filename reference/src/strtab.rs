@@ -54,6 +54,13 @@ impl StrTable {
         (i, true)
     }
 
+    /// Forgets every string, keeping the memory for the next ones.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+        self.index.clear();
+    }
+
     /// The number of strings.
     pub fn len(&self) -> usize {
         self.ends.len()
@@ -103,6 +110,12 @@ mod tests {
             }
             prop_assert_eq!(t.len(), model.len());
             prop_assert_eq!(t.get("zzz"), None);
+            t.clear();
+            prop_assert_eq!(t.len(), 0);
+            if let Some(w) = words.first() {
+                prop_assert_eq!(t.get(w), None);
+                prop_assert_eq!(t.intern(w), (0, true));
+            }
         }
     }
 }

@@ -5,11 +5,13 @@
 //! raw JSON for the caller to read with a [`crate::Codec`]. [`LineReader`] streams a file line
 //! by line with one reused buffer, so memory stays flat in the length of a trace.
 
+use crate::caps::{CapSet, Interner};
 use crate::profile::DeclinedPolicy;
-use crate::wire::{EnvelopeView, ViewSeed};
+use crate::read::{read_raw, MessageSeed, Poster, Reading};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, BufRead};
 
@@ -46,6 +48,13 @@ pub struct SessionLine {
     /// (`"prompt"` or `"deny"`), where the profile leaves it to the client. Absent: `prompt`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub declined: Option<DeclinedPolicy>,
+}
+
+impl SessionLine {
+    /// Reads the value of a `session` line from its raw JSON text.
+    pub fn from_raw(text: &str) -> Result<SessionLine, LineError> {
+        typed_value(Key::Session, text)
+    }
 }
 
 impl Serialize for DeclinedPolicy {
@@ -196,79 +205,86 @@ fn strip_position(e: &str) -> String {
 
 const KEYS: &str = "session, client, widget, prompt or decision";
 
-/// The value of a line read for judging: a message as an envelope view (`None` if it is not an
-/// object, or repeats an envelope field), anything else as raw JSON.
-#[derive(Clone, Copy, Debug)]
-pub enum EventValue<'a> {
-    /// A `client` or `widget` message.
-    Message(Option<EnvelopeView<'a>>),
-    /// The value of a `session`, `prompt` or `decision` line: the text of its raw JSON.
-    Raw(&'a str),
-}
-
-/// One line read for judging: messages are read into envelope views in the same pass as the
-/// line itself.
-#[derive(Clone, Copy, Debug)]
-pub struct EventLine<'a> {
-    /// The key.
-    pub key: Key,
-    /// The value.
-    pub value: EventValue<'a>,
-}
-
-impl<'a> EventLine<'a> {
-    fn text(&self) -> &'a str {
-        match self.value {
-            EventValue::Raw(text) => text,
-            EventValue::Message(_) => "",
-        }
-    }
-
-    /// Reads the value of a `session` line.
-    pub fn session(&self) -> Result<SessionLine, LineError> {
-        typed_value(self.key, self.text())
-    }
-
-    /// Reads the value of a `prompt` line.
-    pub fn prompt(&self) -> Result<PromptLine, LineError> {
-        typed_value(self.key, self.text())
-    }
-
-    /// Reads the value of a `decision` line.
-    pub fn decision(&self) -> Result<DecisionLine, LineError> {
-        typed_value(self.key, self.text())
-    }
+/// A line read for judging (see [`read_event_line`]).
+#[derive(Clone, Debug)]
+pub enum EventLine<'a> {
+    /// A `client` or `widget` message, read by [`crate::read`] in the same pass as the line.
+    Message(Reading<Cow<'a, str>>),
+    /// A `prompt` (its `capabilities`) or `decision` (its `approved`) line: the capabilities,
+    /// interned, or why the value is not of its shape.
+    Caps(Result<CapSet, LineError>),
+    /// A `session` line: the text of its raw JSON.
+    Session(&'a str),
 }
 
 /// A line as the visitor reads it.
 enum Parsed<'a> {
-    Message(Option<EnvelopeView<'a>>),
+    Message(Reading<Cow<'a, str>>),
     Raw(&'a RawValue),
+}
+
+/// What the line visitor does with a message.
+enum Messages<'c> {
+    /// Keeps it raw.
+    Raw,
+    /// Reads it, interning capability names in the interner.
+    Read(&'c mut Interner),
 }
 
 /// Parses one non-blank line.
 pub fn parse_line(text: &str) -> Result<Line<'_>, LineError> {
-    let (key, value) = parse_with(text, false)?;
+    let (key, value) = parse_with(text, Messages::Raw)?;
     match value {
         Parsed::Raw(value) => Ok(Line { key, value }),
         Parsed::Message(_) => unreachable!("messages are kept raw here"),
     }
 }
 
-/// Parses one non-blank line, reading a message straight into its envelope view.
-pub fn parse_event_line(text: &str) -> Result<EventLine<'_>, LineError> {
-    let (key, value) = parse_with(text, true)?;
-    let value = match value {
-        Parsed::Message(view) => EventValue::Message(view),
-        Parsed::Raw(raw) => EventValue::Raw(raw.get()),
+/// Reads one non-blank line for judging, in one pass: a message is read by [`crate::read`]
+/// (the half of the codec that needs no session state) and a prompt or decision into a set,
+/// with capability names interned in `caps` in the order they appear.
+pub fn read_event_line<'a>(
+    text: &'a str,
+    caps: &mut Interner,
+) -> Result<(Key, EventLine<'a>), LineError> {
+    let (key, value) = match parse_with(text, Messages::Read(caps)) {
+        Ok(line) => line,
+        // Valid JSON that a reader could not read in one pass (a number out of range where it
+        // reads scalars): read the message field by field, as [`crate::read::read_text`] does.
+        Err(LineError::Shape(_)) => match parse_with(text, Messages::Raw)? {
+            (key @ (Key::Client | Key::Widget), Parsed::Raw(raw)) => {
+                let poster = if key == Key::Client {
+                    Poster::Client
+                } else {
+                    Poster::Widget
+                };
+                (key, Parsed::Message(read_raw(raw, poster, caps)))
+            }
+            line => line,
+        },
+        Err(e) => return Err(e),
     };
-    Ok(EventLine { key, value })
+    let line = match value {
+        Parsed::Message(reading) => EventLine::Message(reading),
+        Parsed::Raw(raw) => match key {
+            Key::Prompt => EventLine::Caps(
+                typed_value::<PromptLine>(key, raw.get())
+                    .map(|p| caps.set(p.capabilities.iter().map(String::as_str))),
+            ),
+            Key::Decision => EventLine::Caps(
+                typed_value::<DecisionLine>(key, raw.get())
+                    .map(|d| caps.set(d.approved.iter().map(String::as_str))),
+            ),
+            _ => EventLine::Session(raw.get()),
+        },
+    };
+    Ok((key, line))
 }
 
-fn parse_with(text: &str, views: bool) -> Result<(Key, Parsed<'_>), LineError> {
+fn parse_with<'a>(text: &'a str, messages: Messages<'_>) -> Result<(Key, Parsed<'a>), LineError> {
     let mut de = serde_json::Deserializer::from_str(text);
     let line = de
-        .deserialize_any(LineVisitor { views })
+        .deserialize_any(LineVisitor { messages })
         .map_err(|e| classify(text, e))?;
     de.end().map_err(|e| classify(text, e))?;
     line.map_err(LineError::Shape)
@@ -281,11 +297,11 @@ fn classify(text: &str, e: serde_json::Error) -> LineError {
     }
 }
 
-struct LineVisitor {
-    views: bool,
+struct LineVisitor<'c> {
+    messages: Messages<'c>,
 }
 
-impl<'de> Visitor<'de> for LineVisitor {
+impl<'de> Visitor<'de> for LineVisitor<'_> {
     type Value = Result<(Key, Parsed<'de>), String>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -297,9 +313,14 @@ impl<'de> Visitor<'de> for LineVisitor {
             return Ok(Err(format!("an empty object: expected one key, {KEYS}")));
         };
         let parsed = Key::parse(&key);
-        let value = match parsed {
-            Some(Key::Client | Key::Widget) if self.views => {
-                Parsed::Message(map.next_value_seed(ViewSeed)?)
+        let poster = match parsed {
+            Some(Key::Client) => Some(Poster::Client),
+            Some(Key::Widget) => Some(Poster::Widget),
+            _ => None,
+        };
+        let value = match (poster, self.messages) {
+            (Some(poster), Messages::Read(caps)) => {
+                Parsed::Message(map.next_value_seed(MessageSeed::new(poster, caps))?)
             }
             _ => Parsed::Raw(map.next_value()?),
         };

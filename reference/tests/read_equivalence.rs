@@ -25,11 +25,16 @@ const CAPS: [&str; 4] = [
     "esc\\\"aped\u{e9}",
 ];
 
+/// A number out of range for an `f64`, written into the text in place of this string.
+const OUT_OF_RANGE: &str = "<1e400>";
+
 fn scalar() -> impl Strategy<Value = Value> {
     prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i32>().prop_map(|n| json!(n)),
+        // Valid JSON that serde_json will not give a reader as a number.
+        Just(Value::String(OUT_OF_RANGE.into())),
         prop::sample::select(CAPS.to_vec()).prop_map(|s| json!(s)),
         prop::sample::select(actions()).prop_map(|s| json!(s)),
         Just(json!("org.matrix.msc2974")),
@@ -120,7 +125,7 @@ fn envelope() -> impl Strategy<Value = String> {
                 let m = members[dup.index(n)].clone();
                 members.push(m);
             }
-            object_text(&members)
+            object_text(&members).replace(&format!("\"{OUT_OF_RANGE}\""), "1e400")
         })
 }
 
@@ -176,4 +181,35 @@ fn normalise(
         }
     }
     (r, sets)
+}
+
+/// serde_json gives no reader a number out of range (`1e400`), though it is valid JSON: where
+/// the one pass meets one in a value it reads, the message is read field by field, and it is a
+/// value of the wrong shape there, as anywhere.
+#[test]
+fn a_number_out_of_range_is_a_value_of_the_wrong_shape() {
+    let cases = [
+        (r#""data":{"type":1e400}"#, "send_event", "Invalid"),
+        (
+            r#""data":{"capabilities":["a",1e400]}"#,
+            "org.matrix.msc2974.request_capabilities",
+            "Invalid",
+        ),
+        (
+            r#""data":{"value":1e400}"#,
+            "set_always_on_screen",
+            "Invalid",
+        ),
+    ];
+    for (data, action, want) in cases {
+        let text = format!(
+            r#"{{"api":"fromWidget","widgetId":"w","requestId":"r","action":"{action}",{data}}}"#
+        );
+        let mut caps = Interner::new();
+        let read = read_text(&text, Poster::Widget, &mut caps);
+        assert!(format!("{read:?}").contains(want), "{text}: {read:?}");
+    }
+    let reply = r#"{"api":"toWidget","widgetId":"w","requestId":"c","action":"capabilities","data":{},"response":{"capabilities":[1e400]}}"#;
+    let read = read_text(reply, Poster::Widget, &mut Interner::new());
+    assert!(format!("{read:?}").contains("Response(Ack)"), "{read:?}");
 }
