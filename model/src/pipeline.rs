@@ -476,3 +476,117 @@ fn without_bad_utf8(bytes: Vec<u8>) -> (String, Vec<usize>) {
     // A trailing newline leaves an empty last piece that is not a line.
     (out, bad)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use capneg_reference::read::PreBody;
+
+    /// Lines naming capabilities from a pool that grows as the trace goes on, in an order no
+    /// sorting would give: a `prompt`, then a widget request, in turn.
+    fn lines(n: usize) -> Vec<String> {
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move |bound: usize| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) as usize % bound
+        };
+        (0..n)
+            .map(|i| {
+                let pool = 3 + i / 40;
+                let names: Vec<String> = (0..1 + next(4))
+                    .map(|_| format!("\"org.example.c{}\"", next(pool)))
+                    .collect();
+                let list = names.join(",");
+                if i % 2 == 0 {
+                    format!(r#"{{"prompt":{{"capabilities":[{list}]}}}}"#)
+                } else {
+                    format!(
+                        r#"{{"widget":{{"api":"fromWidget","widgetId":"w","requestId":"r{i}","action":"org.matrix.msc2974.request_capabilities","data":{{"capabilities":[{list}]}}}}}}"#
+                    )
+                }
+            })
+            .collect()
+    }
+
+    /// The names of a message's or a prompt's set, in the order of their numbers.
+    fn names(caps: &Interner, set: &CapSet) -> Vec<String> {
+        caps.names(set).map(str::to_owned).collect()
+    }
+
+    fn body_set<S>(body: &PreBody<S>) -> &CapSet {
+        match body {
+            PreBody::Request(PreData::Data(capneg_reference::Data::Capabilities(set))) => set,
+            _ => panic!("a request_capabilities"),
+        }
+    }
+
+    #[test]
+    fn blocks_number_capabilities_as_one_reader_in_turn_would() {
+        let lines = lines(16_000);
+        let text = lines.join("\n");
+        assert!(text.len() > POOL * BLOCK, "reuses blocks: {}", text.len());
+
+        // One reader, every line in turn.
+        let mut one = Interner::new();
+        let mut want = Vec::new();
+        for line in &lines {
+            match read_event_line(line, &mut one).unwrap() {
+                (_, EventLine::Caps(Ok(set))) => want.push(names(&one, &set)),
+                (_, EventLine::Message(Reading::Envelope { msg: Ok(m), .. })) => {
+                    want.push(names(&one, body_set(&m.body)))
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+
+        // The blocks, renumbered by a CapMap.
+        let mut session = Interner::new();
+        let mut got = Vec::new();
+        let mut numbers = Vec::new();
+        thread::scope(|scope| {
+            let mut blocks = spawn(scope, text.as_bytes());
+            let mut map = CapMap::default();
+            while let Some(block) = blocks.next_block() {
+                map.clear();
+                for item in block.items() {
+                    match item {
+                        Item::Caps {
+                            line,
+                            set: Ok(set),
+                            caps,
+                            ..
+                        } => {
+                            map.sync(block.caps(), caps, &mut session);
+                            got.push(names(&session, &map.set(set)));
+                            numbers.push(line);
+                        }
+                        Item::Message {
+                            line,
+                            reading: Reading::Envelope { msg: Ok(mut m), .. },
+                            caps,
+                            ..
+                        } => {
+                            map.sync(block.caps(), caps, &mut session);
+                            map.body(&mut m.body);
+                            got.push(names(&session, body_set(&m.body)));
+                            numbers.push(line);
+                        }
+                        _ => panic!("every line reads"),
+                    }
+                }
+                blocks.recycle(block);
+            }
+        });
+        assert_eq!(numbers, (1..=lines.len() as u32).collect::<Vec<_>>());
+        assert_eq!(got, want);
+        let order = |c: &Interner| -> Vec<String> {
+            (0..c.len() as u32)
+                .map(|i| c.name(capneg_reference::Cap(i)).to_owned())
+                .collect()
+        };
+        assert_eq!(order(&session), order(&one));
+        assert!(session.len() > 300, "{}", session.len());
+    }
+}
