@@ -509,6 +509,44 @@ impl<'de> Visitor<'de> for CapListSeed<'_> {
     crate::visit::other_shapes_are!(map, None);
 }
 
+/// An object whose only key is `field`, holding a list of capability strings (a `prompt` or
+/// `decision` line's value): the interned set; `None` for anything else (consumed), which the
+/// caller reads again for the reason.
+pub(crate) struct OnlyCapsSeed<'c> {
+    pub(crate) field: &'static str,
+    pub(crate) caps: &'c mut Interner,
+}
+
+impl<'de> DeserializeSeed<'de> for OnlyCapsSeed<'_> {
+    type Value = Option<CapSet>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for OnlyCapsSeed<'_> {
+    type Value = Option<CapSet>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut list: Option<Option<CapSet>> = None;
+        let mut other = false;
+        while let Some(key) = map.next_key_seed(crate::visit::KeySeed)? {
+            if key == self.field && list.is_none() {
+                list = Some(map.next_value_seed(CapListSeed {
+                    caps: &mut *self.caps,
+                })?);
+            } else {
+                other = true;
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(if other { None } else { list.flatten() })
+    }
+    crate::visit::other_shapes_are!(seq, None);
+}
+
 /// Whether a list of strings holds `org.matrix.msc2974`; `None` for any other value.
 struct VersionsSeed;
 

@@ -7,7 +7,7 @@
 
 use crate::caps::{CapSet, Interner};
 use crate::profile::DeclinedPolicy;
-use crate::read::{read_raw, MessageSeed, Poster, Reading};
+use crate::read::{read_raw, MessageSeed, OnlyCapsSeed, Poster, Reading};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -220,6 +220,8 @@ pub enum EventLine<'a> {
 /// A line as the visitor reads it.
 enum Parsed<'a> {
     Message(Reading<Cow<'a, str>>),
+    /// A `prompt` or `decision` line's set; `None` where its value is not of its shape.
+    Caps(Option<CapSet>),
     Raw(&'a RawValue),
 }
 
@@ -236,7 +238,7 @@ pub fn parse_line(text: &str) -> Result<Line<'_>, LineError> {
     let (key, value) = parse_with(text, Messages::Raw)?;
     match value {
         Parsed::Raw(value) => Ok(Line { key, value }),
-        Parsed::Message(_) => unreachable!("messages are kept raw here"),
+        Parsed::Message(_) | Parsed::Caps(_) => unreachable!("values are kept raw here"),
     }
 }
 
@@ -266,19 +268,27 @@ pub fn read_event_line<'a>(
     };
     let line = match value {
         Parsed::Message(reading) => EventLine::Message(reading),
+        Parsed::Caps(Some(set)) => EventLine::Caps(Ok(set)),
+        // Not of its shape: read again, as a `Line` would, for the reason.
+        Parsed::Caps(None) => match parse_with(text, Messages::Raw)? {
+            (_, Parsed::Raw(raw)) => EventLine::Caps(typed_caps(key, raw.get(), caps)),
+            _ => unreachable!("values are kept raw here"),
+        },
         Parsed::Raw(raw) => match key {
-            Key::Prompt => EventLine::Caps(
-                typed_value::<PromptLine>(key, raw.get())
-                    .map(|p| caps.set(p.capabilities.iter().map(String::as_str))),
-            ),
-            Key::Decision => EventLine::Caps(
-                typed_value::<DecisionLine>(key, raw.get())
-                    .map(|d| caps.set(d.approved.iter().map(String::as_str))),
-            ),
+            Key::Prompt | Key::Decision => EventLine::Caps(typed_caps(key, raw.get(), caps)),
             _ => EventLine::Session(raw.get()),
         },
     };
     Ok((key, line))
+}
+
+/// The set of a `prompt` or `decision` line's value, read as a [`Line`] reads it.
+fn typed_caps(key: Key, text: &str, caps: &mut Interner) -> Result<CapSet, LineError> {
+    let names = match key {
+        Key::Prompt => typed_value::<PromptLine>(key, text).map(|p| p.capabilities),
+        _ => typed_value::<DecisionLine>(key, text).map(|d| d.approved),
+    }?;
+    Ok(caps.set(names.iter().map(String::as_str)))
 }
 
 fn parse_with<'a>(text: &'a str, messages: Messages<'_>) -> Result<(Key, Parsed<'a>), LineError> {
@@ -318,9 +328,17 @@ impl<'de> Visitor<'de> for LineVisitor<'_> {
             Some(Key::Widget) => Some(Poster::Widget),
             _ => None,
         };
-        let value = match (poster, self.messages) {
-            (Some(poster), Messages::Read(caps)) => {
+        let value = match (parsed, poster, self.messages) {
+            (_, Some(poster), Messages::Read(caps)) => {
                 Parsed::Message(map.next_value_seed(MessageSeed::new(poster, caps))?)
+            }
+            (Some(key @ (Key::Prompt | Key::Decision)), _, Messages::Read(caps)) => {
+                let field = if key == Key::Prompt {
+                    "capabilities"
+                } else {
+                    "approved"
+                };
+                Parsed::Caps(map.next_value_seed(OnlyCapsSeed { field, caps })?)
             }
             _ => Parsed::Raw(map.next_value()?),
         };
@@ -557,6 +575,57 @@ mod tests {
         let s = parse_line(r#"{"session": {"widgetID": "w"}}"#).unwrap();
         let err = s.session().unwrap_err().to_string();
         assert!(err.contains("unknown field `widgetID`"), "{err}");
+    }
+
+    /// A `prompt` or `decision` line read for judging (one pass) means what its `Line` means.
+    #[test]
+    fn caps_lines_read_in_one_pass_as_lines_read_them() {
+        let values = [
+            r#"{"capabilities":["a","b","a"]}"#,
+            r#"{"capabilities":[]}"#,
+            r#"{"capabilit\u0069es":["\u0061"]}"#,
+            r#"{"capabilities":["a"],"capabilities":["b"]}"#,
+            r#"{"capabilities":["a",1]}"#,
+            r#"{"capabilities":["a",1e400]}"#,
+            r#"{"capabilities":"a"}"#,
+            r#"{"capabilities":["a"],"extra":1}"#,
+            r#"{}"#,
+            r#"[["a"]]"#,
+            r#"null"#,
+            r#"{"approved":["a"]}"#,
+        ];
+        for key in ["prompt", "decision"] {
+            for value in values {
+                let value = if key == "decision" {
+                    value
+                        .replace("capabilit", "appr")
+                        .replace("appries", "approved")
+                } else {
+                    value.to_owned()
+                };
+                let text = format!(r#"{{"{key}":{value}}}"#);
+                let mut caps = Interner::new();
+                let one_pass = match read_event_line(&text, &mut caps) {
+                    Ok((_, EventLine::Caps(set))) => set.map(|s| caps.to_vec(&s)),
+                    other => panic!("{text}: {other:?}"),
+                };
+                let line = parse_line(&text).unwrap();
+                let typed = match line.key {
+                    Key::Prompt => line.prompt().map(|p| p.capabilities),
+                    _ => line.decision().map(|d| d.approved),
+                }
+                .map(|names| {
+                    let mut seen = Vec::new();
+                    for n in names {
+                        if !seen.contains(&n) {
+                            seen.push(n);
+                        }
+                    }
+                    seen
+                });
+                assert_eq!(one_pass, typed, "{text}");
+            }
+        }
     }
 
     #[test]
