@@ -25,6 +25,7 @@ pub mod msg;
 pub mod profile;
 pub mod read;
 pub mod relabel;
+pub mod scan;
 pub mod script;
 pub mod session;
 pub mod strtab;

@@ -292,6 +292,20 @@ fn typed_caps(key: Key, text: &str, caps: &mut Interner) -> Result<CapSet, LineE
 }
 
 fn parse_with<'a>(text: &'a str, messages: Messages<'_>) -> Result<(Key, Parsed<'a>), LineError> {
+    let messages = match messages {
+        // The fast scanner first; `serde_json` where it gives up (the same reading, see
+        // [`crate::scan`]).
+        Messages::Read(caps) => {
+            let visitor = LineVisitor {
+                messages: Messages::Read(&mut *caps),
+            };
+            if let Ok(line) = crate::scan::read_str(text, visitor) {
+                return line.map_err(LineError::Shape);
+            }
+            Messages::Read(caps)
+        }
+        Messages::Raw => Messages::Raw,
+    };
     let mut de = serde_json::Deserializer::from_str(text);
     let line = de
         .deserialize_any(LineVisitor { messages })
