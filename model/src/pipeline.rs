@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 
 /// The size of a block: big enough to amortise the hand-over, small enough to keep memory flat.
-const BLOCK: usize = 1 << 18;
+const BLOCK: usize = 1 << 20;
 
 /// The most blocks in memory at once (being cut, read, waiting, judged).
 const POOL: usize = 6;

@@ -10,6 +10,7 @@ use crate::capability::Capability;
 use crate::gate::Gated;
 use crate::strtab::StrTable;
 use std::fmt;
+use std::sync::OnceLock;
 
 /// One interned capability string: an index into an [`Interner`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -126,11 +127,12 @@ impl fmt::Debug for CapSet {
     }
 }
 
-/// The capability strings of one session, each with its index and its parsed form.
+/// The capability strings of one session, each with its index and its parsed form (parsed when
+/// first asked for: the validator's per-block tables never are).
 #[derive(Clone, Debug, Default)]
 pub struct Interner {
     names: StrTable,
-    parsed: Vec<Capability>,
+    parsed: Vec<OnceLock<Capability>>,
 }
 
 impl Interner {
@@ -152,7 +154,7 @@ impl Interner {
     pub fn intern(&mut self, name: &str) -> Cap {
         let (i, new) = self.names.intern(name);
         if new {
-            self.parsed.push(Capability::parse(name));
+            self.parsed.push(OnceLock::new());
         }
         Cap(i)
     }
@@ -175,7 +177,7 @@ impl Interner {
 
     /// The parsed form of `cap`.
     pub fn capability(&self, cap: Cap) -> &Capability {
-        &self.parsed[cap.0 as usize]
+        self.parsed[cap.0 as usize].get_or_init(|| Capability::parse(self.name(cap)))
     }
 
     /// Forgets every name, keeping the memory for the next ones.
@@ -213,11 +215,9 @@ impl Interner {
     /// is allowed exactly when the approved set meets this set (rule
     /// `gated-action-needs-capability`).
     pub fn permitting(&self, gated: &Gated<'_>) -> CapSet {
-        self.parsed
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.permits(gated))
-            .map(|(i, _)| Cap(i as u32))
+        (0..self.len() as u32)
+            .map(Cap)
+            .filter(|&c| self.capability(c).permits(gated))
             .collect()
     }
 }
