@@ -29,10 +29,10 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 
 /// The size of a block: big enough to amortise the hand-over, small enough to keep memory flat.
-const BLOCK: usize = 1 << 20;
+const BLOCK: usize = 1 << 19;
 
 /// The most blocks in memory at once (being cut, read, waiting, judged).
-const POOL: usize = 6;
+const POOL: usize = 5;
 
 /// The most worker threads.
 const MAX_WORKERS: usize = 4;
@@ -524,7 +524,7 @@ mod tests {
 
     #[test]
     fn blocks_number_capabilities_as_one_reader_in_turn_would() {
-        let lines = lines(16_000);
+        let lines = lines(24_000);
         let text = lines.join("\n");
         assert!(text.len() > POOL * BLOCK, "reuses blocks: {}", text.len());
 

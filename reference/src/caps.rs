@@ -129,10 +129,35 @@ impl fmt::Debug for CapSet {
 
 /// The capability strings of one session, each with its index and its parsed form (parsed when
 /// first asked for: the validator's per-block tables never are).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Interner {
     names: StrTable,
     parsed: Vec<OnceLock<Capability>>,
+    /// Recently interned names by a cheap key (length, first and last eight bytes), checked
+    /// before hashing the whole name: a session repeats the same few names in every list.
+    recent: [Option<u32>; RECENT],
+}
+
+/// Slots of [`Interner`]'s recent names.
+const RECENT: usize = 32;
+
+/// The slot of a name among recent ones.
+fn recent_slot(name: &str) -> usize {
+    let b = name.as_bytes();
+    let word = |part: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..part.len()].copy_from_slice(part);
+        u64::from_le_bytes(w)
+    };
+    let (head, tail) = (&b[..b.len().min(8)], &b[b.len().saturating_sub(8)..]);
+    let key = word(head) ^ word(tail).rotate_left(29) ^ b.len() as u64;
+    (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 59) as usize
+}
+
+impl fmt::Debug for Interner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Interner").field(&self.names).finish()
+    }
 }
 
 impl Interner {
@@ -152,10 +177,17 @@ impl Interner {
 
     /// The index of `name`, interning it if it is new.
     pub fn intern(&mut self, name: &str) -> Cap {
+        let slot = recent_slot(name);
+        if let Some(i) = self.recent[slot] {
+            if self.names.name(i) == Some(name) {
+                return Cap(i);
+            }
+        }
         let (i, new) = self.names.intern(name);
         if new {
             self.parsed.push(OnceLock::new());
         }
+        self.recent[slot] = Some(i);
         Cap(i)
     }
 
@@ -184,6 +216,7 @@ impl Interner {
     pub fn clear(&mut self) {
         self.names.clear();
         self.parsed.clear();
+        self.recent = [None; RECENT];
     }
 
     /// The number of interned strings.
@@ -225,6 +258,35 @@ impl Interner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Names alike at both ends and in length share slots among the recent names: the
+        /// numbers are still those of first appearance, whatever the slots hold.
+        #[test]
+        fn recent_names_never_change_a_number(
+            words in proptest::collection::vec("(org\\.a[bc]{0,3}x|org\\.a[bc]{0,3}y|[a-c]{0,2})", 0..80),
+        ) {
+            let mut interner = Interner::new();
+            let mut first: Vec<&str> = Vec::new();
+            for w in &words {
+                let want = match first.iter().position(|f| f == w) {
+                    Some(i) => i,
+                    None => {
+                        first.push(w);
+                        first.len() - 1
+                    }
+                };
+                proptest::prop_assert_eq!(interner.intern(w), Cap(want as u32));
+                proptest::prop_assert_eq!(interner.name(Cap(want as u32)), w.as_str());
+            }
+            proptest::prop_assert_eq!(interner.len(), first.len());
+            interner.clear();
+            proptest::prop_assert_eq!(interner.len(), 0);
+            if let Some(w) = words.first() {
+                proptest::prop_assert_eq!(interner.intern(w), Cap(0));
+            }
+        }
+    }
 
     #[test]
     fn interning_keeps_first_appearance_order() {
