@@ -144,10 +144,10 @@ const RECENT: usize = 32;
 /// The slot of a name among recent ones.
 fn recent_slot(name: &str) -> usize {
     let b = name.as_bytes();
-    let word = |part: &[u8]| {
-        let mut w = [0u8; 8];
-        w[..part.len()].copy_from_slice(part);
-        u64::from_le_bytes(w)
+    // Eight bytes as a word (shorter names byte by byte: no call to copy a slice).
+    let word = |part: &[u8]| match <[u8; 8]>::try_from(part) {
+        Ok(w) => u64::from_le_bytes(w),
+        Err(_) => part.iter().fold(0, |w, &c| w << 8 | u64::from(c)),
     };
     let (head, tail) = (&b[..b.len().min(8)], &b[b.len().saturating_sub(8)..]);
     let key = word(head) ^ word(tail).rotate_left(29) ^ b.len() as u64;

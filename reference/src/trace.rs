@@ -2,8 +2,10 @@
 //! exactly one key per line.
 //!
 //! [`parse_line`] reads one line without building a JSON tree: the value of the key is kept as
-//! raw JSON for the caller to read with a [`crate::Codec`]. [`LineReader`] streams a file line
-//! by line with one reused buffer, so memory stays flat in the length of a trace.
+//! raw JSON for the caller to read with a [`crate::Codec`]. [`read_event_line`] reads a line for
+//! judging in one pass, a message all the way to its [`Reading`] (with the fast scanner of
+//! [`crate::scan`] where it reads the line, `serde_json` otherwise). [`LineReader`] streams a
+//! file line by line with one reused buffer, so memory stays flat in the length of a trace.
 
 use crate::caps::{CapSet, Interner};
 use crate::profile::DeclinedPolicy;
