@@ -216,7 +216,7 @@ impl Block {
                 Err(e) => Parsed::Bad(e.to_string()),
                 Ok((key, EventLine::Message(reading))) => Parsed::Message {
                     key,
-                    reading: reading.map(&mut keep),
+                    reading: (*reading).map(&mut keep),
                     caps: self.caps.len() as u32,
                 },
                 Ok((key, EventLine::Caps(set))) => Parsed::Caps {
@@ -534,9 +534,12 @@ mod tests {
         for line in &lines {
             match read_event_line(line, &mut one).unwrap() {
                 (_, EventLine::Caps(Ok(set))) => want.push(names(&one, &set)),
-                (_, EventLine::Message(Reading::Envelope { msg: Ok(m), .. })) => {
-                    want.push(names(&one, body_set(&m.body)))
-                }
+                (_, EventLine::Message(reading)) => match *reading {
+                    Reading::Envelope { msg: Ok(m), .. } => {
+                        want.push(names(&one, body_set(&m.body)))
+                    }
+                    other => panic!("{other:?}"),
+                },
                 other => panic!("{other:?}"),
             }
         }

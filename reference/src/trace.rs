@@ -210,8 +210,9 @@ const KEYS: &str = "session, client, widget, prompt or decision";
 /// A line read for judging (see [`read_event_line`]).
 #[derive(Clone, Debug)]
 pub enum EventLine<'a> {
-    /// A `client` or `widget` message, read by [`crate::read`] in the same pass as the line.
-    Message(Reading<Cow<'a, str>>),
+    /// A `client` or `widget` message, read by [`crate::read`] in the same pass as the line
+    /// (boxed: it is large, and moves through every layer of the reading).
+    Message(Box<Reading<Cow<'a, str>>>),
     /// A `prompt` (its `capabilities`) or `decision` (its `approved`) line: the capabilities,
     /// interned, or why the value is not of its shape.
     Caps(Result<CapSet, LineError>),
@@ -221,7 +222,7 @@ pub enum EventLine<'a> {
 
 /// A line as the visitor reads it.
 enum Parsed<'a> {
-    Message(Reading<Cow<'a, str>>),
+    Message(Box<Reading<Cow<'a, str>>>),
     /// A `prompt` or `decision` line's set; `None` where its value is not of its shape.
     Caps(Option<CapSet>),
     Raw(&'a RawValue),
@@ -262,7 +263,7 @@ pub fn read_event_line<'a>(
                 } else {
                     Poster::Widget
                 };
-                (key, Parsed::Message(read_raw(raw, poster, caps)))
+                (key, Parsed::Message(Box::new(read_raw(raw, poster, caps))))
             }
             line => line,
         },
@@ -345,9 +346,9 @@ impl<'de> Visitor<'de> for LineVisitor<'_> {
             _ => None,
         };
         let value = match (parsed, poster, self.messages) {
-            (_, Some(poster), Messages::Read(caps)) => {
-                Parsed::Message(map.next_value_seed(MessageSeed::new(poster, caps))?)
-            }
+            (_, Some(poster), Messages::Read(caps)) => Parsed::Message(Box::new(
+                map.next_value_seed(MessageSeed::new(poster, caps))?,
+            )),
             (Some(key @ (Key::Prompt | Key::Decision)), _, Messages::Read(caps)) => {
                 let field = if key == Key::Prompt {
                     "capabilities"
