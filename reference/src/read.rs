@@ -161,7 +161,7 @@ pub fn read_text<'a>(text: &'a str, poster: Poster, caps: &mut Interner) -> Read
     })
     .deserialize(&mut de)
     {
-        Ok(reading) => reading,
+        Ok(reading) => *reading,
         Err(_) => match serde_json::from_str::<&RawValue>(text) {
             Ok(raw) => read_raw(raw, poster, caps),
             Err(_) => Reading::NotAnEnvelope,
@@ -319,14 +319,14 @@ impl<'c> MessageSeed<'c> {
 }
 
 impl<'de> DeserializeSeed<'de> for MessageSeed<'_> {
-    type Value = Reading<Cow<'de, str>>;
+    type Value = Box<Reading<Cow<'de, str>>>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for MessageSeed<'_> {
-    type Value = Reading<Cow<'de, str>>;
+    type Value = Box<Reading<Cow<'de, str>>>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
@@ -398,7 +398,7 @@ impl<'de> Visitor<'de> for MessageSeed<'_> {
             repeated |= slot.replace(value).is_some();
         }
         if repeated {
-            return Ok(Reading::NotAnEnvelope);
+            return Ok(Box::new(Reading::NotAnEnvelope));
         }
         // `data` read before the message turned out to be a response is dropped: only its
         // shape (an object) matters then.
@@ -407,10 +407,10 @@ impl<'de> Visitor<'de> for MessageSeed<'_> {
                 fields.data = Some(PartOf::Read(Some(PreData::Data(Data::Empty))));
             }
         }
-        Ok(fields.finish(self.caps))
+        Ok(Box::new(fields.finish(self.caps)))
     }
 
-    crate::visit::other_shapes_are!(seq, Reading::NotAnEnvelope);
+    crate::visit::other_shapes_are!(seq, Box::new(Reading::NotAnEnvelope));
 }
 
 /// A scalar as a reader needs it: a string, `null`, a boolean, or anything else (consumed).

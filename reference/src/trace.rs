@@ -346,9 +346,9 @@ impl<'de> Visitor<'de> for LineVisitor<'_> {
             _ => None,
         };
         let value = match (parsed, poster, self.messages) {
-            (_, Some(poster), Messages::Read(caps)) => Parsed::Message(Box::new(
-                map.next_value_seed(MessageSeed::new(poster, caps))?,
-            )),
+            (_, Some(poster), Messages::Read(caps)) => {
+                Parsed::Message(map.next_value_seed(MessageSeed::new(poster, caps))?)
+            }
             (Some(key @ (Key::Prompt | Key::Decision)), _, Messages::Read(caps)) => {
                 let field = if key == Key::Prompt {
                     "capabilities"
