@@ -4,6 +4,9 @@
 //! 1 a violation or divergence, 2 bad input.
 #![forbid(unsafe_code)]
 
+/// mimalloc, built without transparent huge pages (`no_thp`): on the virtual machines this runs
+/// on, fresh memory is the dearer part of a short run, and huge pages make every 2 MiB region a
+/// program touches fresh memory (docs/performance.md, "Memory").
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -24,9 +24,10 @@ use capneg_reference::trace::{read_event_line, EventLine, Key, MAX_LINE};
 use capneg_reference::{CapSet, Interner};
 use std::borrow::Cow;
 use std::io::{self, Read};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::{Duration, Instant};
 
 /// The size of a block: big enough to amortise the hand-over, small enough to keep memory flat.
 const BLOCK: usize = 1 << 19;
@@ -288,7 +289,7 @@ impl Blocks {
                 self.next += 1;
                 return Some(self.early.swap_remove(i));
             }
-            let block = self.blocks.recv().ok()?;
+            let block = recv_soon(&self.blocks)?;
             self.early.push(block);
         }
     }
@@ -296,6 +297,25 @@ impl Blocks {
     /// Hands a judged block back for reuse.
     pub fn recycle(&mut self, block: Block) {
         let _ = self.spent.try_send(block);
+    }
+}
+
+/// How long a thread waiting for a block keeps its core (yielding it to any other thread that
+/// can run) before it sleeps: on a virtual machine a core left idle is slow to wake (see
+/// docs/performance.md), and a block is seldom more than this away.
+const KEEP_CORE: Duration = Duration::from_micros(200);
+
+/// The next value of `rx`, waiting for it without giving up the core for [`KEEP_CORE`], then
+/// sleeping; `None` once every sender is gone.
+fn recv_soon<T>(rx: &Receiver<T>) -> Option<T> {
+    let start = Instant::now();
+    loop {
+        match rx.try_recv() {
+            Ok(v) => return Some(v),
+            Err(TryRecvError::Disconnected) => return None,
+            Err(TryRecvError::Empty) if start.elapsed() < KEEP_CORE => thread::yield_now(),
+            Err(TryRecvError::Empty) => return rx.recv().ok(),
+        }
     }
 }
 
@@ -373,7 +393,7 @@ impl<R: Read> Cutter<R> {
             self.made += 1;
             return Some(Block::new());
         }
-        self.spent.recv().ok()
+        recv_soon(&self.spent)
     }
 
     /// The next block (its lines too long to keep already found), its bytes (whole lines) and
