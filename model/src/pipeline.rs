@@ -271,23 +271,47 @@ impl CapMap {
     }
 }
 
-/// The blocks of a trace, in order, read on other threads.
-pub struct Blocks {
+/// The blocks of a trace, in order, read by the workers and, while it waits for one, by the
+/// caller itself.
+pub struct Blocks<'a> {
     blocks: Receiver<Block>,
     /// Blocks that came before their turn.
     early: Vec<Block>,
     next: u64,
-    /// Judged blocks go back to the workers, which reuse their memory.
+    /// Judged blocks go back to the pool, for reuse.
     spent: SyncSender<Block>,
+    pool: Arc<Pool>,
+    /// The input, for reading a block here rather than waiting for one.
+    cutter: Arc<Mutex<dyn Cut + Send + 'a>>,
+    /// Whether the input has no block left to cut.
+    cut_all: bool,
 }
 
-impl Blocks {
-    /// The next block, or `None` at the end.
+impl Blocks<'_> {
+    /// The next block, or `None` at the end. Rather than wait for a worker, the caller reads
+    /// the next block of the input itself where a block's memory is free: every core keeps busy
+    /// whether reading or judging is the slower.
     pub fn next_block(&mut self) -> Option<Block> {
         loop {
             if let Some(i) = self.early.iter().position(|b| b.seq == self.next) {
                 self.next += 1;
                 return Some(self.early.swap_remove(i));
+            }
+            if let Ok(block) = self.blocks.try_recv() {
+                self.early.push(block);
+                continue;
+            }
+            if !self.cut_all {
+                if let Some(block) = self.pool.take(false) {
+                    match cut(&*self.cutter, block, &self.pool) {
+                        Some((mut block, bytes, first)) => {
+                            block.read(bytes, first);
+                            self.early.push(block);
+                            continue;
+                        }
+                        None => self.cut_all = true,
+                    }
+                }
             }
             let block = recv_soon(&self.blocks)?;
             self.early.push(block);
@@ -319,29 +343,32 @@ fn recv_soon<T>(rx: &Receiver<T>) -> Option<T> {
     }
 }
 
-/// Starts reading `input` on threads of `scope`. They stop when the input ends or the
+/// Starts reading `input` on threads of `scope`: a worker for each core but one, the caller's,
+/// which reads too while it has nothing to judge. The workers stop when the input ends or the
 /// [`Blocks`] are dropped.
 pub fn spawn<'scope, R: Read + Send + 'scope>(
     scope: &'scope thread::Scope<'scope, '_>,
     input: R,
-) -> Blocks {
+) -> Blocks<'scope> {
     let (tx, rx) = sync_channel(POOL);
     let (spent_tx, spent_rx) = sync_channel::<Block>(POOL);
-    let cutter = Arc::new(Mutex::new(Cutter::new(input, spent_rx)));
-    let workers = thread::available_parallelism().map_or(1, |n| n.get().clamp(1, MAX_WORKERS));
-    for _ in 0..workers {
-        let (cutter, tx) = (Arc::clone(&cutter), tx.clone());
-        scope.spawn(move || loop {
-            let cut = match cutter.lock() {
-                Ok(mut c) => c.cut(),
-                Err(_) => None,
-            };
-            let Some((mut block, bytes, first)) = cut else {
-                break;
-            };
-            block.read(bytes, first);
-            if tx.send(block).is_err() {
-                break;
+    let pool = Arc::new(Pool {
+        spent: Mutex::new(spent_rx),
+        made: Mutex::new(0),
+    });
+    let cutter: Arc<Mutex<dyn Cut + Send + 'scope>> = Arc::new(Mutex::new(Cutter::new(input)));
+    let cores = thread::available_parallelism().map_or(1, |n| n.get());
+    for _ in 0..(cores - 1).clamp(1, MAX_WORKERS) {
+        let (cutter, pool, tx) = (Arc::clone(&cutter), Arc::clone(&pool), tx.clone());
+        scope.spawn(move || {
+            while let Some(block) = pool.take(true) {
+                let Some((mut block, bytes, first)) = cut(&*cutter, block, &pool) else {
+                    break;
+                };
+                block.read(bytes, first);
+                if tx.send(block).is_err() {
+                    break;
+                }
             }
         });
     }
@@ -350,6 +377,80 @@ pub fn spawn<'scope, R: Read + Send + 'scope>(
         early: Vec::new(),
         next: 0,
         spent: spent_tx,
+        pool,
+        cutter,
+        cut_all: false,
+    }
+}
+
+/// Cuts the next block into `block`: the block, its bytes and the number of their first line;
+/// `None` at the end of the input (the block is given up).
+fn cut(
+    cutter: &Mutex<dyn Cut + Send + '_>,
+    block: Block,
+    pool: &Pool,
+) -> Option<(Block, Vec<u8>, u32)> {
+    let cut = match cutter.lock() {
+        Ok(mut c) => c.cut(block),
+        Err(_) => None,
+    };
+    if cut.is_none() {
+        pool.give_up();
+    }
+    cut
+}
+
+/// The memory of the blocks: at most [`POOL`] exist at once.
+struct Pool {
+    /// Blocks judged, for reuse.
+    spent: Mutex<Receiver<Block>>,
+    made: Mutex<usize>,
+}
+
+impl Pool {
+    /// A block to fill: a spent one, a new one while fewer than [`POOL`] exist, or (`wait`)
+    /// the next one spent. `None` if none is free without waiting, or once the judge is gone.
+    /// A worker waits holding only this lock, and the caller, which recycles the blocks, never
+    /// waits for it.
+    fn take(&self, wait: bool) -> Option<Block> {
+        let spent = if wait {
+            self.spent.lock().ok()?
+        } else {
+            self.spent.try_lock().ok()?
+        };
+        if let Ok(b) = spent.try_recv() {
+            return Some(b);
+        }
+        if let Ok(mut made) = self.made.lock() {
+            if *made < POOL {
+                *made += 1;
+                return Some(Block::new());
+            }
+        }
+        if wait {
+            recv_soon(&spent)
+        } else {
+            None
+        }
+    }
+
+    /// A block taken but not used (the input ended): it no longer counts.
+    fn give_up(&self) {
+        if let Ok(mut made) = self.made.lock() {
+            *made = made.saturating_sub(1);
+        }
+    }
+}
+
+/// The input, cut into blocks: what the caller and the workers share.
+trait Cut {
+    /// Cuts the next block into `block` (see [`cut`]).
+    fn cut(&mut self, block: Block) -> Option<(Block, Vec<u8>, u32)>;
+}
+
+impl<R: Read> Cut for Cutter<R> {
+    fn cut(&mut self, block: Block) -> Option<(Block, Vec<u8>, u32)> {
+        self.cut_block(block)
     }
 }
 
@@ -364,13 +465,10 @@ struct Cutter<R> {
     /// Skipping the rest of a line too long to keep.
     skipping: bool,
     seq: u64,
-    /// Blocks judged, for reuse; and how many were made.
-    spent: Receiver<Block>,
-    made: usize,
 }
 
 impl<R: Read> Cutter<R> {
-    fn new(input: R, spent: Receiver<Block>) -> Self {
+    fn new(input: R) -> Self {
         Cutter {
             input,
             carry: Vec::new(),
@@ -378,31 +476,14 @@ impl<R: Read> Cutter<R> {
             eof: false,
             skipping: false,
             seq: 0,
-            spent,
-            made: 0,
         }
     }
 
-    /// A block to fill: a spent one, a new one while fewer than [`POOL`] exist, or the next one
-    /// spent (`None` once the judge is gone).
-    fn take_block(&mut self) -> Option<Block> {
-        if let Ok(b) = self.spent.try_recv() {
-            return Some(b);
-        }
-        if self.made < POOL {
-            self.made += 1;
-            return Some(Block::new());
-        }
-        recv_soon(&self.spent)
-    }
-
-    /// The next block (its lines too long to keep already found), its bytes (whole lines) and
-    /// the number of their first line. `None` at the end.
-    fn cut(&mut self) -> Option<(Block, Vec<u8>, u32)> {
+    /// Cuts the next block into `block` (see [`cut`]).
+    fn cut_block(&mut self, mut block: Block) -> Option<(Block, Vec<u8>, u32)> {
         if self.eof && self.carry.is_empty() {
             return None;
         }
-        let mut block = self.take_block()?;
         block.seq = self.seq;
         block.side.clear();
         block.lines.clear();
@@ -467,8 +548,7 @@ impl<R: Read> Cutter<R> {
         self.carry.extend_from_slice(&buf[end..]);
         buf.truncate(end);
         if buf.is_empty() && block.lines.is_empty() && block.error.is_none() {
-            // Nothing after all: the block is dropped, and counts as not made.
-            self.made -= 1;
+            // Nothing after all.
             return None;
         }
         let first = self.line + 1;
