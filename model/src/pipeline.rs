@@ -1,11 +1,12 @@
-//! Reading a trace on the other cores while the caller judges it.
+//! Reading a trace on every core while the caller judges it.
 //!
-//! Worker threads take turns cutting the input into blocks of whole lines (one worker at a time,
-//! so blocks and line numbers come in order), then each reads the lines of its block on its own
-//! with [`read_event_line`]: the line's key, and a message all the way to its
-//! [`Reading`] (everything the codec reads without the session's tables). The caller gets the
-//! blocks back in order and judges them; only the session's tables (request ids, capability
-//! numbers) are left to it.
+//! Readers take turns cutting the input into blocks of whole lines (one at a time, so blocks and
+//! line numbers come in order), then each reads the lines of its block on its own with
+//! [`read_event_line`]: the line's key, and a message all the way to its [`Reading`] (everything
+//! the codec reads without the session's tables). The readers are a worker thread for each core
+//! but one, and the caller itself whenever it has no block to judge: so every core stays busy
+//! whichever of reading and judging is the slower. The caller gets the blocks back in order and
+//! judges them; only the session's tables (request ids, capability numbers) are left to it.
 //!
 //! Capability names are numbered per block, in order of first appearance in it (the block's own
 //! [`Interner`]). [`CapMap`] gives them their session numbers just before each line is judged,
@@ -16,7 +17,7 @@
 //! ones skipped, a line that is not UTF-8 or longer than [`MAX_LINE`] is bad input.
 //!
 //! Memory is bounded: at most [`POOL`] blocks exist at once; a judged block goes back to the
-//! workers for reuse.
+//! readers for reuse.
 
 use capneg_reference::read::{PreBody, PreData, Reading};
 use capneg_reference::relabel::Relabel;
