@@ -13,9 +13,9 @@ old=$1 new=$2 trace=$3 pairs=${4:-21} cold=${5:-0}
 now() { date +%s%N; }
 for _ in $(seq "$pairs"); do
     [ "$cold" = 1 ] && jq empty "$trace"
-    t0=$(now); "$old" validate "$trace" > /dev/null || true; t1=$(now)
+    t0=$(now); "$old" validate "$trace" > /dev/null 2>&1 || true; t1=$(now)
     [ "$cold" = 1 ] && jq empty "$trace"
-    t2=$(now); "$new" validate "$trace" > /dev/null || true; t3=$(now)
+    t2=$(now); "$new" validate "$trace" > /dev/null 2>&1 || true; t3=$(now)
     echo "$(( (t1 - t0) / 1000 )) $(( (t3 - t2) / 1000 ))"
 done | awk '
     { a[NR] = $1; b[NR] = $2; r[NR] = $2 / $1 }
