@@ -240,45 +240,70 @@ impl<'de> Scanner<'de> {
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
             b'-' | b'0'..=b'9' => self.skip_number(),
-            open @ (b'[' | b'{') => {
-                self.enter()?;
-                self.pos += 1;
-                let close = if open == b'[' { b']' } else { b'}' };
-                if self.peek() == Some(close) {
-                    self.pos += 1;
-                } else {
-                    loop {
-                        if open == b'{' {
-                            if self.peek() != Some(b'"') {
-                                return Err(GiveUp);
-                            }
-                            self.skip_str()?;
-                            self.expect(b':')?;
-                        }
-                        self.skip_value()?;
-                        match self.peek() {
-                            Some(b',') => self.pos += 1,
-                            Some(b) if b == close => {
-                                self.pos += 1;
-                                break;
-                            }
-                            _ => return Err(GiveUp),
-                        }
-                    }
+            b'[' => self.nested(b']', |s| {
+                let mut first = true;
+                while s.next_item(b']', &mut first)?.is_some() {
+                    s.skip_value()?;
                 }
-                self.depth -= 1;
                 Ok(())
-            }
+            }),
+            b'{' => self.nested(b'}', |s| {
+                let mut first = true;
+                while let Some(start) = s.next_item(b'}', &mut first)? {
+                    // A key skipped, escapes and all.
+                    if start != b'"' {
+                        return Err(GiveUp);
+                    }
+                    s.skip_str()?;
+                    s.expect(b':')?;
+                    s.skip_value()?;
+                }
+                Ok(())
+            }),
             _ => Err(GiveUp),
         }
     }
 
-    fn enter(&mut self) -> Result<(), GiveUp> {
+    /// A list or an object opening at the current position, its items read by `items`, then its
+    /// `close`.
+    #[inline]
+    fn nested<T>(
+        &mut self,
+        close: u8,
+        items: impl FnOnce(&mut Self) -> Result<T, GiveUp>,
+    ) -> Result<T, GiveUp> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(GiveUp);
         }
-        Ok(())
+        self.pos += 1;
+        let value = items(self)?;
+        self.depth -= 1;
+        self.expect(close)?;
+        Ok(value)
+    }
+
+    /// Inside a list or an object ending with `close`: the first byte of the next item, the
+    /// comma before it consumed (`first`: no item yet), or `None` at the `close`, which is left
+    /// to [`Scanner::nested`]. Everything `serde_json` refuses between items is given up here or
+    /// by the item's reading: a comma before the first item or before the `close`, none between
+    /// two items, the end of the text.
+    #[inline]
+    fn next_item(&mut self, close: u8, first: &mut bool) -> Result<Option<u8>, GiveUp> {
+        let mut next = self.peek();
+        if next == Some(close) {
+            return Ok(None);
+        }
+        if !*first {
+            if next != Some(b',') {
+                return Err(GiveUp);
+            }
+            self.pos += 1;
+            // A `close` here (a trailing comma) is refused by the item's own reading.
+            next = self.peek();
+        }
+        *first = false;
+        next.map(Some).ok_or(GiveUp)
     }
 }
 
@@ -309,28 +334,18 @@ impl<'de> de::Deserializer<'de> for &mut Scanner<'de> {
                 self.literal(b"false")?;
                 visitor.visit_bool(false)
             }
-            b'[' => {
-                self.enter()?;
-                self.pos += 1;
-                let value = visitor.visit_seq(Elements {
-                    scanner: &mut *self,
+            b'[' => self.nested(b']', |scanner| {
+                visitor.visit_seq(Elements {
+                    scanner,
                     first: true,
-                })?;
-                self.depth -= 1;
-                self.expect(b']')?;
-                Ok(value)
-            }
-            b'{' => {
-                self.enter()?;
-                self.pos += 1;
-                let value = visitor.visit_map(Entries {
-                    scanner: &mut *self,
+                })
+            }),
+            b'{' => self.nested(b'}', |scanner| {
+                visitor.visit_map(Entries {
+                    scanner,
                     first: true,
-                })?;
-                self.depth -= 1;
-                self.expect(b'}')?;
-                Ok(value)
-            }
+                })
+            }),
             // Numbers: how `serde_json` converts them (and where it will not) is its own.
             _ => Err(GiveUp),
         }
@@ -429,18 +444,9 @@ impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, GiveUp> {
-        match self.scanner.peek() {
-            Some(b']') => return Ok(None),
-            Some(b',') if !self.first => {
-                self.scanner.pos += 1;
-                if matches!(self.scanner.peek(), Some(b']') | None) {
-                    return Err(GiveUp);
-                }
-            }
-            Some(_) if self.first => {}
-            _ => return Err(GiveUp),
+        if self.scanner.next_item(b']', &mut self.first)?.is_none() {
+            return Ok(None);
         }
-        self.first = false;
         seed.deserialize(&mut *self.scanner).map(Some)
     }
 }
@@ -458,18 +464,12 @@ impl<'de> MapAccess<'de> for Entries<'_, 'de> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, GiveUp> {
-        match self.scanner.peek() {
-            Some(b'}') => return Ok(None),
-            Some(b',') if !self.first => {
-                self.scanner.pos += 1;
-                if self.scanner.peek() != Some(b'"') {
-                    return Err(GiveUp);
-                }
-            }
-            Some(b'"') if self.first => {}
-            _ => return Err(GiveUp),
+        match self.scanner.next_item(b'}', &mut self.first)? {
+            None => return Ok(None),
+            // A key read: a string without escapes, like any string read.
+            Some(b'"') => {}
+            Some(_) => return Err(GiveUp),
         }
-        self.first = false;
         let key = self.scanner.borrowed_str()?;
         seed.deserialize(BorrowedStrDeserializer::new(key))
             .map(Some)
