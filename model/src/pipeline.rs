@@ -116,6 +116,17 @@ pub enum Item<'a> {
     Bad(u32, &'a str),
 }
 
+impl Item<'_> {
+    /// The line's key (`None` for bad input).
+    pub fn key(&self) -> Option<Key> {
+        match self {
+            Item::Message { key, .. } | Item::Caps { key, .. } => Some(*key),
+            Item::Session(..) => Some(Key::Session),
+            Item::Bad(..) => None,
+        }
+    }
+}
+
 impl Block {
     fn new() -> Block {
         Block {

@@ -81,23 +81,7 @@ pub fn validate<R: Read + Send>(options: Options, input: R) -> io::Result<Verdic
         while let Some(mut block) = blocks.next_block() {
             v.caps.clear();
             for item in block.items() {
-                let verdict = match item {
-                    Item::Bad(line, message) => v.bad_line(line, message),
-                    Item::Session(line, raw) => v.session_line(line, raw),
-                    Item::Caps {
-                        line,
-                        key,
-                        set,
-                        caps,
-                    } => v.caps_line(line, key, set.map(|s| (block.caps(), caps, s))),
-                    Item::Message {
-                        line,
-                        key,
-                        reading,
-                        caps,
-                    } => v.message(line, key, reading, block.caps(), caps),
-                };
-                if let Some(verdict) = verdict {
+                if let Some(verdict) = v.item(item, block.caps()) {
                     return Ok(verdict);
                 }
             }
@@ -176,22 +160,34 @@ impl Validator {
         }
     }
 
-    /// A line that is not a trace line: bad input, unless a failure was found before it.
-    ///
-    /// Each of these methods takes one line and returns a verdict when the trace is settled
-    /// before its end.
-    fn bad_line(&mut self, n: Pos, message: &str) -> Option<Verdict> {
+    /// Takes one line (its capability sets numbered in its block, whose names are `names`);
+    /// returns a verdict when the trace is settled before its end. Each of the methods it calls
+    /// takes one kind of line.
+    fn item(&mut self, item: Item<'_>, names: &Interner) -> Option<Verdict> {
         if self.hidden_failure.is_some() {
-            return None;
+            // Only a prompt or decision line still matters; bad input no longer does.
+            return item.key().and_then(|key| self.await_settlement(key));
         }
-        bad(n, message)
+        match item {
+            Item::Bad(line, message) => bad(line, message),
+            Item::Session(line, raw) => self.session_line(line, raw),
+            Item::Caps {
+                line,
+                key,
+                set,
+                caps,
+            } => self.caps_line(line, key, set.map(|s| (names, caps, s))),
+            Item::Message {
+                line,
+                key,
+                reading,
+                caps,
+            } => self.message(line, key, reading, names, caps),
+        }
     }
 
     /// A `session` line.
     fn session_line(&mut self, n: Pos, raw: &str) -> Option<Verdict> {
-        if self.hidden_failure.is_some() {
-            return self.await_settlement(Key::Session);
-        }
         if self.events > 0 || self.session.is_some() {
             return bad(n, "a `session` line may only be the first line");
         }
@@ -225,9 +221,6 @@ impl Validator {
         key: Key,
         set: Result<(&Interner, u32, &CapSet), &str>,
     ) -> Option<Verdict> {
-        if self.hidden_failure.is_some() {
-            return self.await_settlement(key);
-        }
         self.events += 1;
         let caps = match set {
             Ok((names, known, set)) => {
@@ -256,9 +249,6 @@ impl Validator {
         names: &Interner,
         known: u32,
     ) -> Option<Verdict> {
-        if self.hidden_failure.is_some() {
-            return self.await_settlement(key);
-        }
         self.events += 1;
         let Reading::Envelope { widget_id, msg } = reading else {
             return bad(
@@ -276,11 +266,8 @@ impl Validator {
             self.widget_known = true;
         }
         self.caps.sync(names, known, &mut self.codec.caps);
-        let poster = if key == Key::Widget {
-            Poster::Widget
-        } else {
-            Poster::Client
-        };
+        // The pipeline gives only `client` and `widget` lines as messages.
+        let poster = key.poster().unwrap_or(Poster::Client);
         let msg = msg.map(|mut m| {
             self.caps.body(&mut m.body);
             self.codec.resolve(poster, m)

@@ -124,6 +124,15 @@ impl Key {
         }
     }
 
+    /// Who posted the message of a `client` or `widget` line.
+    pub const fn poster(self) -> Option<Poster> {
+        match self {
+            Key::Client => Some(Poster::Client),
+            Key::Widget => Some(Poster::Widget),
+            _ => None,
+        }
+    }
+
     fn parse(s: &str) -> Option<Key> {
         Some(match s {
             "session" => Key::Session,
@@ -257,14 +266,10 @@ pub fn read_event_line<'a>(
         // Valid JSON that a reader could not read in one pass (a number out of range where it
         // reads scalars): read the message field by field, as [`crate::read::read_text`] does.
         Err(LineError::Shape(_)) => match parse_with(text, Messages::Raw)? {
-            (key @ (Key::Client | Key::Widget), Parsed::Raw(raw)) => {
-                let poster = if key == Key::Client {
-                    Poster::Client
-                } else {
-                    Poster::Widget
-                };
-                (key, Parsed::Message(Box::new(read_raw(raw, poster, caps))))
-            }
+            (key, Parsed::Raw(raw)) => match key.poster() {
+                Some(poster) => (key, Parsed::Message(Box::new(read_raw(raw, poster, caps)))),
+                None => (key, Parsed::Raw(raw)),
+            },
             line => line,
         },
         Err(e) => return Err(e),
@@ -340,11 +345,7 @@ impl<'de> Visitor<'de> for LineVisitor<'_> {
             return Ok(Err(format!("an empty object: expected one key, {KEYS}")));
         };
         let parsed = Key::parse(&key);
-        let poster = match parsed {
-            Some(Key::Client) => Some(Poster::Client),
-            Some(Key::Widget) => Some(Poster::Widget),
-            _ => None,
-        };
+        let poster = parsed.and_then(Key::poster);
         let value = match (parsed, poster, self.messages) {
             (_, Some(poster), Messages::Read(caps)) => {
                 Parsed::Message(map.next_value_seed(MessageSeed::new(poster, caps))?)
