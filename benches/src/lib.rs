@@ -13,14 +13,14 @@
 //! tells the benchmarks which mode they are in, so they keep their inputs small when testing.
 
 use capneg_model::observer::{Event, Judge, Observer, Violation};
+use capneg_model::run::{run_script, DEFAULT_WIDGET_ID};
+use capneg_model::session::{ClientSession, Emitted, SessionConfig};
 use capneg_reference::client::{Client, Input, Output, Policy, Setup};
-use capneg_reference::codec::{Codec, Poster};
 use capneg_reference::msg::{ClientMsg, Msg};
-use capneg_reference::script::{run_script, DEFAULT_WIDGET_ID};
-use capneg_reference::session::{ClientSession, Emitted, SessionConfig};
-use capneg_reference::trace::{parse_line, Key};
-use capneg_reference::wire::EnvelopeView;
 use capneg_reference::{CapSet, Profile};
+use capneg_wire::codec::{Codec, Poster};
+use capneg_wire::envelope::EnvelopeView;
+use capneg_wire::trace::{parse_line, Key};
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -339,7 +339,7 @@ impl Session {
 mod tests {
     use super::*;
     use capneg_model::validate::{validate, Options, Verdict};
-    use capneg_reference::trace::Prompts;
+    use capneg_wire::trace::Prompts;
 
     /// The compact client, fed the trace's inputs, emits exactly the trace's client lines and
     /// prompts: the step benchmark replays the same session the validation benchmark reads.

@@ -7,8 +7,8 @@
 
 use capneg_model::mutants::{ClientKind, MutantKind};
 use capneg_properties::protocol::{Handled, Handler, IDLE};
-use capneg_reference::trace::LineReader;
 use capneg_reference::Profile;
+use capneg_wire::trace::LineReader;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 

@@ -1,7 +1,7 @@
 //! `capneg run`: the reference client on a script.
 
+use capneg_model::run::{run_script, RunError};
 use capneg_reference::profile::Profile;
-use capneg_reference::script::{run_script, RunError};
 use std::fs::File;
 use std::io::{self, BufReader, Write};
 use std::process::ExitCode;

@@ -1,8 +1,8 @@
 //! `capneg validate`: judging recorded traces.
 
 use capneg_model::validate::{validate, Options, Verdict};
-use capneg_reference::trace::Prompts;
 use capneg_reference::Profile;
+use capneg_wire::trace::Prompts;
 use serde_json::json;
 use std::fs::File;
 use std::io;

@@ -9,7 +9,7 @@ use crate::model::{Bounds, SessionModel, State, Step, Traced, REACHABLE};
 use crate::mutants::ClientKind;
 use crate::printer::{diagram, judge_events, TracePrinter, MODEL_WIDGET_ID};
 use crate::rules::Rule;
-use capneg_reference::session::SessionConfig;
+use crate::session::SessionConfig;
 use capneg_reference::Profile;
 use stateright::{Checker, HasDiscoveries, Model};
 use std::collections::BTreeSet;

@@ -9,9 +9,11 @@ pub mod check;
 pub mod model;
 pub mod mutants;
 pub mod observer;
-pub mod pipeline;
 pub mod printer;
 pub mod rules;
+pub mod run;
+pub mod session;
+pub mod symmetry;
 pub mod validate;
 pub mod vectors;
 

@@ -24,12 +24,12 @@
 use crate::mutants::{ClientKind, TestClient};
 use crate::observer::{Event, Judge, Observer, Violation};
 use crate::rules::{Rule, RuleSet};
+use crate::symmetry::{canonical_permutation, is_identity, relabel};
 use capneg_reference::client::{Input, Machine, Output, Policy, Setup};
 use capneg_reference::fifo::Fifo;
 use capneg_reference::msg::{Action, Api, Body, ClientMsg, Data, Id, Msg, ReexchangeName, Reply};
 use capneg_reference::profile::{DeclinedPolicy, Profile, RateLimit, Redecline};
-use capneg_reference::relabel::{canonical_permutation, is_identity, Relabel};
-use capneg_reference::{CapSet, Interner};
+use capneg_reference::{CapSet, CapSets, Interner};
 use stateright::{Model, Property};
 
 /// The capability strings of the model's universe, in order; each gates `send_event` of its own
@@ -500,22 +500,22 @@ impl State {
     }
 }
 
-impl Relabel for State {
-    fn visit_sets(&self, f: &mut dyn FnMut(&CapSet)) {
-        self.policy.visit_sets(f);
-        self.client.visit_sets(f);
-        self.observer.visit_sets(f);
-        self.to_widget.visit_sets(f);
-        self.prompts.visit_sets(f);
-        self.widget.round0.visit_sets(f);
+impl CapSets for State {
+    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
+        self.policy.each_set(f);
+        self.client.each_set(f);
+        self.observer.each_set(f);
+        self.to_widget.each_set(f);
+        self.prompts.each_set(f);
+        self.widget.round0.each_set(f);
     }
-    fn relabel(&mut self, perm: &[u32]) {
-        self.policy.relabel(perm);
-        self.client.relabel(perm);
-        self.observer.relabel(perm);
-        self.to_widget.relabel(perm);
-        self.prompts.relabel(perm);
-        self.widget.round0.relabel(perm);
+    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
+        self.policy.each_set_mut(f);
+        self.client.each_set_mut(f);
+        self.observer.each_set_mut(f);
+        self.to_widget.each_set_mut(f);
+        self.prompts.each_set_mut(f);
+        self.widget.round0.each_set_mut(f);
     }
 }
 
@@ -524,7 +524,7 @@ impl stateright::Representative for State {
         let perm = canonical_permutation(self);
         let mut rep = self.clone();
         if !is_identity(&perm) {
-            rep.relabel(&perm);
+            relabel(&mut rep, &perm);
         }
         rep
     }

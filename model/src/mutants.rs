@@ -9,8 +9,7 @@ use capneg_reference::client::{Client, Input, Machine, Output, Setup, StepError}
 use capneg_reference::fifo::Fifo;
 use capneg_reference::msg::{Action, Api, Body, Data, Fault, Id, Msg, Refusal, Reply};
 use capneg_reference::profile::Concurrency;
-use capneg_reference::relabel::Relabel;
-use capneg_reference::{CapSet, Profile};
+use capneg_reference::{CapSet, CapSets, Profile};
 use std::fmt;
 
 /// Request ids a mutant makes up for the messages it adds start here (the reference's own
@@ -449,14 +448,14 @@ fn capabilities_request<'m>(setup: &Setup, msg: &'m Msg) -> Option<(&'m Msg, Tak
     }
 }
 
-impl Relabel for Mutant {
-    fn visit_sets(&self, f: &mut dyn FnMut(&CapSet)) {
-        self.inner.visit_sets(f);
+impl CapSets for Mutant {
+    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
+        self.inner.each_set(f);
         f(&self.reported);
     }
-    fn relabel(&mut self, perm: &[u32]) {
-        self.inner.relabel(perm);
-        self.reported.relabel(perm);
+    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
+        self.inner.each_set_mut(f);
+        self.reported.each_set_mut(f);
     }
 }
 
@@ -519,17 +518,17 @@ impl Machine for TestClient {
     }
 }
 
-impl Relabel for TestClient {
-    fn visit_sets(&self, f: &mut dyn FnMut(&CapSet)) {
+impl CapSets for TestClient {
+    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
         match self {
-            TestClient::Reference(c) => c.visit_sets(f),
-            TestClient::Mutant(m) => m.visit_sets(f),
+            TestClient::Reference(c) => c.each_set(f),
+            TestClient::Mutant(m) => m.each_set(f),
         }
     }
-    fn relabel(&mut self, perm: &[u32]) {
+    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
         match self {
-            TestClient::Reference(c) => c.relabel(perm),
-            TestClient::Mutant(m) => m.relabel(perm),
+            TestClient::Reference(c) => c.each_set_mut(f),
+            TestClient::Mutant(m) => m.each_set_mut(f),
         }
     }
 }

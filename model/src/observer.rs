@@ -22,7 +22,7 @@ use capneg_reference::client::round_zero_list;
 use capneg_reference::fifo::Fifo;
 use capneg_reference::msg::{Action, Api, Body, ClientMsg, Data, Fault, Id, Msg, Reply};
 use capneg_reference::profile::{Concurrency, IdReuse, Profile, RateLimit, RequestedReport};
-use capneg_reference::{CapSet, Interner};
+use capneg_reference::{CapSet, CapSets, Interner};
 use std::fmt::Write as _;
 
 /// A position in a trace: its line number (or, in the model, the step number).
@@ -994,14 +994,14 @@ impl Report<'_, '_> {
     }
 }
 
-impl capneg_reference::relabel::Relabel for Observer {
-    fn visit_sets(&self, f: &mut dyn FnMut(&CapSet)) {
+impl CapSets for Observer {
+    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
         f(&self.approved);
         f(&self.requested);
         f(&self.user_approved);
         for r in self.rounds.iter() {
             f(&r.list);
-            r.new.visit_sets(f);
+            r.new.each_set(f);
         }
         for p in self.prompts.iter() {
             f(&p.caps);
@@ -1012,20 +1012,20 @@ impl capneg_reference::relabel::Relabel for Observer {
             }
         }
     }
-    fn relabel(&mut self, perm: &[u32]) {
-        self.approved.relabel(perm);
-        self.requested.relabel(perm);
-        self.user_approved.relabel(perm);
+    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
+        self.approved.each_set_mut(f);
+        self.requested.each_set_mut(f);
+        self.user_approved.each_set_mut(f);
         for r in self.rounds.iter_mut() {
-            r.list.relabel(perm);
-            r.new.relabel(perm);
+            r.list.each_set_mut(f);
+            r.new.each_set_mut(f);
         }
         for p in self.prompts.iter_mut() {
-            p.caps.relabel(perm);
+            p.caps.each_set_mut(f);
         }
         for o in self.widget_open.iter_mut() {
             if let Owed::Gated(s) = &mut o.owed {
-                s.relabel(perm);
+                f(s);
             }
         }
     }

@@ -2,12 +2,12 @@
 
 use crate::model::Traced;
 use crate::observer::{Event, Judge, Observer, Pos, Violation};
-use capneg_reference::codec::Codec;
+use crate::session::SessionConfig;
 use capneg_reference::msg::{Api, Body, ClientMsg, Msg};
-use capneg_reference::session::SessionConfig;
-use capneg_reference::trace::{print_line, DecisionLine, Key, PromptLine};
-use capneg_reference::wire::Envelope;
 use capneg_reference::{CapSet, Interner};
+use capneg_wire::codec::Codec;
+use capneg_wire::envelope::Envelope;
+use capneg_wire::trace::{print_line, DecisionLine, Key, PromptLine};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 

@@ -13,13 +13,13 @@
 //! line settles it, so one pass suffices.
 
 use crate::observer::{BadEvent, Event, Judge, Ledger, Observer, Pos, Violation};
-use crate::pipeline::{self, CapMap, Item};
 use crate::rules::Rule;
-use capneg_reference::codec::{Codec, Poster};
 use capneg_reference::profile::Concurrency;
-use capneg_reference::read::Reading;
-use capneg_reference::trace::{Key, Prompts, SessionLine};
 use capneg_reference::{CapSet, Interner, Profile};
+use capneg_wire::codec::{Codec, Poster};
+use capneg_wire::pipeline::{self, CapMap, Item};
+use capneg_wire::read::Reading;
+use capneg_wire::trace::{Key, Prompts, SessionLine};
 use std::collections::HashSet;
 use std::io::{self, Read};
 

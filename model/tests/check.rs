@@ -6,10 +6,10 @@ use capneg_model::check::{check, shortest, CheckConfig, Verdict};
 use capneg_model::model::{Bounds, SessionModel};
 use capneg_model::mutants::{ClientKind, MutantKind};
 use capneg_model::rules::Rule;
+use capneg_model::run::run_script;
 use capneg_model::validate::{self, Options};
-use capneg_reference::script::run_script;
-use capneg_reference::trace::{parse_line, Key};
 use capneg_reference::Profile;
+use capneg_wire::trace::{parse_line, Key};
 
 const SMALL: Bounds = Bounds {
     caps: 2,

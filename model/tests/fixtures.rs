@@ -9,8 +9,8 @@
 //! profile, and that the verdict table of docs/real-clients.md says the same as verdicts.json.
 
 use capneg_model::validate::{validate, Options, Verdict};
-use capneg_reference::trace::Prompts;
 use capneg_reference::Profile;
+use capneg_wire::trace::Prompts;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::fs::{self, File};

@@ -3,8 +3,8 @@
 //! as a line-by-line reader would.
 
 use capneg_model::rules::Rule;
+use capneg_model::run::run_script;
 use capneg_model::validate::{validate, Options, Verdict};
-use capneg_reference::script::run_script;
 use capneg_reference::Profile;
 use std::io::{self, Read};
 

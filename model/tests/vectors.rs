@@ -4,9 +4,9 @@
 //! every run.
 
 use capneg_model::rules::Rule;
+use capneg_model::run::run_script;
 use capneg_model::validate::{validate, Options, Verdict};
 use capneg_model::vectors::{generate, write};
-use capneg_reference::script::run_script;
 use capneg_reference::Profile;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};

@@ -8,7 +8,7 @@
 //! again at the next command.
 
 use crate::protocol::{Handled, Handler, IDLE};
-use capneg_reference::trace::LineReader;
+use capneg_wire::trace::LineReader;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};

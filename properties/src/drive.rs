@@ -24,9 +24,9 @@ use crate::strategy::sessions;
 use crate::universe::UNIVERSE_LEN;
 use capneg_model::mutants::ClientKind;
 use capneg_model::{Pos, Rule};
-use capneg_reference::codec::Codec;
 use capneg_reference::msg::{Action, Api, Body, ClientMsg, Data, Msg, Reply};
 use capneg_reference::{CapSet, Profile};
+use capneg_wire::codec::Codec;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use std::cell::RefCell;
 use std::fmt::Write as _;
@@ -846,8 +846,8 @@ fn keep_protocol_lines(lines: &mut Vec<String>, detail: &mut Option<String>) {
         .iter()
         .take_while(|l| {
             matches!(
-                capneg_reference::trace::parse_line(l).map(|l| l.key),
-                Ok(capneg_reference::trace::Key::Client | capneg_reference::trace::Key::Prompt)
+                capneg_wire::trace::parse_line(l).map(|l| l.key),
+                Ok(capneg_wire::trace::Key::Client | capneg_wire::trace::Key::Prompt)
             )
         })
         .count();

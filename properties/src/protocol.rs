@@ -10,11 +10,11 @@
 //! and stdout; the driver also runs it in-process as the reference it compares against.
 
 use capneg_model::mutants::{ClientKind, TestClient};
+use capneg_model::session::{ClientSession, Emitted, SessionConfig};
 use capneg_reference::client::{Client, Machine, StepError};
-use capneg_reference::session::{ClientSession, Emitted, SessionConfig};
-use capneg_reference::trace::DecisionLine;
-use capneg_reference::wire::raw_is_object;
 use capneg_reference::Profile;
+use capneg_wire::envelope::raw_is_object;
+use capneg_wire::trace::DecisionLine;
 use serde::de::{Deserializer, IgnoredAny};
 use serde::Deserialize;
 use serde_json::value::RawValue;

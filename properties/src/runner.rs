@@ -14,11 +14,11 @@ use crate::session::{Session, Start, Step};
 use crate::universe::{Caps, UNIVERSE};
 use capneg_model::model::Traced;
 use capneg_model::{Event, Judge, Observer, Pos, Violation};
-use capneg_reference::codec::{Codec, Poster};
 use capneg_reference::msg::{Action, Api, Body, ClientMsg};
-use capneg_reference::trace::{parse_line, print_line, DecisionLine, Key};
-use capneg_reference::wire::{Envelope, EnvelopeView};
 use capneg_reference::{CapSet, Profile};
+use capneg_wire::codec::{Codec, Poster};
+use capneg_wire::envelope::{Envelope, EnvelopeView};
+use capneg_wire::trace::{parse_line, print_line, DecisionLine, Key};
 use serde_json::{Map, Value};
 use std::collections::VecDeque;
 

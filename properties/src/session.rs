@@ -11,8 +11,8 @@
 //! ones ([`Session::from_script`]) may hold any widget message and any decision.
 
 use crate::universe::Caps;
-use capneg_reference::session::SessionConfig;
-use capneg_reference::trace::{parse_line, Key, LineReader};
+use capneg_model::session::SessionConfig;
+use capneg_wire::trace::{parse_line, Key, LineReader};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::io::BufRead;

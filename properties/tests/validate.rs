@@ -8,15 +8,15 @@
 use capneg_model::model::Traced;
 use capneg_model::mutants::ClientKind;
 use capneg_model::rules::Rule;
+use capneg_model::run::run_script;
 use capneg_model::validate::{validate, Options, Verdict};
 use capneg_model::{Event, Judge, Observer};
 use capneg_properties::protocol::Handler;
 use capneg_properties::runner::run_session;
 use capneg_properties::session::Session;
 use capneg_properties::strategy::sessions;
-use capneg_reference::script::run_script;
-use capneg_reference::trace::{parse_line, Key};
 use capneg_reference::Profile;
+use capneg_wire::trace::{parse_line, Key};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence};
 use serde_json::{json, Value};

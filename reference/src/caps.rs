@@ -127,6 +127,79 @@ impl fmt::Debug for CapSet {
     }
 }
 
+/// A value that holds capability sets: a message, a machine's state. Each set can be visited,
+/// in an order fixed by the value's shape. Whatever renumbers capabilities goes through it: a
+/// trace read in blocks numbers them per block, and a model reduces its states by renaming
+/// interchangeable capabilities.
+pub trait CapSets {
+    /// Calls `f` on every set held.
+    fn each_set(&self, f: &mut dyn FnMut(&CapSet));
+    /// Calls `f` on every set held, mutably, in the same order as [`CapSets::each_set`].
+    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet));
+}
+
+impl CapSets for CapSet {
+    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
+        f(self)
+    }
+    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
+        f(self)
+    }
+}
+
+impl<T: CapSets> CapSets for Option<T> {
+    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
+        if let Some(t) = self {
+            t.each_set(f)
+        }
+    }
+    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
+        if let Some(t) = self {
+            t.each_set_mut(f)
+        }
+    }
+}
+
+impl<T: CapSets, E> CapSets for Result<T, E> {
+    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
+        if let Ok(t) = self {
+            t.each_set(f)
+        }
+    }
+    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
+        if let Ok(t) = self {
+            t.each_set_mut(f)
+        }
+    }
+}
+
+impl<T: CapSets> CapSets for [T] {
+    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
+        self.iter().for_each(|t| t.each_set(f))
+    }
+    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
+        self.iter_mut().for_each(|t| t.each_set_mut(f))
+    }
+}
+
+impl<T: CapSets> CapSets for Vec<T> {
+    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
+        self.as_slice().each_set(f)
+    }
+    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
+        self.as_mut_slice().each_set_mut(f)
+    }
+}
+
+impl<T: CapSets> CapSets for crate::fifo::Fifo<T> {
+    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
+        self.iter().for_each(|t| t.each_set(f))
+    }
+    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
+        self.iter_mut().for_each(|t| t.each_set_mut(f))
+    }
+}
+
 /// The capability strings of one session, each with its index and its parsed form (parsed when
 /// first asked for: the validator's per-block tables never are).
 #[derive(Clone, Default)]

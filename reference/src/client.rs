@@ -17,7 +17,7 @@
 //! Approvals take effect when the round's notify is sent, so the approved set the widget was
 //! last told about is always the set gated actions are judged by.
 
-use crate::caps::CapSet;
+use crate::caps::{CapSet, CapSets};
 use crate::fifo::Fifo;
 use crate::msg::{Action, Api, Body, Data, Fault, Id, Msg, Refusal, Reply};
 use crate::profile::{Concurrency, DeclinedPolicy, Profile, RateLimit, RequestedReport};
@@ -234,37 +234,6 @@ impl Client {
     /// Whether a round is open: accepted (or round 0 answered) and not yet notified.
     pub fn round_open(&self) -> bool {
         !self.prompting.is_empty() || !self.queued.is_empty()
-    }
-
-    /// The capability sets of the state, for renaming ([`crate::relabel`]).
-    #[allow(clippy::type_complexity)]
-    pub(crate) fn parts(&self) -> (&CapSet, &CapSet, &CapSet, &Fifo<Prompting>, &Fifo<Pending>) {
-        (
-            &self.approved,
-            &self.requested,
-            &self.declined,
-            &self.prompting,
-            &self.queued,
-        )
-    }
-
-    #[allow(clippy::type_complexity)]
-    pub(crate) fn parts_mut(
-        &mut self,
-    ) -> (
-        &mut CapSet,
-        &mut CapSet,
-        &mut CapSet,
-        &mut Fifo<Prompting>,
-        &mut Fifo<Pending>,
-    ) {
-        (
-            &mut self.approved,
-            &mut self.requested,
-            &mut self.declined,
-            &mut self.prompting,
-            &mut self.queued,
-        )
     }
 
     /// The number of request ids the client has used.
@@ -505,6 +474,56 @@ impl Client {
                 approved: self.approved.clone(),
             },
         )));
+    }
+}
+
+impl CapSets for Policy {
+    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
+        f(&self.auto_approve)
+    }
+    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
+        f(&mut self.auto_approve)
+    }
+}
+
+impl CapSets for Pending {
+    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
+        f(&self.list)
+    }
+    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
+        f(&mut self.list)
+    }
+}
+
+impl CapSets for Prompting {
+    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
+        f(&self.list);
+        f(&self.new);
+        f(&self.auto);
+        f(&self.asked)
+    }
+    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
+        f(&mut self.list);
+        f(&mut self.new);
+        f(&mut self.auto);
+        f(&mut self.asked)
+    }
+}
+
+impl CapSets for Client {
+    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
+        f(&self.approved);
+        f(&self.requested);
+        f(&self.declined);
+        self.prompting.each_set(f);
+        self.queued.each_set(f);
+    }
+    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
+        f(&mut self.approved);
+        f(&mut self.requested);
+        f(&mut self.declined);
+        self.prompting.each_set_mut(f);
+        self.queued.each_set_mut(f);
     }
 }
 

@@ -6,7 +6,7 @@
 //! the rules' observer and the model all speak this form; [`crate::codec`] converts to and from
 //! the wire.
 
-use crate::caps::CapSet;
+use crate::caps::{CapSet, CapSets};
 
 /// Who started a request: the envelope's `api`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -259,6 +259,72 @@ impl Msg {
             Body::Request(_) => None,
             Body::Response(r) => Some(r),
         }
+    }
+}
+
+impl CapSets for Data {
+    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
+        match self {
+            Data::Notify {
+                requested,
+                approved,
+            } => {
+                f(requested);
+                f(approved)
+            }
+            Data::Capabilities(s) | Data::Gated(s) => f(s),
+            Data::Empty | Data::Invalid => {}
+        }
+    }
+    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
+        match self {
+            Data::Notify {
+                requested,
+                approved,
+            } => {
+                f(requested);
+                f(approved)
+            }
+            Data::Capabilities(s) | Data::Gated(s) => f(s),
+            Data::Empty | Data::Invalid => {}
+        }
+    }
+}
+
+impl CapSets for Reply {
+    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
+        if let Reply::Capabilities(s) = self {
+            f(s)
+        }
+    }
+    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
+        if let Reply::Capabilities(s) = self {
+            f(s)
+        }
+    }
+}
+
+impl CapSets for Body {
+    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
+        match self {
+            Body::Request(d) => d.each_set(f),
+            Body::Response(r) => r.each_set(f),
+        }
+    }
+    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
+        match self {
+            Body::Request(d) => d.each_set_mut(f),
+            Body::Response(r) => r.each_set_mut(f),
+        }
+    }
+}
+
+impl CapSets for Msg {
+    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
+        self.body.each_set(f)
+    }
+    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
+        self.body.each_set_mut(f)
     }
 }
 

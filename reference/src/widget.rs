@@ -6,7 +6,7 @@
 //! capabilities (MSC2974) only once the client has advertised `org.matrix.msc2974` in its answer
 //! to `supported_api_versions`.
 
-use crate::caps::CapSet;
+use crate::caps::{CapSet, CapSets};
 use crate::msg::{Action, Api, Body, Data, Id, Msg, ReexchangeName, Reply};
 
 /// What the widget is asked to do, or a message from the client.
@@ -78,18 +78,6 @@ impl WidgetSession {
     /// The `requested` of the latest notify.
     pub fn reported_requested(&self) -> &CapSet {
         &self.reported_requested
-    }
-
-    pub(crate) fn parts(&self) -> (&CapSet, &CapSet, &CapSet) {
-        (&self.initial, &self.view, &self.reported_requested)
-    }
-
-    pub(crate) fn parts_mut(&mut self) -> (&mut CapSet, &mut CapSet, &mut CapSet) {
-        (
-            &mut self.initial,
-            &mut self.view,
-            &mut self.reported_requested,
-        )
     }
 
     /// How many notifies the widget has received.
@@ -181,6 +169,19 @@ impl WidgetSession {
             }
             _ => {}
         }
+    }
+}
+
+impl CapSets for WidgetSession {
+    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
+        f(&self.initial);
+        f(&self.view);
+        f(&self.reported_requested)
+    }
+    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
+        f(&mut self.initial);
+        f(&mut self.view);
+        f(&mut self.reported_requested)
     }
 }
 

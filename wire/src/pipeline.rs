@@ -13,15 +13,15 @@
 //! in the same order, so the session numbers them exactly as one reader reading every line in
 //! turn would.
 //!
-//! Lines are read as [`capneg_reference::trace::LineReader`] reads them: numbered from 1, blank
+//! Lines are read as [`crate::trace::LineReader`] reads them: numbered from 1, blank
 //! ones skipped, a line that is not UTF-8 or longer than [`MAX_LINE`] is bad input.
 //!
 //! Memory is bounded: at most [`POOL`] blocks exist at once; a judged block goes back to the
 //! readers for reuse.
 
-use capneg_reference::read::{PreBody, PreData, Reading};
-use capneg_reference::relabel::Relabel;
-use capneg_reference::trace::{read_event_line, EventLine, Key, MAX_LINE};
+use crate::read::{PreBody, PreData, Reading};
+use crate::trace::{read_event_line, EventLine, Key, MAX_LINE};
+use capneg_reference::CapSets;
 use capneg_reference::{CapSet, Interner};
 use std::borrow::Cow;
 use std::io::{self, Read};
@@ -276,11 +276,16 @@ impl CapMap {
     /// Renumbers, in the session, the capability sets of a message's body.
     pub fn body<S>(&self, body: &mut PreBody<S>) {
         match body {
-            PreBody::Request(PreData::Data(data)) => data.relabel(&self.map),
-            PreBody::Response(reply) => reply.relabel(&self.map),
+            PreBody::Request(PreData::Data(data)) => relabel(data, &self.map),
+            PreBody::Response(reply) => relabel(reply, &self.map),
             PreBody::Request(_) => {}
         }
     }
+}
+
+/// Renumbers every capability of `value` by `map`.
+fn relabel(value: &mut impl CapSets, map: &[u32]) {
+    value.each_set_mut(&mut |s| *s = s.permute(map));
 }
 
 /// The blocks of a trace, in order, read by the workers and, while it waits for one, by the
@@ -592,7 +597,7 @@ fn without_bad_utf8(bytes: Vec<u8>) -> (String, Vec<usize>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use capneg_reference::read::PreBody;
+    use crate::read::PreBody;
 
     /// Lines naming capabilities from a pool that grows as the trace goes on, in an order no
     /// sorting would give: a `prompt`, then a widget request, in turn.

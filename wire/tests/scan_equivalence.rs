@@ -1,10 +1,10 @@
-//! The fast scanner ([`capneg_reference::scan`]) reads what it reads exactly as `serde_json`
+//! The fast scanner ([`capneg_wire::scan`]) reads what it reads exactly as `serde_json`
 //! does: on any text, JSON or nearly, where it does not give up, `serde_json` gives the same
 //! visitor calls, the same raw values, the same skipped values, and the same messages.
 
-use capneg_reference::read::{MessageSeed, Poster};
-use capneg_reference::scan::{self, GiveUp};
 use capneg_reference::Interner;
+use capneg_wire::read::{MessageSeed, Poster};
+use capneg_wire::scan::{self, GiveUp};
 use proptest::prelude::*;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;

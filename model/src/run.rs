@@ -6,11 +6,11 @@
 //! prints the whole trace: the inputs as completed, and after each one the messages and prompts
 //! it caused. Anything a script cannot mean is an error naming its line.
 
-use crate::client::{Client, Machine, Output, Setup};
-use crate::profile::Profile;
 use crate::session::{ClientSession, Emitted, SessionConfig};
-use crate::trace::{parse_line, print_line, Key, Line, LineReader, SessionLine};
-use crate::wire::{raw_is_object, Envelope};
+use capneg_reference::client::{Client, Machine, Output, Setup};
+use capneg_reference::profile::Profile;
+use capneg_wire::envelope::{raw_is_object, Envelope};
+use capneg_wire::trace::{parse_line, print_line, Key, Line, LineReader, SessionLine};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
@@ -162,7 +162,7 @@ pub fn run_script_with<R: BufRead, W: Write, M: Machine>(
     Ok(())
 }
 
-fn read_error(e: crate::trace::LineIoError) -> RunError {
+fn read_error(e: capneg_wire::trace::LineIoError) -> RunError {
     if e.is_bad_input() {
         bad(e.line, e.error.to_string())
     } else {

@@ -7,9 +7,9 @@
 //! [`crate::scan`] where it reads the line, `serde_json` otherwise). [`LineReader`] streams a
 //! file line by line with one reused buffer, so memory stays flat in the length of a trace.
 
-use crate::caps::{CapSet, Interner};
-use crate::profile::DeclinedPolicy;
 use crate::read::{read_raw, MessageSeed, OnlyCapsSeed, Poster, Reading};
+use capneg_reference::caps::{CapSet, Interner};
+use capneg_reference::profile::DeclinedPolicy;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -48,7 +48,7 @@ pub struct SessionLine {
     pub wait_for_content_loaded: bool,
     /// An extension of SPEC §5: the client's policy for a capability the user declined before
     /// (`"prompt"` or `"deny"`), where the profile leaves it to the client. Absent: `prompt`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "declined")]
     pub declined: Option<DeclinedPolicy>,
 }
 
@@ -59,20 +59,26 @@ impl SessionLine {
     }
 }
 
-impl Serialize for DeclinedPolicy {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(match self {
-            DeclinedPolicy::Prompt => "prompt",
-            DeclinedPolicy::Deny => "deny",
-        })
-    }
-}
+/// `declined` as written: `"prompt"` or `"deny"`.
+mod declined {
+    use capneg_reference::profile::DeclinedPolicy;
+    use serde::de::{self, Deserialize, Deserializer};
+    use serde::Serializer;
 
-impl<'de> Deserialize<'de> for DeclinedPolicy {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+    pub fn serialize<S: Serializer>(d: &Option<DeclinedPolicy>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(DeclinedPolicy::Prompt) => s.serialize_str("prompt"),
+            Some(DeclinedPolicy::Deny) => s.serialize_str("deny"),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<DeclinedPolicy>, D::Error> {
         match std::borrow::Cow::<'de, str>::deserialize(d)?.as_ref() {
-            "prompt" => Ok(DeclinedPolicy::Prompt),
-            "deny" => Ok(DeclinedPolicy::Deny),
+            "prompt" => Ok(Some(DeclinedPolicy::Prompt)),
+            "deny" => Ok(Some(DeclinedPolicy::Deny)),
             other => Err(de::Error::invalid_value(
                 de::Unexpected::Str(other),
                 &"\"prompt\" or \"deny\"",
@@ -178,7 +184,7 @@ impl<'a> Line<'a> {
 /// Reads the value of a `session`, `prompt` or `decision` line.
 fn typed_value<'a, T: Deserialize<'a>>(key: Key, text: &'a str) -> Result<T, LineError> {
     // Serde would also read a list positionally into a struct: only objects are values.
-    if !crate::wire::raw_is_object(text) {
+    if !crate::envelope::raw_is_object(text) {
         return Err(LineError::Value(key, "expected an object".into()));
     }
     serde_json::from_str(text).map_err(|e| LineError::Value(key, strip_position(&e.to_string())))

@@ -10,10 +10,10 @@
 //! [`Data::Invalid`], a response without the expected list is an ack. Only JSON syntax errors
 //! stop them.
 
-use crate::caps::{CapSet, Interner};
-use crate::codec::MSC2974;
-use crate::msg::{Action, Api, Data, Fault, Refusal, Reply};
-use crate::wire::{raw_is_object, raw_str, EnvelopeView};
+use crate::envelope::{raw_is_object, raw_str, EnvelopeView};
+use crate::versions::MSC2974;
+use capneg_reference::caps::{CapSet, Interner};
+use capneg_reference::msg::{Action, Api, Data, Fault, Refusal, Reply};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;

@@ -14,9 +14,9 @@
 //! each message has the session's `widgetId`, each response echoes the request it answers (api,
 //! requestId, action, data), and the client never reuses one of its own request ids.
 
+use capneg_model::session::{ClientSession, Emitted, SessionConfig};
 use capneg_reference::client::StepError;
 use capneg_reference::profile::{DeclinedPolicy, Profile};
-use capneg_reference::session::{ClientSession, Emitted, SessionConfig};
 use capneg_reference::Client;
 use serde_json::value::to_raw_value;
 use serde_json::{json, Map, Value};

@@ -5,23 +5,25 @@
 //! the same JSON value. [`EnvelopeView`] is the borrowed form the hot paths read (validation,
 //! the client's input): it holds each field as raw JSON text, so that a message with a missing
 //! or ill-typed field can still be judged (rule `well-formed-message`) instead of being refused
-//! as a whole. The typed data and response objects of each action are in [`crate::actions`].
+//! as a whole. The typed data and response objects of each action are in `capneg-reference`'s [`Data`](capneg_reference::msg::Data) and [`Reply`](capneg_reference::msg::Reply).
 
-use crate::msg::Api;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde::ser::Serializer;
+use capneg_reference::msg::Api;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-impl Serialize for Api {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
+/// `api` as written: `"toWidget"` or `"fromWidget"`.
+mod api {
+    use capneg_reference::msg::Api;
+    use serde::de::{self, Deserialize, Deserializer};
+    use serde::ser::Serializer;
 
-impl<'de> Deserialize<'de> for Api {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+    pub fn serialize<S: Serializer>(api: &Api, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(api.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Api, D::Error> {
         let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
         Api::parse(&s).ok_or_else(|| {
             de::Error::invalid_value(de::Unexpected::Str(&s), &"\"toWidget\" or \"fromWidget\"")
@@ -33,6 +35,7 @@ impl<'de> Deserialize<'de> for Api {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Envelope {
     /// Who started the request.
+    #[serde(with = "api")]
     pub api: Api,
     /// The widget the message is about.
     #[serde(rename = "widgetId")]

@@ -26,10 +26,10 @@
 //!
 //! The number of cases follows `PROPTEST_CASES` (proptest's default configuration).
 
+use capneg_model::session::{ClientSession, Emitted, SessionConfig};
 use capneg_reference::client::StepError;
 use capneg_reference::msg::KNOWN_ACTIONS;
 use capneg_reference::profile::{DeclinedPolicy, Profile};
-use capneg_reference::session::{ClientSession, Emitted, SessionConfig};
 use proptest::prelude::*;
 use serde_json::value::{to_raw_value, RawValue};
 use serde_json::{json, Value};

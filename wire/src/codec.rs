@@ -5,15 +5,16 @@
 //! permit a gated action. The reference client, the validator and the differential driver all
 //! read through a [`Codec`], so they cannot disagree on it.
 
-use crate::capability::Capability;
-use crate::caps::{CapSet, Interner};
-use crate::gate::Gated;
-use crate::msg::{Action, Api, Body, Data, Fault, Id, Msg, Reply};
+use crate::envelope::{raw_is_object, Envelope, EnvelopeView};
 use crate::read::{
     data_of_text, read_text, read_view, reply_of_text, PreAction, PreBody, PreData, PreMsg, Reading,
 };
-use crate::strtab::StrTable;
-use crate::wire::{raw_is_object, Envelope, EnvelopeView};
+use crate::versions::{API_VERSIONS, MSC2974};
+use capneg_reference::capability::Capability;
+use capneg_reference::caps::{CapSet, Interner};
+use capneg_reference::gate::Gated;
+use capneg_reference::msg::{Action, Api, Body, Data, Fault, Id, Msg, Reply};
+use capneg_reference::strtab::StrTable;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use std::fmt;
@@ -332,18 +333,6 @@ impl Codec {
     }
 }
 
-/// `org.matrix.msc2974` in `supported_versions`: the client serves MSC2974.
-pub const MSC2974: &str = "org.matrix.msc2974";
-
-/// The versions the reference client advertises besides `org.matrix.msc2974`.
-pub const API_VERSIONS: [&str; 5] = [
-    "0.0.1",
-    "0.0.2",
-    "org.matrix.msc2762",
-    "org.matrix.msc2871",
-    "org.matrix.msc3819",
-];
-
 /// The request id the reference uses for its `n`-th request (`c0`, `c1`, ...), and that the
 /// model uses for the widget's (`w0`, ...).
 pub fn counter_id(api: Api, id: Id) -> String {
@@ -378,7 +367,7 @@ pub(crate) trait ExampleSend {
 
 impl ExampleSend for Capability {
     fn example_send(&self) -> Option<(String, Option<String>, Option<String>)> {
-        use crate::capability::{Direction, EventKind};
+        use capneg_reference::capability::{Direction, EventKind};
         match self {
             Capability::Event {
                 direction: Direction::Send,

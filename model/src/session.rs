@@ -5,12 +5,12 @@
 //! client emits, in order. `capneg run`, `capneg adapter` and the conformance vectors drive the
 //! reference through it.
 
-use crate::client::{Client, Input, Machine, Output, Policy, Setup, StepError};
-use crate::codec::{counter_id, Codec, Poster};
-use crate::msg::{Api, Body};
-use crate::profile::{DeclinedPolicy, Profile};
-use crate::trace::{print_line, Key, PromptLine, SessionLine};
-use crate::wire::{Envelope, EnvelopeView};
+use capneg_reference::client::{Client, Input, Machine, Output, Policy, Setup, StepError};
+use capneg_reference::msg::{Api, Body};
+use capneg_reference::profile::{DeclinedPolicy, Profile};
+use capneg_wire::codec::{counter_id, Codec, Poster};
+use capneg_wire::envelope::{Envelope, EnvelopeView};
+use capneg_wire::trace::{print_line, Key, PromptLine, SessionLine};
 use serde_json::value::RawValue;
 
 /// The settings of one session (a trace's `session` line, an adapter's `start`).
@@ -58,7 +58,7 @@ impl SessionConfig {
     pub fn to_line(&self) -> SessionLine {
         SessionLine {
             widget_id: Some(self.widget_id.clone()),
-            prompts: Some(crate::trace::Prompts::Recorded),
+            prompts: Some(capneg_wire::trace::Prompts::Recorded),
             auto_approve: self.auto_approve.clone(),
             rate_limit: self.rate_limit,
             wait_for_content_loaded: self.wait_for_content_loaded,
@@ -198,7 +198,14 @@ impl<M: Machine> ClientSession<M> {
     #[allow(clippy::type_complexity)]
     fn flush(
         &mut self,
-        request: Option<(&RawValue, (Api, crate::msg::Id, crate::msg::Action))>,
+        request: Option<(
+            &RawValue,
+            (
+                Api,
+                capneg_reference::msg::Id,
+                capneg_reference::msg::Action,
+            ),
+        )>,
         emitted: &mut Vec<Emitted>,
     ) {
         let echo: Option<(Envelope, _)> =

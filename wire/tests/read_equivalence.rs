@@ -1,12 +1,12 @@
 //! The two ways of reading a message agree: in one pass over its text
-//! ([`capneg_reference::read::read_text`], what validation uses) and field by field from an
-//! envelope view ([`capneg_reference::read::read_view`]), whatever the order of the fields, the
+//! ([`capneg_wire::read::read_text`], what validation uses) and field by field from an
+//! envelope view ([`capneg_wire::read::read_view`]), whatever the order of the fields, the
 //! shapes of their values, and who posted it.
 
 use capneg_reference::msg::KNOWN_ACTIONS;
-use capneg_reference::read::{read_text, read_view, Poster, Reading};
-use capneg_reference::wire::EnvelopeView;
 use capneg_reference::Interner;
+use capneg_wire::envelope::EnvelopeView;
+use capneg_wire::read::{read_text, read_view, Poster, Reading};
 use proptest::prelude::*;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
@@ -156,8 +156,8 @@ fn normalise(
     interner: &Interner,
 ) -> (Reading<String>, Vec<Vec<String>>) {
     use capneg_reference::msg::{Data, Reply};
-    use capneg_reference::read::{PreBody, PreData};
     use capneg_reference::CapSet;
+    use capneg_wire::read::{PreBody, PreData};
     let mut sets = Vec::new();
     let mut take = |set: &mut CapSet| {
         let mut names = interner.to_vec(set);
