@@ -5,9 +5,9 @@
 
 use capneg_benches::benchmarking;
 use capneg_benches::trivial::Grid;
+use capneg_model::check::model::Bounds;
 use capneg_model::check::{check, CheckConfig};
-use capneg_model::model::Bounds;
-use capneg_model::mutants::ClientKind;
+use capneg_model::rules::mutants::ClientKind;
 use capneg_reference::Profile;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use stateright::{Checker, HasDiscoveries, Model};

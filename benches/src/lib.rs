@@ -12,12 +12,12 @@
 //! Criterion runs each benchmark once under `cargo test --benches` (test mode); [`benchmarking`]
 //! tells the benchmarks which mode they are in, so they keep their inputs small when testing.
 
-use capneg_model::observer::{Event, Judge, Observer, Violation};
+use capneg_model::rules::mutants::ClientKind;
 use capneg_model::run::{run_script, DEFAULT_WIDGET_ID};
-use capneg_model::session::{ClientSession, Emitted, SessionConfig};
-use capneg_reference::client::{Client, Input, Output, Policy, Setup};
-use capneg_reference::msg::{ClientMsg, Msg};
-use capneg_reference::{CapSet, Profile};
+use capneg_model::session::{ClientSession, Emitted};
+use capneg_model::{Judge, Line, Observer, Violation};
+use capneg_reference::client::{Client, Input, Output, Setup};
+use capneg_reference::{Event, Profile, Settings};
 use capneg_wire::codec::{Codec, Poster};
 use capneg_wire::envelope::EnvelopeView;
 use capneg_wire::trace::{parse_line, Key};
@@ -174,36 +174,13 @@ pub enum JsonInput {
     Decision(Vec<String>),
 }
 
-/// One event of a session, owned, in compact form.
-#[derive(Clone, Debug)]
-pub enum OwnedEvent {
-    /// A message the client posted.
-    Client(ClientMsg),
-    /// A message the widget posted.
-    Widget(Msg),
-    /// A prompt.
-    Prompt(CapSet),
-    /// A decision.
-    Decision(CapSet),
-}
-
-impl OwnedEvent {
-    /// The event, borrowed, as the observer takes it.
-    pub fn event(&self) -> Event<'_> {
-        match self {
-            OwnedEvent::Client(m) => Event::Client(m),
-            OwnedEvent::Widget(m) => Event::Widget(m),
-            OwnedEvent::Prompt(c) => Event::Prompt(c),
-            OwnedEvent::Decision(c) => Event::Decision(c),
-        }
-    }
-}
-
 /// A recorded trace of the `msc` reference client, in every form the benchmarks feed.
 #[derive(Clone, Debug)]
 pub struct Session {
+    /// The widget's id.
+    pub widget_id: String,
     /// The session's settings.
-    pub config: SessionConfig,
+    pub settings: Settings<Vec<String>>,
     /// The client's profile and policy, in compact form.
     pub setup: Setup,
     /// The client's inputs in compact form: widget messages and decisions.
@@ -211,7 +188,7 @@ pub struct Session {
     /// The same inputs as JSON, for a [`ClientSession`].
     pub json_inputs: Vec<JsonInput>,
     /// Every event of the trace (after the session line) with its line number.
-    pub events: Vec<(u32, OwnedEvent)>,
+    pub events: Vec<(Line, Event)>,
     /// The rules of the session: `msc`, prompts recorded.
     pub judge: Judge,
 }
@@ -223,28 +200,29 @@ impl Session {
     /// # Panics
     /// If the trace is not a well-formed trace with a session line and prompts recorded.
     pub fn from_trace(trace: &str) -> Session {
-        let mut lines = trace.lines().enumerate().map(|(i, l)| (i as u32 + 1, l));
+        let mut lines = trace
+            .lines()
+            .enumerate()
+            .map(|(i, l)| (Line::new(i as u32 + 1).expect("lines count from 1"), l));
         let (_, first) = lines.next().expect("a session line");
         let session = parse_line(first)
             .ok()
             .filter(|l| l.key == Key::Session)
             .and_then(|l| l.session().ok())
             .expect("a session line");
-        let config = SessionConfig::from_line(&session, DEFAULT_WIDGET_ID);
-        let mut codec = Codec::new(config.widget_id.clone());
-        let auto_approve = codec.cap_set(config.auto_approve.iter().map(String::as_str));
+        let widget_id = session
+            .widget_id
+            .unwrap_or_else(|| DEFAULT_WIDGET_ID.to_owned());
+        let settings = session.settings;
+        let mut codec = Codec::new(widget_id.clone());
         let setup = Setup {
             profile: Profile::MSC,
-            policy: Policy {
-                auto_approve: auto_approve.clone(),
-                rate_limit: config.rate_limit,
-                wait_for_content_loaded: config.wait_for_content_loaded,
-                declined: config.declined,
-            },
+            settings: settings
+                .as_ref()
+                .map_caps(|names| codec.cap_set(names.iter().map(String::as_str))),
         };
         let mut judge = Judge::new(Profile::MSC);
-        judge.auto_approve = auto_approve;
-        judge.rate_limit = config.rate_limit;
+        judge.settings = setup.settings.clone();
         let (mut inputs, mut json_inputs, mut events) = (Vec::new(), Vec::new(), Vec::new());
         for (n, text) in lines {
             let line = parse_line(text).expect("a trace line");
@@ -255,28 +233,29 @@ impl Session {
                         let msg = codec.read(Poster::Widget, &view).expect("well-formed");
                         inputs.push(Input::Widget(msg.clone()));
                         json_inputs.push(JsonInput::Widget(line.value.to_owned()));
-                        events.push((n, OwnedEvent::Widget(msg)));
+                        events.push((n, Event::Widget(msg)));
                     } else {
-                        events.push((n, OwnedEvent::Client(codec.read(Poster::Client, &view))));
+                        events.push((n, Event::Client(codec.read(Poster::Client, &view))));
                     }
                 }
                 Key::Prompt => {
                     let caps = line.prompt().expect("a prompt line").capabilities;
                     let set = codec.cap_set(caps.iter().map(String::as_str));
-                    events.push((n, OwnedEvent::Prompt(set)));
+                    events.push((n, Event::Prompt(set)));
                 }
                 Key::Decision => {
                     let approved = line.decision().expect("a decision line").approved;
                     let set = codec.cap_set(approved.iter().map(String::as_str));
                     inputs.push(Input::Decision(set.clone()));
                     json_inputs.push(JsonInput::Decision(approved));
-                    events.push((n, OwnedEvent::Decision(set)));
+                    events.push((n, Event::Decision(set)));
                 }
                 Key::Session => panic!("a second session line"),
             }
         }
         Session {
-            config,
+            widget_id,
+            settings,
             setup,
             inputs,
             json_inputs,
@@ -305,7 +284,13 @@ impl Session {
     /// messages and prompts emitted.
     pub fn session_all(&self, emitted: &mut Vec<Emitted>) -> usize {
         emitted.clear();
-        let mut session: ClientSession = ClientSession::start(Profile::MSC, &self.config, emitted);
+        let mut session = ClientSession::start(
+            ClientKind::Reference,
+            Profile::MSC,
+            &self.widget_id,
+            &self.settings,
+            emitted,
+        );
         let mut outputs = emitted.len();
         for input in &self.json_inputs {
             emitted.clear();
@@ -327,7 +312,7 @@ impl Session {
         let mut observer = Observer::new();
         for (at, event) in &self.events {
             observer
-                .observe(&self.judge, *at, event.event(), found)
+                .observe(&self.judge, *at, event, found)
                 .expect("a decision has a prompt");
         }
         observer.finish(&self.judge, found);
@@ -346,19 +331,12 @@ mod tests {
     fn replays(session: &Session) {
         let mut out = Vec::new();
         let mut client = Client::start(&session.setup, &mut out);
-        let mut emitted: Vec<OwnedEvent> = out
-            .drain(..)
-            .map(|o| match o {
-                Output::Send(m) => OwnedEvent::Client(Ok(m)),
-                Output::Prompt(c) => OwnedEvent::Prompt(c),
-                Output::Malformed(f) => OwnedEvent::Client(Err(f)),
-            })
-            .collect();
+        let mut emitted: Vec<Event> = out.drain(..).map(Event::from).collect();
         let mut inputs = session.inputs.iter();
         let mut expected = Vec::new();
         for (_, event) in &session.events {
             match event {
-                OwnedEvent::Widget(_) | OwnedEvent::Decision(_) => {
+                Event::Widget(_) | Event::Decision(_) => {
                     assert_eq!(
                         format!("{emitted:?}"),
                         format!("{expected:?}"),
@@ -368,11 +346,7 @@ mod tests {
                     expected.clear();
                     let input = inputs.next().expect("an input per widget or decision line");
                     client.handle(&session.setup, input, &mut out).unwrap();
-                    emitted.extend(out.drain(..).map(|o| match o {
-                        Output::Send(m) => OwnedEvent::Client(Ok(m)),
-                        Output::Prompt(c) => OwnedEvent::Prompt(c),
-                        Output::Malformed(f) => OwnedEvent::Client(Err(f)),
-                    }));
+                    emitted.extend(out.drain(..).map(Event::from));
                 }
                 other => expected.push(other.clone()),
             }

@@ -5,7 +5,7 @@
 //! flushed. A line that is not a command ends the adapter with one line on stderr naming it, and
 //! exit code 2. A decision while no prompt is open is noted on stderr and ignored.
 
-use capneg_model::mutants::{ClientKind, MutantKind};
+use capneg_model::rules::mutants::{ClientKind, MutantKind};
 use capneg_properties::protocol::{Handled, Handler, IDLE};
 use capneg_reference::Profile;
 use capneg_wire::trace::LineReader;

@@ -1,8 +1,8 @@
 //! `capneg check`: the report of an exhaustive model check.
 
+use capneg_model::check::model::Bounds;
 use capneg_model::check::{check, CheckConfig, CheckReport, Phase, Progress, Verdict};
-use capneg_model::model::Bounds;
-use capneg_model::mutants::{ClientKind, MutantKind};
+use capneg_model::rules::mutants::{ClientKind, MutantKind};
 use capneg_reference::Profile;
 use serde_json::json;
 use std::io::{IsTerminal, Write};

@@ -1,7 +1,7 @@
 //! `capneg explore`: the stateright Explorer over the model of `check`.
 
 use crate::check::ClientArg;
-use capneg_model::model::{Bounds, SessionModel};
+use capneg_model::check::model::{Bounds, SessionModel};
 use capneg_reference::Profile;
 use std::process::ExitCode;
 

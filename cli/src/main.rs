@@ -18,7 +18,7 @@ mod run;
 mod validate;
 mod vectors;
 
-use capneg_model::model::Bounds;
+use capneg_model::check::model::Bounds;
 use capneg_reference::profile::Profile;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

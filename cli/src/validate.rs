@@ -20,13 +20,13 @@ pub fn run(profile: Profile, partial: bool, as_json: bool, traces: &[PathBuf]) -
             match File::open(path) {
                 Ok(f) => validate(options, f),
                 Err(e) => Ok(Verdict::BadInput {
-                    line: 0,
+                    line: None,
                     message: format!("cannot read: {e}"),
                 }),
             }
         };
         let verdict = verdict.unwrap_or_else(|e| Verdict::BadInput {
-            line: 0,
+            line: None,
             message: format!("cannot read: {e}"),
         });
         match &verdict {
@@ -81,8 +81,14 @@ fn print_text(name: &str, profile: Profile, verdict: &Verdict) {
                 println!("{name}:{line}: violates {}: {}", f.rule, f.reason);
             }
         }
-        Verdict::BadInput { line: 0, message } => eprintln!("{name}: {message}"),
-        Verdict::BadInput { line, message } => eprintln!("{name}:{line}: {message}"),
+        Verdict::BadInput {
+            line: None,
+            message,
+        } => eprintln!("{name}: {message}"),
+        Verdict::BadInput {
+            line: Some(line),
+            message,
+        } => eprintln!("{name}:{line}: {message}"),
     }
 }
 
@@ -101,8 +107,10 @@ fn to_json(name: &str, profile: Profile, verdict: &Verdict) -> serde_json::Value
             "prompts": prompts_word(*prompts).trim_start_matches("prompts "),
             "violations": findings.iter().map(|f| json!({"rule": f.rule.id(), "reason": f.reason})).collect::<Vec<_>>(),
         }),
+        // `line` 0: the file could not be read at all.
         Verdict::BadInput { line, message } => json!({
-            "file": name, "profile": profile.name, "verdict": "bad-input", "line": line, "error": message,
+            "file": name, "profile": profile.name, "verdict": "bad-input",
+            "line": line.map_or(0, |l| l.get()), "error": message,
         }),
     }
 }

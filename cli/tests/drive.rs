@@ -4,7 +4,7 @@
 
 mod common;
 
-use capneg_model::mutants::MutantKind;
+use capneg_model::rules::mutants::MutantKind;
 use common::{capneg, capneg_path, repo, Run, BAD_INPUT};
 use serde_json::Value;
 use std::io::Write;

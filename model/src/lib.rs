@@ -1,21 +1,25 @@
 //! # capneg-model
 //!
-//! The rules of Matrix widget capability negotiation (SPEC §4) as one observer of events, and
-//! what is built on it: the stateright model of a session, trace validation and conformance
-//! vectors.
+//! The rules of Matrix widget capability negotiation (docs/spec.md §4) as one observer of
+//! events, and what is built on it.
+//!
+//! - [`rules`]: the rules, the observer that judges them, and the deliberately wrong clients
+//!   (mutants) that show each check can fail.
+//! - [`session`]: a client under test (the reference, or a mutant) on the wire; [`run`]: it on a
+//!   script (`capneg run`).
+//! - [`check`]: the stateright model of a session, its symmetry reduction and its printer
+//!   (`capneg check`, `capneg explore`).
+//! - [`validate`]: judging a recorded trace (`capneg validate`).
+//! - [`vectors`]: conformance vectors (`capneg vectors`).
 #![forbid(unsafe_code)]
 
 pub mod check;
-pub mod model;
-pub mod mutants;
-pub mod observer;
-pub mod printer;
 pub mod rules;
 pub mod run;
 pub mod session;
-pub mod symmetry;
 pub mod validate;
 pub mod vectors;
 
-pub use observer::{BadEvent, Event, Judge, Ledger, Observer, Pos, Reason, Violation};
-pub use rules::{Rule, RuleSet};
+pub use rules::{
+    BadEvent, Judge, Judging, Ledger, Line, Observer, Position, Reason, Rule, RuleSet, Violation,
+};

@@ -6,11 +6,12 @@
 //! prints the whole trace: the inputs as completed, and after each one the messages and prompts
 //! it caused. Anything a script cannot mean is an error naming its line.
 
-use crate::session::{ClientSession, Emitted, SessionConfig};
-use capneg_reference::client::{Client, Machine, Output, Setup};
+use crate::rules::mutants::ClientKind;
+use crate::session::{ClientSession, Emitted};
 use capneg_reference::profile::Profile;
+use capneg_reference::Settings;
 use capneg_wire::envelope::{raw_is_object, Envelope};
-use capneg_wire::trace::{parse_line, print_line, Key, Line, LineReader, SessionLine};
+use capneg_wire::trace::{parse_line, print_line, Key, LineReader, ParsedLine, SessionLine};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
@@ -78,9 +79,9 @@ pub enum Inputs {
 }
 
 /// The state of a script run.
-struct Runner<W, M: Machine> {
+struct Runner<W> {
     out: W,
-    session: ClientSession<M>,
+    session: ClientSession,
     inputs: Inputs,
     open: Vec<OpenRequest>,
     widget_ids: HashSet<String>,
@@ -95,14 +96,14 @@ pub fn run_script<R: BufRead, W: Write>(
     input: R,
     out: W,
 ) -> Result<(), RunError> {
-    run_script_with(profile, Client::start, Inputs::Strict, input, out)
+    run_script_with(ClientKind::Reference, profile, Inputs::Strict, input, out)
 }
 
-/// Runs the client `start` makes on a script, as [`run_script`] runs the reference: requests
-/// and response echoes filled in the same way, the same trace printed.
-pub fn run_script_with<R: BufRead, W: Write, M: Machine>(
+/// Runs a client of `kind` on a script, as [`run_script`] runs the reference: requests and
+/// response echoes filled in the same way, the same trace printed.
+pub fn run_script_with<R: BufRead, W: Write>(
+    kind: ClientKind,
     profile: Profile,
-    start: impl FnOnce(&Setup, &mut Vec<Output>) -> M,
     inputs: Inputs,
     input: R,
     out: W,
@@ -113,29 +114,27 @@ pub fn run_script_with<R: BufRead, W: Write, M: Machine>(
         Some(Err(e)) => return Err(read_error(e)),
         Some(Ok((n, text))) => Some((n, text.to_owned())),
     };
-    let (config, pending) = match &first {
-        None => (SessionConfig::new(DEFAULT_WIDGET_ID), None),
+    let (widget_id, settings, pending) = match &first {
+        None => (DEFAULT_WIDGET_ID.to_owned(), Settings::default(), None),
         Some((n, text)) => {
             let line = parse_line(text).map_err(|e| bad(*n, e.to_string()))?;
             if line.key == Key::Session {
                 let s = line.session().map_err(|e| bad(*n, e.to_string()))?;
-                (SessionConfig::from_line(&s, DEFAULT_WIDGET_ID), None)
+                let widget_id = s.widget_id.unwrap_or_else(|| DEFAULT_WIDGET_ID.to_owned());
+                (widget_id, s.settings, None)
             } else {
                 let widget = if line.key == Key::Widget {
                     widget_id_of(line.value)
                 } else {
                     None
                 };
-                let default = widget.as_deref().unwrap_or(DEFAULT_WIDGET_ID);
-                (
-                    SessionConfig::from_line(&SessionLine::default(), default),
-                    Some(*n),
-                )
+                let widget_id = widget.unwrap_or_else(|| DEFAULT_WIDGET_ID.to_owned());
+                (widget_id, Settings::default(), Some(*n))
             }
         }
     };
     let mut emitted = Vec::new();
-    let session = ClientSession::start_with(profile, &config, start, &mut emitted);
+    let session = ClientSession::start(kind, profile, &widget_id, &settings, &mut emitted);
     let mut runner = Runner {
         out,
         session,
@@ -148,7 +147,7 @@ pub fn run_script_with<R: BufRead, W: Write, M: Machine>(
     writeln!(
         runner.out,
         "{}",
-        print_line(Key::Session, &config.to_line())
+        print_line(Key::Session, &SessionLine::recorded(&widget_id, &settings))
     )?;
     runner.flush()?;
     if let (Some(n), Some((_, text))) = (pending, &first) {
@@ -175,7 +174,7 @@ fn widget_id_of(value: &RawValue) -> Option<String> {
     map.get("widgetId")?.as_str().map(str::to_owned)
 }
 
-impl<W: Write, M: Machine> Runner<W, M> {
+impl<W: Write> Runner<W> {
     fn line(&mut self, n: usize, text: &str) -> Result<(), RunError> {
         let line = parse_line(text).map_err(|e| bad(n, e.to_string()))?;
         match line.key {
@@ -205,7 +204,7 @@ impl<W: Write, M: Machine> Runner<W, M> {
         }
     }
 
-    fn widget(&mut self, n: usize, line: &Line<'_>) -> Result<(), RunError> {
+    fn widget(&mut self, n: usize, line: &ParsedLine<'_>) -> Result<(), RunError> {
         if !raw_is_object(line.value.get()) {
             return Err(bad(n, "a widget message must be a JSON object"));
         }

@@ -1,71 +1,18 @@
-//! The reference client on the wire: a [`Client`] with the [`Codec`] that reads the widget's
-//! messages and writes the client's.
+//! A client under test on the wire: a [`TestClient`] (the reference client, or a deliberately
+//! wrong one) with the [`Codec`] that reads the widget's messages and writes the client's.
 //!
 //! Still sans-IO: [`ClientSession`] takes JSON and gives back the envelopes and prompts the
-//! client emits, in order. `capneg run`, `capneg adapter` and the conformance vectors drive the
-//! reference through it.
+//! client emits, in order. `capneg run`, `capneg adapter`, the conformance vectors and the
+//! differential driver's reference side drive a client through it.
 
-use capneg_reference::client::{Client, Input, Machine, Output, Policy, Setup, StepError};
-use capneg_reference::msg::{Api, Body};
-use capneg_reference::profile::{DeclinedPolicy, Profile};
+use crate::rules::mutants::{ClientKind, TestClient};
+use capneg_reference::client::{Input, Setup, StepError};
+use capneg_reference::msg::{Action, Api, Body, ReqId};
+use capneg_reference::{Event, Profile, Settings};
 use capneg_wire::codec::{counter_id, Codec, Poster};
 use capneg_wire::envelope::{Envelope, EnvelopeView};
-use capneg_wire::trace::{print_line, Key, PromptLine, SessionLine};
+use capneg_wire::trace::{print_line, Key, PromptLine};
 use serde_json::value::RawValue;
-
-/// The settings of one session (a trace's `session` line, an adapter's `start`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SessionConfig {
-    /// The widget's id.
-    pub widget_id: String,
-    /// Capabilities approved without asking.
-    pub auto_approve: Vec<String>,
-    /// Whether the session declares a rate limit.
-    pub rate_limit: bool,
-    /// Whether the client waits for `content_loaded`.
-    pub wait_for_content_loaded: bool,
-    /// The client's policy for a capability declined before.
-    pub declined: DeclinedPolicy,
-}
-
-impl SessionConfig {
-    /// The default settings for `widget_id`.
-    pub fn new(widget_id: impl Into<String>) -> Self {
-        SessionConfig {
-            widget_id: widget_id.into(),
-            auto_approve: Vec::new(),
-            rate_limit: false,
-            wait_for_content_loaded: false,
-            declined: DeclinedPolicy::Prompt,
-        }
-    }
-
-    /// The settings of a `session` line, with `default_widget` where it names no widget.
-    pub fn from_line(line: &SessionLine, default_widget: &str) -> Self {
-        SessionConfig {
-            widget_id: line
-                .widget_id
-                .clone()
-                .unwrap_or_else(|| default_widget.to_owned()),
-            auto_approve: line.auto_approve.clone(),
-            rate_limit: line.rate_limit,
-            wait_for_content_loaded: line.wait_for_content_loaded,
-            declined: line.declined.unwrap_or_default(),
-        }
-    }
-
-    /// These settings as a `session` line with prompts recorded.
-    pub fn to_line(&self) -> SessionLine {
-        SessionLine {
-            widget_id: Some(self.widget_id.clone()),
-            prompts: Some(capneg_wire::trace::Prompts::Recorded),
-            auto_approve: self.auto_approve.clone(),
-            rate_limit: self.rate_limit,
-            wait_for_content_loaded: self.wait_for_content_loaded,
-            declined: (self.declined != DeclinedPolicy::default()).then_some(self.declined),
-        }
-    }
-}
 
 /// Something the client emitted.
 #[derive(Clone, Debug, PartialEq)]
@@ -95,43 +42,32 @@ impl Emitted {
     }
 }
 
-/// A client of one session, reading and writing JSON: the reference [`Client`] by default, or
-/// any [`Machine`].
+/// A client of one session, reading and writing JSON.
 #[derive(Clone, Debug)]
-pub struct ClientSession<M: Machine = Client> {
+pub struct ClientSession {
     setup: Setup,
     codec: Codec,
-    client: M,
-    out: Vec<Output>,
+    client: TestClient,
+    out: Vec<Event>,
 }
 
-impl<M: Machine> ClientSession<M> {
-    /// Starts a session; the client's first messages are appended to `emitted`.
-    pub fn start(profile: Profile, config: &SessionConfig, emitted: &mut Vec<Emitted>) -> Self {
-        Self::start_with(profile, config, M::start, emitted)
-    }
-
-    /// Starts a session with a machine made by `start` (for machines that need more than the
-    /// setup to start, such as a particular mutant).
-    pub fn start_with(
+impl ClientSession {
+    /// Starts a session of the widget `widget_id` with a client of `kind` under `profile`; the
+    /// client's first messages are appended to `emitted`.
+    pub fn start(
+        kind: ClientKind,
         profile: Profile,
-        config: &SessionConfig,
-        start: impl FnOnce(&Setup, &mut Vec<Output>) -> M,
+        widget_id: &str,
+        settings: &Settings<Vec<String>>,
         emitted: &mut Vec<Emitted>,
     ) -> Self {
-        let mut codec = Codec::new(config.widget_id.clone());
-        let auto_approve = codec.cap_set(config.auto_approve.iter().map(String::as_str));
-        let setup = Setup {
-            profile,
-            policy: Policy {
-                auto_approve,
-                rate_limit: config.rate_limit,
-                wait_for_content_loaded: config.wait_for_content_loaded,
-                declined: config.declined,
-            },
-        };
+        let mut codec = Codec::new(widget_id);
+        let settings = settings
+            .as_ref()
+            .map_caps(|names| codec.cap_set(names.iter().map(String::as_str)));
+        let setup = Setup { profile, settings };
         let mut out = Vec::new();
-        let client = start(&setup, &mut out);
+        let client = TestClient::start(kind, &setup, &mut out);
         let mut session = ClientSession {
             setup,
             codec,
@@ -143,7 +79,7 @@ impl<M: Machine> ClientSession<M> {
     }
 
     /// The client's state.
-    pub fn client(&self) -> &M {
+    pub fn client(&self) -> &TestClient {
         &self.client
     }
 
@@ -198,27 +134,19 @@ impl<M: Machine> ClientSession<M> {
     #[allow(clippy::type_complexity)]
     fn flush(
         &mut self,
-        request: Option<(
-            &RawValue,
-            (
-                Api,
-                capneg_reference::msg::Id,
-                capneg_reference::msg::Action,
-            ),
-        )>,
+        request: Option<(&RawValue, (Api, ReqId, Action))>,
         emitted: &mut Vec<Emitted>,
     ) {
         let echo: Option<(Envelope, _)> =
             request.and_then(|(raw, key)| serde_json::from_str(raw.get()).ok().map(|e| (e, key)));
         for output in self.out.drain(..) {
             match output {
-                Output::Prompt(caps) => {
-                    emitted.push(Emitted::Prompt(self.codec.caps.to_vec(&caps)))
-                }
-                Output::Malformed(fault) => {
+                Event::Prompt(caps) => emitted.push(Emitted::Prompt(self.codec.caps.to_vec(&caps))),
+                Event::Client(Err(fault)) => {
                     emitted.push(Emitted::Malformed(self.codec.faulty_json(fault)))
                 }
-                Output::Send(msg) => {
+                Event::Widget(_) | Event::Decision(_) => {}
+                Event::Client(Ok(msg)) => {
                     let env = match (&msg.body, &echo) {
                         (Body::Response(reply), Some((request, key)))
                             if *key == (msg.api, msg.id, msg.action) =>
@@ -226,7 +154,7 @@ impl<M: Machine> ClientSession<M> {
                             request.respond(self.codec.reply_json(reply, &request.request_id))
                         }
                         (Body::Request(_), _) if msg.api == Api::ToWidget => {
-                            self.codec.client_ids.intern(&counter_id(msg.api, msg.id));
+                            self.codec.client_ids.used(&counter_id(msg.api, msg.id));
                             self.codec.envelope(&msg)
                         }
                         _ => self.codec.envelope(&msg),

@@ -2,9 +2,9 @@
 //! every mutant caught by the rule it targets. Counterexamples are traces that `capneg validate`
 //! rejects by that rule and that `capneg run` accepts once the client's lines are stripped.
 
+use capneg_model::check::model::{Bounds, SessionModel};
 use capneg_model::check::{check, shortest, CheckConfig, Verdict};
-use capneg_model::model::{Bounds, SessionModel};
-use capneg_model::mutants::{ClientKind, MutantKind};
+use capneg_model::rules::mutants::{ClientKind, MutantKind};
 use capneg_model::rules::Rule;
 use capneg_model::run::run_script;
 use capneg_model::validate::{self, Options};
@@ -155,7 +155,7 @@ fn counterexample_of_a_profile_names_the_line() {
     let cx = shortest(&model, Rule::AcknowledgeRequest, &mut |_| {}).expect("legacy breaks it");
     // session, capabilities, the widget's answer, notify, request, error: the error breaks it.
     assert!(cx.lines.len() <= 6, "{}", cx.lines.join("\n"));
-    assert_eq!(cx.line as usize, cx.lines.len());
+    assert_eq!(cx.line.get() as usize, cx.lines.len());
     assert!(cx.reason.contains("with an error"), "{}", cx.reason);
     assert!(cx.diagram.starts_with("sequenceDiagram"));
     let _ = Verdict::Holds;

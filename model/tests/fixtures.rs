@@ -162,7 +162,7 @@ fn recorded_traces_get_their_documented_verdicts() {
                             prompts: p,
                         },
                     ) => {
-                        u64::from(*l) == *line
+                        u64::from(l.get()) == *line
                             && *p == prompts
                             && findings
                                 .iter()

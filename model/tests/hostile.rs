@@ -26,10 +26,11 @@
 //!
 //! The number of cases follows `PROPTEST_CASES` (proptest's default configuration).
 
-use capneg_model::session::{ClientSession, Emitted, SessionConfig};
+use capneg_model::rules::mutants::ClientKind;
+use capneg_model::session::{ClientSession, Emitted};
 use capneg_reference::client::StepError;
 use capneg_reference::msg::KNOWN_ACTIONS;
-use capneg_reference::profile::{DeclinedPolicy, Profile};
+use capneg_reference::{DeclinedPolicy, Profile, Settings};
 use proptest::prelude::*;
 use serde_json::value::{to_raw_value, RawValue};
 use serde_json::{json, Value};
@@ -320,7 +321,14 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn config() -> impl Strategy<Value = (Profile, SessionConfig)> {
+/// A session: its widget and its settings.
+#[derive(Clone, Debug)]
+struct Config {
+    widget_id: String,
+    settings: Settings<Vec<String>>,
+}
+
+fn config() -> impl Strategy<Value = (Profile, Config)> {
     (
         prop::sample::select(Profile::ALL.to_vec()),
         prop::sample::select(WIDGET_IDS.to_vec()),
@@ -332,12 +340,14 @@ fn config() -> impl Strategy<Value = (Profile, SessionConfig)> {
         .prop_map(|(profile, widget_id, auto, rate_limit, wait, declined)| {
             (
                 profile,
-                SessionConfig {
+                Config {
                     widget_id: widget_id.to_owned(),
-                    auto_approve: auto.into_iter().map(str::to_owned).collect(),
-                    rate_limit,
-                    wait_for_content_loaded: wait,
-                    declined,
+                    settings: Settings {
+                        auto_approve: auto.into_iter().map(str::to_owned).collect(),
+                        rate_limit,
+                        wait_for_content_loaded: wait,
+                        declined,
+                    },
                 },
             )
         })
@@ -385,9 +395,15 @@ struct Harness {
 }
 
 impl Harness {
-    fn new(profile: Profile, config: &SessionConfig) -> Result<Harness, TestCaseError> {
+    fn new(profile: Profile, config: &Config) -> Result<Harness, TestCaseError> {
         let mut emitted = Vec::new();
-        let session = ClientSession::start(profile, config, &mut emitted);
+        let session = ClientSession::start(
+            ClientKind::Reference,
+            profile,
+            &config.widget_id,
+            &config.settings,
+            &mut emitted,
+        );
         let mut h = Harness {
             session,
             widget_id: config.widget_id.clone(),
@@ -552,7 +568,7 @@ impl Harness {
 
     /// Runs one op and checks the client's reaction.
     fn step(&mut self, op: &Op) -> Result<(), TestCaseError> {
-        let approved_before = self.session.client().approved().clone();
+        let approved_before = self.session.client().client().approved().clone();
         if let Op::Decision(caps) = op {
             let prompt_open = self.session.prompt_open();
             let before = self.session.client().clone();
@@ -642,7 +658,7 @@ impl Harness {
                 );
             }
         }
-        let client = self.session.client();
+        let client = self.session.client().client();
         prop_assert!(
             approved_before.is_subset(client.approved()),
             "approvals shrank"
@@ -731,7 +747,7 @@ fn hostile_inputs_reach_the_interesting_states() {
             }
             h.step(op).unwrap();
             prompts += usize::from(h.session.prompt_open());
-            established += usize::from(h.session.client().is_established());
+            established += usize::from(h.session.client().client().is_established());
         }
         notifies += h.notifies;
         later_rounds += usize::from(h.notifies >= 2);

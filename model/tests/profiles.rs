@@ -14,10 +14,11 @@
 //! each message has the session's `widgetId`, each response echoes the request it answers (api,
 //! requestId, action, data), and the client never reuses one of its own request ids.
 
-use capneg_model::session::{ClientSession, Emitted, SessionConfig};
+use capneg_model::rules::mutants::ClientKind;
+use capneg_model::session::{ClientSession, Emitted};
 use capneg_reference::client::StepError;
-use capneg_reference::profile::{DeclinedPolicy, Profile};
 use capneg_reference::Client;
+use capneg_reference::{DeclinedPolicy, Profile, Settings};
 use serde_json::value::to_raw_value;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeSet, HashSet};
@@ -103,16 +104,17 @@ struct Session {
 impl Session {
     /// A session with the default settings.
     fn start(profile: Profile) -> Session {
-        Session::with(profile, SessionConfig::new(W))
+        Session::with(profile, Settings::default())
     }
 
     /// A session with these settings.
-    fn with(profile: Profile, config: SessionConfig) -> Session {
+    fn with(profile: Profile, config: Config) -> Session {
         let mut emitted = Vec::new();
-        let session = ClientSession::start(profile, &config, &mut emitted);
+        let session =
+            ClientSession::start(ClientKind::Reference, profile, W, &config, &mut emitted);
         let mut s = Session {
             session,
-            widget_id: config.widget_id.clone(),
+            widget_id: W.to_owned(),
             client_requests: Vec::new(),
             open: Vec::new(),
             started: Vec::new(),
@@ -125,7 +127,7 @@ impl Session {
 
     /// A session whose round 0 asked for `caps`, all approved by the user (or without a prompt
     /// where nothing is to be asked).
-    fn established(profile: Profile, config: SessionConfig, caps: &[&str]) -> Session {
+    fn established(profile: Profile, config: Config, caps: &[&str]) -> Session {
         let mut s = Session::with(profile, config);
         assert_eq!(s.started, [Out::AskCapabilities]);
         let out = s.answer_capabilities(caps);
@@ -142,7 +144,7 @@ impl Session {
 
     /// The reference client's state.
     fn client(&self) -> &Client {
-        self.session.client()
+        self.session.client().client()
     }
 
     /// Posts a widget message (any JSON); returns what the client emitted.
@@ -378,33 +380,36 @@ fn strings(v: &Value) -> Set {
     set
 }
 
-fn config() -> SessionConfig {
-    SessionConfig::new(W)
+/// A session's settings as the formats write them.
+type Config = Settings<Vec<String>>;
+
+fn config() -> Config {
+    Settings::default()
 }
 
-fn auto_approve(caps: &[&str]) -> SessionConfig {
-    SessionConfig {
+fn auto_approve(caps: &[&str]) -> Config {
+    Settings {
         auto_approve: caps.iter().map(|c| c.to_string()).collect(),
         ..config()
     }
 }
 
-fn rate_limited() -> SessionConfig {
-    SessionConfig {
+fn rate_limited() -> Config {
+    Settings {
         rate_limit: true,
         ..config()
     }
 }
 
-fn declined(policy: DeclinedPolicy) -> SessionConfig {
-    SessionConfig {
+fn declined(policy: DeclinedPolicy) -> Config {
+    Settings {
         declined: policy,
         ..config()
     }
 }
 
-fn waiting() -> SessionConfig {
-    SessionConfig {
+fn waiting() -> Config {
+    Settings {
         wait_for_content_loaded: true,
         ..config()
     }

@@ -144,7 +144,7 @@ fn vectors_mean_what_the_index_says() {
                     );
                     assert_eq!(
                         expected["violating"]["line"].as_u64(),
-                        Some(line as u64),
+                        Some(u64::from(line.get())),
                         "{name}"
                     );
                 }

@@ -22,8 +22,8 @@ use crate::runner::{Out, OutKind, Side};
 use crate::session::{Session, Step};
 use crate::strategy::sessions;
 use crate::universe::UNIVERSE_LEN;
-use capneg_model::mutants::ClientKind;
-use capneg_model::{Pos, Rule};
+use capneg_model::rules::mutants::ClientKind;
+use capneg_model::{Line, Rule};
 use capneg_reference::msg::{Action, Api, Body, ClientMsg, Data, Msg, Reply};
 use capneg_reference::{CapSet, Profile};
 use capneg_wire::codec::Codec;
@@ -38,7 +38,7 @@ pub enum Finding {
     /// The adapter broke these rules at this line (one past the last line: at the end).
     Rules {
         /// The line.
-        line: Pos,
+        line: Line,
         /// Each rule with the reason, citing lines.
         broken: Vec<(Rule, String)>,
         /// Where the rules are end-of-trace obligations the adapter left open when its outputs
@@ -48,7 +48,7 @@ pub enum Finding {
     /// The adapter's output differs from the reference's.
     Differs {
         /// The adapter's line (for a missing output: the last line of the command).
-        line: Pos,
+        line: Line,
         /// The reference's output (`None`: the reference was idle).
         expected: Option<String>,
         /// The adapter's output (`None`: the adapter was idle).
@@ -57,14 +57,14 @@ pub enum Finding {
     /// The adapter failed on the command at this line (the session line: the `start`).
     Failed {
         /// The line of the command.
-        line: Pos,
+        line: Line,
         /// How.
         failure: Failure,
     },
     /// The adapter wrote a line that is not a protocol line.
     Protocol {
         /// The line.
-        line: Pos,
+        line: Line,
         /// Why.
         message: String,
     },
@@ -140,7 +140,7 @@ impl Divergence {
 
     /// Whether it happened on the `start` command.
     pub fn at_start(&self) -> bool {
-        matches!(self.finding, Finding::Failed { line: 1, .. })
+        matches!(self.finding, Finding::Failed { line, .. } if line == Line::FIRST)
     }
 
     /// What diverged, in words: one line per rule broken, or the differing output (expected vs
@@ -153,7 +153,7 @@ impl Divergence {
                 broken,
                 difference,
             } => {
-                let place = if *line as usize > self.trace.len() {
+                let place = if line.get() as usize > self.trace.len() {
                     "at the end".to_owned()
                 } else {
                     format!("line {line}")
@@ -196,7 +196,7 @@ impl Divergence {
                 };
             }
             Finding::Failed { line, failure } => {
-                let after = if *line == 1 {
+                let after = if *line == Line::FIRST {
                     "the start command".to_owned()
                 } else {
                     format!("the command of line {line}")
@@ -368,7 +368,7 @@ impl Lockstep {
         line: &str,
         adapter: &mut dyn Adapter,
     ) -> Result<(), Box<Divergence>> {
-        let command_line = self.side.len();
+        let command_line = self.side.last();
         self.commands += 1;
         if let Err(e) = self.reference.handle(ref_line, &mut self.ref_lines) {
             return Err(self.diverge(Finding::Internal(format!(
@@ -417,8 +417,8 @@ impl Lockstep {
 
     fn broken(
         &self,
-        violations: &[(Pos, capneg_model::Violation)],
-        at: Pos,
+        violations: &[(Line, capneg_model::Violation)],
+        at: Line,
     ) -> Vec<(Rule, String)> {
         let mut broken: Vec<(Rule, String)> = Vec::new();
         for (_, v) in violations.iter().filter(|(p, _)| *p == at) {
@@ -463,14 +463,14 @@ fn compare(reference: &Side, side: &Side) -> Option<Finding> {
             _ => false,
         },
     );
-    let position = |d: &(Option<&Out>, Option<&Out>)| d.1.map_or(Pos::MAX, |o| o.line);
+    let position = |d: &(Option<&Out>, Option<&Out>)| d.1.map_or(u32::MAX, |o| o.line.get());
     let first = match (msgs, prompts) {
         (Some(m), Some(p)) => Some(if position(&p) < position(&m) { p } else { m }),
         (m, p) => m.or(p),
     }?;
     let text = |s: &Side, o: Option<&Out>| o.and_then(|o| s.line(o.line)).map(str::to_owned);
     Some(Finding::Differs {
-        line: first.1.map_or(side.len(), |o| o.line),
+        line: first.1.map_or(side.last(), |o| o.line),
         expected: text(reference, first.0),
         got: text(side, first.1),
     })
@@ -504,7 +504,7 @@ fn same_caps(ca: &Codec, a: &CapSet, cb: &Codec, b: &CapSet) -> bool {
 
 fn same_action(ca: &Codec, a: Action, cb: &Codec, b: Action) -> bool {
     match (a, b) {
-        (Action::Other(x), Action::Other(y)) => ca.actions.name(x) == cb.actions.name(y),
+        (Action::Other(_), Action::Other(_)) => ca.action_name(a) == cb.action_name(b),
         _ => a == b,
     }
 }
@@ -874,7 +874,7 @@ fn keep_protocol_lines(lines: &mut Vec<String>, detail: &mut Option<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use capneg_model::mutants::MutantKind;
+    use capneg_model::rules::mutants::MutantKind;
 
     #[test]
     fn the_reference_does_not_diverge_from_itself() {

@@ -1,4 +1,4 @@
-//! The adapter protocol (SPEC §8) and the reference's side of it.
+//! The adapter protocol (docs/spec.md §8) and the reference's side of it.
 //!
 //! Harness to adapter, one JSON object per line: `{"start": {"widgetId", "autoApprove": [..],
 //! "waitForContentLoaded": bool}}`, `{"widget": ENVELOPE}`, `{"decision": {"approved": [..]}}`.
@@ -6,13 +6,12 @@
 //! [..]}}`, then `{"idle": {}}`.
 //!
 //! [`Handler`] answers commands with a [`ClientSession`]: the reference client, or one of the
-//! deliberately wrong clients of [`capneg_model::mutants`]. `capneg adapter` puts it on stdin
+//! deliberately wrong clients of [`capneg_model::rules::mutants`]. `capneg adapter` puts it on stdin
 //! and stdout; the driver also runs it in-process as the reference it compares against.
 
-use capneg_model::mutants::{ClientKind, TestClient};
-use capneg_model::session::{ClientSession, Emitted, SessionConfig};
-use capneg_reference::client::{Client, Machine, StepError};
-use capneg_reference::Profile;
+use capneg_model::rules::mutants::ClientKind;
+use capneg_model::session::{ClientSession, Emitted};
+use capneg_reference::{Profile, Settings};
 use capneg_wire::envelope::raw_is_object;
 use capneg_wire::trace::DecisionLine;
 use serde::de::{Deserializer, IgnoredAny};
@@ -26,41 +25,46 @@ pub const IDLE: &str = r#"{"idle":{}}"#;
 /// A command of the harness.
 #[derive(Debug)]
 pub enum Command<'a> {
-    /// Starts a new session.
-    Start(StartCommand),
+    /// Starts a new session of this widget with these settings.
+    Start {
+        /// The widget's id (a non-empty string).
+        widget_id: String,
+        /// The session's settings.
+        settings: Settings<Vec<String>>,
+    },
     /// The widget posted this message (any JSON: odd envelopes are the client's to judge).
     Widget(&'a RawValue),
     /// The user's answer to the oldest open prompt.
     Decision(DecisionLine),
 }
 
-/// The value of a `start` command.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StartCommand {
-    /// The widget's id (a non-empty string).
-    pub widget_id: String,
-    /// Capabilities approved without asking (default: none).
+/// The fields of a `start` command as written.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StartFields {
+    widget_id: String,
     #[serde(default)]
-    pub auto_approve: Vec<String>,
-    /// Whether the client waits for `content_loaded` (default: false).
+    auto_approve: Vec<String>,
     #[serde(default)]
-    pub wait_for_content_loaded: bool,
-    /// An extension of SPEC §8: whether the session declares `rateLimit` (default: false).
+    wait_for_content_loaded: bool,
+    /// An extension of docs/spec.md §8: whether the session declares `rateLimit`.
     #[serde(default)]
-    pub rate_limit: bool,
+    rate_limit: bool,
 }
 
-impl StartCommand {
-    /// The reference's session settings.
-    pub fn config(&self) -> SessionConfig {
-        SessionConfig {
-            auto_approve: self.auto_approve.clone(),
-            rate_limit: self.rate_limit,
-            wait_for_content_loaded: self.wait_for_content_loaded,
-            ..SessionConfig::new(self.widget_id.clone())
-        }
+/// The `start` command of a session of `widget_id` with `settings` (docs/spec.md §8), one JSON
+/// line: what the driver sends to an adapter. The declined policy is not part of it (adapters
+/// follow their own).
+pub fn start_command(widget_id: &str, settings: &Settings<Vec<String>>) -> String {
+    let mut start = serde_json::json!({
+        "widgetId": widget_id,
+        "autoApprove": settings.auto_approve,
+        "waitForContentLoaded": settings.wait_for_content_loaded,
+    });
+    if settings.rate_limit {
+        start["rateLimit"] = serde_json::Value::Bool(true);
     }
+    serde_json::json!({ "start": start }).to_string()
 }
 
 fn some_raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
@@ -108,12 +112,20 @@ pub fn parse_command(line: &str) -> Result<Command<'_>, String> {
             if !raw_is_object(start.get()) {
                 return Err("`start` must be an object".to_owned());
             }
-            let start: StartCommand = serde_json::from_str(start.get())
+            let start: StartFields = serde_json::from_str(start.get())
                 .map_err(|e| format!("bad `start`: {}", strip_position(&e)))?;
             if start.widget_id.is_empty() {
                 return Err("bad `start`: `widgetId` is empty".to_owned());
             }
-            Ok(Command::Start(start))
+            Ok(Command::Start {
+                widget_id: start.widget_id,
+                settings: Settings {
+                    auto_approve: start.auto_approve,
+                    rate_limit: start.rate_limit,
+                    wait_for_content_loaded: start.wait_for_content_loaded,
+                    ..Settings::default()
+                },
+            })
         }
         (None, Some(widget), None) => Ok(Command::Widget(widget)),
         (None, None, Some(decision)) => {
@@ -152,72 +164,11 @@ impl fmt::Display for BadCommand {
 
 impl std::error::Error for BadCommand {}
 
-/// A client session of any kind, as the handler drives it.
-trait AnySession {
-    fn widget(&mut self, json: &RawValue, emitted: &mut Vec<Emitted>);
-    fn decision(
-        &mut self,
-        approved: &[String],
-        emitted: &mut Vec<Emitted>,
-    ) -> Result<(), StepError>;
-    fn approved(&self) -> Vec<String>;
-}
-
-/// The reference client inside a machine.
-trait Inner {
-    fn inner(&self) -> &Client;
-}
-
-impl Inner for Client {
-    fn inner(&self) -> &Client {
-        self
-    }
-}
-
-impl<M: Machine + Inner> AnySession for ClientSession<M> {
-    fn widget(&mut self, json: &RawValue, emitted: &mut Vec<Emitted>) {
-        ClientSession::widget(self, json, emitted)
-    }
-    fn decision(
-        &mut self,
-        approved: &[String],
-        emitted: &mut Vec<Emitted>,
-    ) -> Result<(), StepError> {
-        ClientSession::decision(self, approved.iter().map(String::as_str), emitted)
-    }
-    fn approved(&self) -> Vec<String> {
-        self.codec().caps.to_vec(self.client().inner().approved())
-    }
-}
-
-impl Inner for TestClient {
-    fn inner(&self) -> &Client {
-        self.client()
-    }
-}
-
-fn start_session(
-    kind: ClientKind,
-    profile: Profile,
-    config: &SessionConfig,
-    emitted: &mut Vec<Emitted>,
-) -> Box<dyn AnySession> {
-    match kind {
-        ClientKind::Reference => Box::new(ClientSession::<Client>::start(profile, config, emitted)),
-        ClientKind::Mutant(_) => Box::new(ClientSession::<TestClient>::start_with(
-            profile,
-            config,
-            |setup, out| TestClient::start(kind, setup, out),
-            emitted,
-        )),
-    }
-}
-
 /// Answers adapter-protocol commands with the reference client of a profile, or a mutant.
 pub struct Handler {
     profile: Profile,
     kind: ClientKind,
-    session: Option<Box<dyn AnySession>>,
+    session: Option<ClientSession>,
     emitted: Vec<Emitted>,
 }
 
@@ -251,7 +202,7 @@ impl Handler {
     pub fn approved(&self) -> Vec<String> {
         self.session
             .as_ref()
-            .map(|s| s.approved())
+            .map(|s| s.codec().caps.to_vec(s.client().client().approved()))
             .unwrap_or_default()
     }
 
@@ -271,11 +222,15 @@ impl Handler {
         let emitted = &mut self.emitted;
         emitted.clear();
         let handled = match command {
-            Command::Start(start) => {
-                self.session = Some(start_session(
+            Command::Start {
+                widget_id,
+                settings,
+            } => {
+                self.session = Some(ClientSession::start(
                     self.kind,
                     self.profile,
-                    &start.config(),
+                    &widget_id,
+                    &settings,
                     emitted,
                 ));
                 Handled::Done
@@ -291,7 +246,7 @@ impl Handler {
                 let session = self.session.as_mut().ok_or_else(|| {
                     BadCommand("a `decision` command before any `start`".to_owned())
                 })?;
-                match session.decision(&decision.approved, emitted) {
+                match session.decision(decision.approved.iter().map(String::as_str), emitted) {
                     Ok(()) => Handled::Done,
                     Err(e) => Handled::Ignored(format!("{e}: ignored")),
                 }
@@ -310,7 +265,7 @@ mod tests {
     fn commands_parse_or_say_why() {
         assert!(matches!(
             parse_command(r#"{"start":{"widgetId":"w","autoApprove":["a"]}}"#),
-            Ok(Command::Start(StartCommand { ref widget_id, .. })) if widget_id == "w"
+            Ok(Command::Start { ref widget_id, .. }) if widget_id == "w"
         ));
         assert!(matches!(
             parse_command(r#"{"widget": [1]}"#),
@@ -325,6 +280,10 @@ mod tests {
             (r#"{"start": {"widgetId": ""}}"#, "empty"),
             (r#"{"start": {"widgetId": 1}}"#, "bad `start`"),
             (r#"{"start": {}}"#, "missing field `widgetId`"),
+            (
+                r#"{"start": {"widgetId": "w", "autoapprove": []}}"#,
+                "unknown field `autoapprove`",
+            ),
             (r#"{"decision": {"approved": "a"}}"#, "bad `decision`"),
             (r#"{"decision": []}"#, "must be an object"),
             (r#"{"widget": null, "widget": 1}"#, "duplicate"),
@@ -376,7 +335,7 @@ mod tests {
 
     #[test]
     fn every_mutant_starts() {
-        use capneg_model::mutants::MutantKind;
+        use capneg_model::rules::mutants::MutantKind;
         for (profile, kind) in MutantKind::checked() {
             let mut h = Handler::new(profile, ClientKind::Mutant(kind));
             let mut out = Vec::new();

@@ -12,13 +12,12 @@
 use crate::adapter::{Adapter, Failure};
 use crate::session::{Session, Start, Step};
 use crate::universe::{Caps, UNIVERSE};
-use capneg_model::model::Traced;
-use capneg_model::{Event, Judge, Observer, Pos, Violation};
+use capneg_model::{Judge, Judging, Line, Violation};
 use capneg_reference::msg::{Action, Api, Body, ClientMsg};
-use capneg_reference::{CapSet, Profile};
+use capneg_reference::{CapSet, Event, Profile};
 use capneg_wire::codec::{Codec, Poster};
 use capneg_wire::envelope::{Envelope, EnvelopeView};
-use capneg_wire::trace::{parse_line, print_line, DecisionLine, Key};
+use capneg_wire::trace::{parse_line, print_line, DecisionLine, Key, SessionLine};
 use serde_json::{Map, Value};
 use std::collections::VecDeque;
 
@@ -38,7 +37,7 @@ struct OpenRequest {
 #[derive(Clone, Debug)]
 pub struct Out {
     /// Its line in the trace.
-    pub line: Pos,
+    pub line: Line,
     /// What it is.
     pub kind: OutKind,
 }
@@ -52,15 +51,6 @@ pub enum OutKind {
     Prompt(CapSet),
 }
 
-/// The rules' observer of a side, with what it found.
-#[derive(Clone, Debug)]
-struct Judged {
-    judge: Judge,
-    observer: Observer,
-    found: Vec<Violation>,
-    violations: Vec<(Pos, Violation)>,
-}
-
 /// One client's view of a run.
 #[derive(Clone, Debug)]
 pub struct Side {
@@ -71,10 +61,10 @@ pub struct Side {
     prompts: VecDeque<CapSet>,
     next_widget_id: u32,
     trace: Vec<String>,
-    judged: Option<Judged>,
+    judged: Option<Judging>,
     outs: Vec<Out>,
-    events: Option<Vec<Traced>>,
-    protocol_error: Option<(Pos, String)>,
+    events: Option<Vec<Event>>,
+    protocol_error: Option<(Line, String)>,
 }
 
 impl Side {
@@ -89,12 +79,7 @@ impl Side {
             prompts: VecDeque::new(),
             next_widget_id: 0,
             trace: Vec::new(),
-            judged: judge.map(|profile| Judged {
-                judge: Judge::new(profile),
-                observer: Observer::new(),
-                found: Vec::new(),
-                violations: Vec::new(),
-            }),
+            judged: judge.map(|profile| Judging::new(Judge::new(profile))),
             outs: Vec::new(),
             events: record_events.then(Vec::new),
             protocol_error: None,
@@ -114,13 +99,17 @@ impl Side {
         self.prompts.clear();
         self.next_widget_id = 0;
         self.trace.clear();
-        self.trace
-            .push(print_line(Key::Session, &start.config().to_line()));
+        self.trace.push(print_line(
+            Key::Session,
+            &SessionLine::recorded(&start.widget_id, &start.settings),
+        ));
         if let Some(j) = &mut self.judged {
-            j.judge.auto_approve = codec.cap_set(start.auto_approve.iter().map(String::as_str));
-            j.observer = Observer::new();
-            j.found.clear();
-            j.violations.clear();
+            let mut judge = j.judge().clone();
+            judge.settings = start
+                .settings
+                .as_ref()
+                .map_caps(|names| codec.cap_set(names.iter().map(String::as_str)));
+            *j = Judging::new(judge);
         }
         self.codec = codec;
         self.outs.clear();
@@ -146,7 +135,7 @@ impl Side {
     }
 
     /// The compact events so far (empty unless recorded).
-    pub fn events(&self) -> &[Traced] {
+    pub fn events(&self) -> &[Event] {
         self.events.as_deref().unwrap_or_default()
     }
 
@@ -155,16 +144,14 @@ impl Side {
         &self.outs
     }
 
-    /// The line of the trace at `pos` (1-based).
-    pub fn line(&self, pos: Pos) -> Option<&str> {
-        self.trace
-            .get((pos as usize).checked_sub(1)?)
-            .map(String::as_str)
+    /// The line `at` of the trace.
+    pub fn line(&self, at: Line) -> Option<&str> {
+        self.trace.get(at.get() as usize - 1).map(String::as_str)
     }
 
-    /// The number of lines so far.
-    pub fn len(&self) -> Pos {
-        self.trace.len() as Pos
+    /// The last line so far (the `session` line before any other).
+    pub fn last(&self) -> Line {
+        Line::new(self.trace.len() as u32).unwrap_or(Line::FIRST)
     }
 
     /// Whether the trace is empty (before [`Side::begin`]).
@@ -173,15 +160,15 @@ impl Side {
     }
 
     /// Every rule broken so far, with the line that broke it.
-    pub fn violations(&self) -> &[(Pos, Violation)] {
+    pub fn violations(&self) -> &[(Line, Violation)] {
         self.judged
             .as_ref()
-            .map(|j| j.violations.as_slice())
+            .map(Judging::violations)
             .unwrap_or_default()
     }
 
     /// The first output line that is not a `client` or `prompt` line, and why.
-    pub fn protocol_error(&self) -> Option<&(Pos, String)> {
+    pub fn protocol_error(&self) -> Option<&(Line, String)> {
         self.protocol_error.as_ref()
     }
 
@@ -303,8 +290,8 @@ impl Side {
     pub fn widget_input(&mut self, line: String) {
         self.outs.clear();
         self.trace.push(line);
-        let at = self.trace.len() as Pos;
-        let text = &self.trace[at as usize - 1];
+        let at = self.last();
+        let text = &self.trace[self.trace.len() - 1];
         let Ok(parsed) = parse_line(text) else { return };
         let Some(view) = EnvelopeView::parse(parsed.value) else {
             return;
@@ -312,14 +299,12 @@ impl Side {
         let Ok(msg) = self.codec.read(Poster::Widget, &view) else {
             return; // a malformed widget message (replay only): the rules do not see it
         };
+        let event = Event::Widget(msg);
         if let Some(j) = &mut self.judged {
-            let _ = j
-                .observer
-                .observe(&j.judge, at, Event::Widget(&msg), &mut j.found);
-            j.violations.extend(j.found.drain(..).map(|v| (at, v)));
+            let _ = j.observe(at, &event);
         }
         if let Some(e) = &mut self.events {
-            e.push(Traced::Widget(msg));
+            e.push(event);
         }
     }
 
@@ -333,19 +318,16 @@ impl Side {
             },
         );
         self.trace.push(line.clone());
-        let at = self.trace.len() as Pos;
+        let at = self.last();
         self.prompts.pop_front();
-        let set = self.codec.cap_set(approved.iter().map(String::as_str));
+        let event = Event::Decision(self.codec.cap_set(approved.iter().map(String::as_str)));
         if let Some(j) = &mut self.judged {
-            if j.observer.prompt_open() {
-                let _ = j
-                    .observer
-                    .observe(&j.judge, at, Event::Decision(&set), &mut j.found);
-                j.violations.extend(j.found.drain(..).map(|v| (at, v)));
+            if j.observer().prompt_open() {
+                let _ = j.observe(at, &event);
             }
         }
         if let Some(e) = &mut self.events {
-            e.push(Traced::Decision(set));
+            e.push(event);
         }
         line
     }
@@ -359,8 +341,8 @@ impl Side {
 
     fn output(&mut self, text: String) {
         self.trace.push(text);
-        let at = self.trace.len() as Pos;
-        let text = &self.trace[at as usize - 1];
+        let at = self.last();
+        let text = &self.trace[self.trace.len() - 1];
         let kind = match parse_line(text) {
             Ok(line) if line.key == Key::Client => match EnvelopeView::parse(line.value) {
                 Some(view) => {
@@ -406,24 +388,22 @@ impl Side {
             }
             Err(e) => return self.protocol(at, e.to_string()),
         };
-        if let Some(j) = &mut self.judged {
+        if self.judged.is_some() || self.events.is_some() {
             let event = match &kind {
-                OutKind::Msg(m) => Event::Client(m),
-                OutKind::Prompt(s) => Event::Prompt(s),
+                OutKind::Msg(m) => Event::Client(m.clone()),
+                OutKind::Prompt(s) => Event::Prompt(s.clone()),
             };
-            let _ = j.observer.observe(&j.judge, at, event, &mut j.found);
-            j.violations.extend(j.found.drain(..).map(|v| (at, v)));
-        }
-        if let Some(e) = &mut self.events {
-            e.push(match &kind {
-                OutKind::Msg(m) => Traced::Client(m.clone()),
-                OutKind::Prompt(s) => Traced::Prompt(s.clone()),
-            });
+            if let Some(j) = &mut self.judged {
+                let _ = j.observe(at, &event);
+            }
+            if let Some(e) = &mut self.events {
+                e.push(event);
+            }
         }
         self.outs.push(Out { line: at, kind });
     }
 
-    fn protocol(&mut self, at: Pos, message: String) {
+    fn protocol(&mut self, at: Line, message: String) {
         if self.protocol_error.is_none() {
             self.protocol_error = Some((at, message));
         }
@@ -431,22 +411,19 @@ impl Side {
 
     /// The end-of-trace obligations left open if the session ended now (at the line after the
     /// last), without ending it.
-    pub fn end_violations(&self) -> Vec<(Pos, Violation)> {
-        let end = self.trace.len() as Pos + 1;
-        let Some(j) = &self.judged else {
-            return Vec::new();
-        };
-        let mut found = Vec::new();
-        j.observer.finish(&j.judge, &mut found);
-        found.into_iter().map(|v| (end, v)).collect()
+    pub fn end_violations(&self) -> Vec<(Line, Violation)> {
+        let end = self.last().next();
+        self.judged
+            .as_ref()
+            .map(|j| j.open_at(end))
+            .unwrap_or_default()
     }
 
     /// The end of the session: the rules' end-of-trace obligations, at the line after the last.
     pub fn finish(&mut self) {
-        let end = self.trace.len() as Pos + 1;
+        let end = self.last().next();
         if let Some(j) = &mut self.judged {
-            j.observer.finish(&j.judge, &mut j.found);
-            j.violations.extend(j.found.drain(..).map(|v| (end, v)));
+            j.finish(end);
         }
     }
 }
@@ -461,12 +438,12 @@ pub struct SessionRun {
     /// The trace (SPEC §5), with prompts recorded.
     pub trace: Vec<String>,
     /// The compact events, in trace order (the session line has none).
-    pub events: Vec<Traced>,
+    pub events: Vec<Event>,
     /// The rules the client broke, each with its line (end-of-trace obligations at the line
     /// after the last).
-    pub violations: Vec<(Pos, Violation)>,
+    pub violations: Vec<(Line, Violation)>,
     /// The first output line that was not a protocol line.
-    pub protocol_error: Option<(Pos, String)>,
+    pub protocol_error: Option<(Line, String)>,
     /// Why the run stopped early, if it did.
     pub failure: Option<Failure>,
 }
@@ -515,7 +492,7 @@ mod tests {
     use super::*;
     use crate::protocol::Handler;
     use crate::session::Gated;
-    use capneg_model::mutants::ClientKind;
+    use capneg_model::rules::mutants::ClientKind;
 
     #[test]
     fn a_session_runs_with_ids_filled_in() {

@@ -11,7 +11,7 @@
 //! ones ([`Session::from_script`]) may hold any widget message and any decision.
 
 use crate::universe::Caps;
-use capneg_model::session::SessionConfig;
+use capneg_reference::Settings;
 use capneg_wire::trace::{parse_line, Key, LineReader};
 use serde_json::{Map, Value};
 use std::fmt;
@@ -20,44 +20,32 @@ use std::io::BufRead;
 /// The widget id of generated sessions.
 pub const WIDGET_ID: &str = "w1";
 
-/// How a session starts (the adapter protocol's `start`, SPEC §8).
+/// How a session starts: the widget and the session's settings (the adapter protocol's
+/// `start`, docs/spec.md §8).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Start {
     /// The widget's id.
     pub widget_id: String,
-    /// Capabilities the client approves without asking.
-    pub auto_approve: Vec<String>,
-    /// Whether the client waits for the widget's `content_loaded` before `capabilities`.
-    pub wait_for_content_loaded: bool,
+    /// The session's settings.
+    pub settings: Settings<Vec<String>>,
 }
 
 impl Start {
-    /// A start of widget [`WIDGET_ID`].
+    /// A start of widget [`WIDGET_ID`] with these settings.
     pub fn new(auto_approve: Caps, wait_for_content_loaded: bool) -> Start {
         Start {
             widget_id: WIDGET_ID.to_owned(),
-            auto_approve: auto_approve.to_vec(),
-            wait_for_content_loaded,
+            settings: Settings {
+                auto_approve: auto_approve.to_vec(),
+                wait_for_content_loaded,
+                ..Settings::default()
+            },
         }
     }
 
-    /// The session settings of the reference and of the trace's `session` line.
-    pub fn config(&self) -> SessionConfig {
-        SessionConfig {
-            auto_approve: self.auto_approve.clone(),
-            wait_for_content_loaded: self.wait_for_content_loaded,
-            ..SessionConfig::new(self.widget_id.clone())
-        }
-    }
-
-    /// The `start` command (SPEC §8), one JSON line.
+    /// The `start` command (docs/spec.md §8), one JSON line.
     pub fn command(&self) -> String {
-        let value = serde_json::json!({"start": {
-            "widgetId": self.widget_id,
-            "autoApprove": self.auto_approve,
-            "waitForContentLoaded": self.wait_for_content_loaded,
-        }});
-        value.to_string()
+        crate::protocol::start_command(&self.widget_id, &self.settings)
     }
 }
 
@@ -204,8 +192,7 @@ impl Session {
                     let s = line.session().map_err(|e| bad(n, e.to_string()))?;
                     start = Some(Start {
                         widget_id: s.widget_id.unwrap_or_else(|| WIDGET_ID.to_owned()),
-                        auto_approve: s.auto_approve,
-                        wait_for_content_loaded: s.wait_for_content_loaded,
+                        settings: s.settings,
                     });
                 }
                 Key::Session => {
@@ -256,8 +243,8 @@ mod tests {
 "#;
         let s = Session::from_script(text.as_bytes()).unwrap();
         assert_eq!(s.start.widget_id, "x");
-        assert_eq!(s.start.auto_approve, ["a"]);
-        assert!(s.start.wait_for_content_loaded);
+        assert_eq!(s.start.settings.auto_approve, ["a"]);
+        assert!(s.start.settings.wait_for_content_loaded);
         assert_eq!(s.steps.len(), 3);
         assert_eq!(s.steps[2], Step::Decision(vec![]));
         let err = Session::from_script("{\"widget\": 3}\n".as_bytes()).unwrap_err();

@@ -76,7 +76,7 @@ pub fn sessions() -> impl Strategy<Value = Session> {
         any::<Index>(),
     )
         .prop_map(|(start, mut steps, at)| {
-            if start.wait_for_content_loaded {
+            if start.settings.wait_for_content_loaded {
                 let i = at.index(steps.len() + 1);
                 steps.insert(i, Step::ContentLoaded);
             }
@@ -101,7 +101,7 @@ mod tests {
                 .iter()
                 .filter(|st| **st == Step::ContentLoaded)
                 .count();
-            assert_eq!(n, usize::from(s.start.wait_for_content_loaded));
+            assert_eq!(n, usize::from(s.start.settings.wait_for_content_loaded));
             assert!(s.steps.len() <= MAX_STEPS + 1);
         }
     }

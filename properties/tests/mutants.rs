@@ -7,7 +7,7 @@
 //! `proptest-regressions/mutants.txt` and tried first. Each shrunk session is printed (run with
 //! `--nocapture` to see them).
 
-use capneg_model::mutants::{ClientKind, MutantKind};
+use capneg_model::rules::mutants::{ClientKind, MutantKind};
 use capneg_properties::drive::{drive, rng, Options, Outcome};
 use capneg_properties::protocol::Handler;
 use capneg_properties::runner::run_session;

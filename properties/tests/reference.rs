@@ -5,8 +5,7 @@
 //! Case counts follow `PROPTEST_CASES` (proptest's default configuration); failing seeds are
 //! kept in `proptest-regressions/reference.txt`.
 
-use capneg_model::model::Traced;
-use capneg_model::mutants::ClientKind;
+use capneg_model::rules::mutants::ClientKind;
 use capneg_properties::drive::{drive, Options, Outcome};
 use capneg_properties::protocol::Handler;
 use capneg_properties::runner::run_session;
@@ -14,6 +13,7 @@ use capneg_properties::strategy::sessions;
 use capneg_properties::universe::Caps;
 use capneg_reference::msg::{Action, Body, Data};
 use capneg_reference::widget::{WidgetInput, WidgetSession};
+use capneg_reference::Event;
 use capneg_reference::{CapSet, Profile};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence};
@@ -60,7 +60,7 @@ proptest! {
         let mut last: Option<CapSet> = None;
         let mut notifies = 0;
         for event in &run.events {
-            let Traced::Client(Ok(msg)) = event else { continue };
+            let Event::Client(Ok(msg)) = event else { continue };
             if let (Action::NotifyCapabilities, Body::Request(Data::Notify { approved, .. })) =
                 (msg.action, &msg.body)
             {

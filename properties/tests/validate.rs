@@ -5,16 +5,16 @@
 //! Case counts follow `PROPTEST_CASES` (proptest's default configuration); failing seeds are
 //! kept in `proptest-regressions/validate.txt`.
 
-use capneg_model::model::Traced;
-use capneg_model::mutants::ClientKind;
+use capneg_model::rules::mutants::ClientKind;
 use capneg_model::rules::Rule;
 use capneg_model::run::run_script;
 use capneg_model::validate::{validate, Options, Verdict};
-use capneg_model::{Event, Judge, Observer};
+use capneg_model::{Judge, Observer};
 use capneg_properties::protocol::Handler;
 use capneg_properties::runner::run_session;
 use capneg_properties::session::Session;
 use capneg_properties::strategy::sessions;
+use capneg_reference::Event;
 use capneg_reference::Profile;
 use capneg_wire::trace::{parse_line, Key};
 use proptest::prelude::*;
@@ -41,7 +41,7 @@ fn key(line: &str) -> Key {
 
 /// The trace `capneg run` prints for the inputs of `session` (the widget's messages and the
 /// user's decisions the reference's prompts call for), with the session's compact events.
-fn run_trace(profile: Profile, session: &Session) -> (Vec<String>, Vec<Traced>) {
+fn run_trace(profile: Profile, session: &Session) -> (Vec<String>, Vec<Event>) {
     let mut client = Handler::new(profile, ClientKind::Reference);
     let run = run_session(profile, session, &mut client);
     let script: Vec<&String> = run
@@ -127,7 +127,7 @@ proptest! {
         match &verdict {
             Verdict::Violates { line: l, findings, .. } => {
                 prop_assert!(
-                    *l == line && findings.iter().any(|f| f.rule == edit.rule()),
+                    l.get() == line && findings.iter().any(|f| f.rule == edit.rule()),
                     "{edit:?} at line {line}: {verdict:?}\n{}",
                     changed.join("\n")
                 );
@@ -138,19 +138,13 @@ proptest! {
 }
 
 /// The number of rounds open before each line of the trace (the session line is line 0).
-fn open_rounds(profile: Profile, events: &[Traced]) -> Vec<usize> {
+fn open_rounds(profile: Profile, events: &[Event]) -> Vec<usize> {
     let judge = Judge::new(profile);
-    let mut observer = Observer::new();
+    let mut observer = Observer::<()>::new();
     let mut open = vec![0];
     for event in events {
         open.push(observer.open_rounds());
-        let event = match event {
-            Traced::Client(m) => Event::Client(m),
-            Traced::Widget(m) => Event::Widget(m),
-            Traced::Prompt(c) => Event::Prompt(c),
-            Traced::Decision(c) => Event::Decision(c),
-        };
-        let _ = observer.observe(&judge, 0, event, &mut Vec::new());
+        let _ = observer.observe(&judge, (), event, &mut Vec::new());
     }
     open
 }

@@ -8,7 +8,7 @@
 //! driver can all replay it.
 //!
 //! Everything the client decides is decided here, by the [`Profile`]'s choices and the session's
-//! [`Policy`]:
+//! [`Settings`]:
 //! - the capability exchange (MSC2762) and its report (MSC2871 `notify_capabilities`);
 //! - re-exchange rounds (MSC2974): acked at once, prompting only for new capabilities, never
 //!   taking back an approval, one notify per round;
@@ -19,39 +19,25 @@
 
 use crate::caps::{CapSet, CapSets};
 use crate::fifo::Fifo;
-use crate::msg::{Action, Api, Body, Data, Fault, Id, Msg, Refusal, Reply};
-use crate::profile::{Concurrency, DeclinedPolicy, Profile, RateLimit, RequestedReport};
+use crate::msg::{Action, Api, Body, Data, Msg, Refusal, Reply, ReqId};
+use crate::profile::{Concurrency, Profile, RateLimit, RequestedReport};
+use crate::settings::Settings;
 
-/// The client's side of a session's settings (SPEC §5 `session`, and the client policy of §3).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Policy {
-    /// Capabilities approved without asking the user.
-    pub auto_approve: CapSet,
-    /// Whether the session declares a rate limit: a re-exchange request that arrives while a
-    /// round is still open is refused with an error (only where the profile allows it).
-    pub rate_limit: bool,
-    /// Whether the client waits for the widget's `content_loaded` before sending `capabilities`.
-    pub wait_for_content_loaded: bool,
-    /// What the client does with a capability the user declined before, where the profile
-    /// leaves it to the client.
-    pub declined: DeclinedPolicy,
-}
-
-/// Everything a step reads besides the state: the profile and the session's policy.
+/// Everything a step reads besides the state: the profile and the session's settings.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Setup {
     /// The reading of the MSCs the client follows.
     pub profile: Profile,
-    /// The session's policy.
-    pub policy: Policy,
+    /// The session's settings.
+    pub settings: Settings,
 }
 
 impl Setup {
-    /// A setup with the default policy.
+    /// A setup with the default settings.
     pub fn new(profile: Profile) -> Self {
         Setup {
             profile,
-            policy: Policy::default(),
+            settings: Settings::default(),
         }
     }
 }
@@ -72,43 +58,6 @@ pub enum Output {
     Send(Msg),
     /// Asks the user about these capabilities.
     Prompt(CapSet),
-    /// Posts a message that is not a well-formed envelope. The reference client never does;
-    /// deliberately wrong clients (the mutants that show each check can fail) do.
-    Malformed(Fault),
-}
-
-/// A client state machine over compact messages: the reference [`Client`], or a deliberately
-/// wrong one. Everything that drives a client (the wire session, the model, the driver) drives
-/// it through this trait.
-pub trait Machine: Clone + std::fmt::Debug {
-    /// Opens a session; the first outputs are appended to `out`.
-    fn start(setup: &Setup, out: &mut Vec<Output>) -> Self;
-    /// Takes one input.
-    fn handle(
-        &mut self,
-        setup: &Setup,
-        input: &Input,
-        out: &mut Vec<Output>,
-    ) -> Result<(), StepError>;
-    /// Whether a prompt is waiting for the user's decision.
-    fn prompt_open(&self) -> bool;
-}
-
-impl Machine for Client {
-    fn start(setup: &Setup, out: &mut Vec<Output>) -> Self {
-        Client::start(setup, out)
-    }
-    fn handle(
-        &mut self,
-        setup: &Setup,
-        input: &Input,
-        out: &mut Vec<Output>,
-    ) -> Result<(), StepError> {
-        Client::handle(self, setup, input, out)
-    }
-    fn prompt_open(&self) -> bool {
-        !self.prompting.is_empty()
-    }
 }
 
 /// An input the client cannot take in its current state.
@@ -134,7 +83,7 @@ pub enum Phase {
     /// Waiting for the widget's `content_loaded` before sending `capabilities`.
     AwaitingContentLoaded,
     /// `capabilities` sent with this id; no answer yet.
-    AwaitingCapabilities(Id),
+    AwaitingCapabilities(ReqId),
     /// The widget answered `capabilities`: the session is established.
     Established,
 }
@@ -190,7 +139,7 @@ impl Client {
             prompting: Fifo::new(),
             queued: Fifo::new(),
         };
-        if !setup.policy.wait_for_content_loaded {
+        if !setup.settings.wait_for_content_loaded {
             client.request_capabilities(out);
         }
         client
@@ -241,6 +190,17 @@ impl Client {
         self.next_id
     }
 
+    /// Whether a prompt is waiting for the user's decision.
+    pub fn prompt_open(&self) -> bool {
+        !self.prompting.is_empty()
+    }
+
+    /// A request id the client has not used and will not use: for a wrapper that posts requests
+    /// of its own beside the client's (the deliberately wrong clients of `capneg-model`).
+    pub fn take_request_id(&mut self) -> ReqId {
+        self.fresh_id()
+    }
+
     /// Takes one input. Outputs are appended to `out` in the order the client sends them.
     pub fn handle(
         &mut self,
@@ -257,8 +217,8 @@ impl Client {
         }
     }
 
-    fn fresh_id(&mut self) -> Id {
-        let id = Id(self.next_id);
+    fn fresh_id(&mut self) -> ReqId {
+        let id = ReqId::Used(self.next_id);
         self.next_id += 1;
         id
     }
@@ -293,7 +253,7 @@ impl Client {
     fn on_request(
         &mut self,
         setup: &Setup,
-        id: Id,
+        id: ReqId,
         action: Action,
         data: &Data,
         out: &mut Vec<Output>,
@@ -336,7 +296,7 @@ impl Client {
     fn on_reexchange(
         &mut self,
         setup: &Setup,
-        id: Id,
+        id: ReqId,
         action: Action,
         data: &Data,
         out: &mut Vec<Output>,
@@ -347,7 +307,7 @@ impl Client {
         if !self.is_established() && !setup.profile.processes_early_requests() {
             return respond(out, id, action, Reply::Error(Refusal::NotEstablished));
         }
-        if setup.policy.rate_limit
+        if setup.settings.rate_limit
             && setup.profile.rate_limit == RateLimit::WhereDeclared
             && self.round_open()
         {
@@ -367,7 +327,7 @@ impl Client {
     fn on_response(
         &mut self,
         setup: &Setup,
-        id: Id,
+        id: ReqId,
         action: Action,
         reply: &Reply,
         out: &mut Vec<Output>,
@@ -412,9 +372,9 @@ impl Client {
     fn process(&mut self, setup: &Setup, round: Pending, out: &mut Vec<Output>) {
         self.requested.union_with(&round.list);
         let new = round.list.difference(&self.approved);
-        let auto = new.intersection(&setup.policy.auto_approve);
+        let auto = new.intersection(&setup.settings.auto_approve);
         let mut asked = new.difference(&auto);
-        if setup.profile.denies_redeclined(setup.policy.declined) {
+        if setup.profile.denies_redeclined(setup.settings.declined) {
             asked = asked.difference(&self.declined);
         }
         let round = Prompting {
@@ -477,15 +437,6 @@ impl Client {
     }
 }
 
-impl CapSets for Policy {
-    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
-        f(&self.auto_approve)
-    }
-    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
-        f(&mut self.auto_approve)
-    }
-}
-
 impl CapSets for Pending {
     fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
         f(&self.list)
@@ -527,7 +478,7 @@ impl CapSets for Client {
     }
 }
 
-fn respond(out: &mut Vec<Output>, id: Id, action: Action, reply: Reply) {
+fn respond(out: &mut Vec<Output>, id: ReqId, action: Action, reply: Reply) {
     out.push(Output::Send(Msg::response(
         Api::FromWidget,
         id,

@@ -10,7 +10,9 @@
 //! - [`capability`]: capability strings, typed; [`gate`]: the actions they gate.
 //! - [`caps`]: interned sets of capabilities ([`bitset`], [`strtab`] hold them).
 //! - [`msg`]: the compact messages everything else works on.
+//! - [`settings`]: a session's settings, one type for every place that holds them.
 //! - [`profile`]: the readings of the MSCs' ambiguous points, as data (docs/spec.md §3).
+//! - [`event`]: the events of a session, as a trace records them and the rules observe them.
 //! - [`client`]: the reference client, a deterministic sans-IO state machine.
 //! - [`widget`]: the reference widget, the other side.
 //! - [`fifo`]: the small queues their states hold.
@@ -20,14 +22,18 @@ pub mod bitset;
 pub mod capability;
 pub mod caps;
 pub mod client;
+pub mod event;
 pub mod fifo;
 pub mod gate;
 pub mod msg;
 pub mod profile;
+pub mod settings;
 pub mod strtab;
 pub mod widget;
 
 pub use caps::{Cap, CapSet, CapSets, Interner};
-pub use client::{Client, Input, Output, Policy, Setup};
-pub use msg::{Action, Api, Body, ClientMsg, Data, Fault, Id, Msg, Reply};
+pub use client::{Client, Input, Output, Setup};
+pub use event::Event;
+pub use msg::{Action, Api, Body, ClientMsg, Data, Fault, Msg, Reply, ReqId};
 pub use profile::Profile;
+pub use settings::{DeclinedPolicy, Settings};

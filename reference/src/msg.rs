@@ -1,10 +1,10 @@
 //! Messages in the compact form the client, the widget and the rules work on.
 //!
-//! A wire envelope (SPEC §2) is read once into a [`Msg`]: request ids and unknown action names
-//! become small [`Id`]s, capability lists become [`CapSet`]s, and the data and response objects
-//! are reduced to what the protocol reads of them. The reference client, the widget session,
-//! the rules' observer and the model all speak this form; [`crate::codec`] converts to and from
-//! the wire.
+//! A wire envelope (docs/spec.md §2) is read once into a [`Msg`]: request ids become
+//! [`ReqId`]s and unknown action names [`ActionName`]s, capability lists become [`CapSet`]s, and
+//! the data and response objects are reduced to what the protocol reads of them. The reference
+//! client, the reference widget, the rules' observer and the model all speak this form;
+//! `capneg-wire`'s codec converts to and from the wire.
 
 use crate::caps::{CapSet, CapSets};
 
@@ -36,9 +36,30 @@ impl Api {
     }
 }
 
-/// A request id (or an unknown action name), interned per session.
+/// A request id, numbered per session and per side: the ids of the requests the client started
+/// (`api: "toWidget"`) and those the widget started (`api: "fromWidget"`) are two namespaces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Id(pub u32);
+pub enum ReqId {
+    /// The `n`-th id (from 0) its side used for a request of its own.
+    Used(u32),
+    /// The `n`-th id (from 0) that a response echoes but its side never used for a request: such
+    /// a response answers nothing.
+    Unused(u32),
+}
+
+impl ReqId {
+    /// The number of an id its side used.
+    pub const fn used(self) -> Option<u32> {
+        match self {
+            ReqId::Used(n) => Some(n),
+            ReqId::Unused(_) => None,
+        }
+    }
+}
+
+/// The name of an action outside docs/spec.md §2, numbered per session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ActionName(pub u32);
 
 /// The two names of MSC2974's re-exchange action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -66,8 +87,8 @@ pub enum Action {
     SetAlwaysOnScreen,
     /// `send_event` (fromWidget, gated).
     SendEvent,
-    /// Any other action; the id interns its name.
-    Other(Id),
+    /// Any other action, by its name.
+    Other(ActionName),
 }
 
 /// The wire names of the known actions (SPEC §2), both names of `request_capabilities`
@@ -215,7 +236,7 @@ pub struct Msg {
     /// Whether its `widgetId` is not the session's (the client ignores such messages).
     pub foreign: bool,
     /// The request id.
-    pub id: Id,
+    pub id: ReqId,
     /// The action.
     pub action: Action,
     /// Request data or response.
@@ -224,7 +245,7 @@ pub struct Msg {
 
 impl Msg {
     /// A request of this session.
-    pub const fn request(api: Api, id: Id, action: Action, data: Data) -> Msg {
+    pub const fn request(api: Api, id: ReqId, action: Action, data: Data) -> Msg {
         Msg {
             api,
             foreign: false,
@@ -235,7 +256,7 @@ impl Msg {
     }
 
     /// A response of this session.
-    pub const fn response(api: Api, id: Id, action: Action, reply: Reply) -> Msg {
+    pub const fn response(api: Api, id: ReqId, action: Action, reply: Reply) -> Msg {
         Msg {
             api,
             foreign: false,
@@ -328,26 +349,67 @@ impl CapSets for Msg {
     }
 }
 
-/// How a message the client posted breaks the envelope's shape (rule `well-formed-message`).
+/// A field of the envelope (docs/spec.md §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    /// `api`.
+    Api,
+    /// `widgetId`.
+    WidgetId,
+    /// `requestId`.
+    RequestId,
+    /// `action`.
+    Action,
+    /// `data`.
+    Data,
+    /// `response`.
+    Response,
+}
+
+impl Field {
+    /// Every field, in the order of the envelope.
+    pub const ALL: [Field; 6] = [
+        Field::Api,
+        Field::WidgetId,
+        Field::RequestId,
+        Field::Action,
+        Field::Data,
+        Field::Response,
+    ];
+
+    /// The field's name on the wire.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Field::Api => "api",
+            Field::WidgetId => "widgetId",
+            Field::RequestId => "requestId",
+            Field::Action => "action",
+            Field::Data => "data",
+            Field::Response => "response",
+        }
+    }
+}
+
+/// How a message breaks the envelope's shape (rule `well-formed-message`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Fault {
-    /// A required envelope field is missing.
-    Missing(&'static str),
+    /// A required field is missing.
+    Missing(Field),
     /// A field has the wrong JSON type (or `api` an unknown value).
-    WrongType(&'static str),
+    WrongType(Field),
 }
 
 impl std::fmt::Display for Fault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Fault::Missing(field) => write!(f, "the envelope has no `{field}`"),
-            Fault::WrongType(field @ "api") => {
-                write!(f, "`{field}` is not \"toWidget\" or \"fromWidget\"")
+        match *self {
+            Fault::Missing(field) => write!(f, "the envelope has no `{}`", field.name()),
+            Fault::WrongType(Field::Api) => {
+                f.write_str("`api` is not \"toWidget\" or \"fromWidget\"")
             }
-            Fault::WrongType(field @ ("data" | "response")) => {
-                write!(f, "`{field}` is not an object")
+            Fault::WrongType(field @ (Field::Data | Field::Response)) => {
+                write!(f, "`{}` is not an object", field.name())
             }
-            Fault::WrongType(field) => write!(f, "`{field}` is not a string"),
+            Fault::WrongType(field) => write!(f, "`{}` is not a string", field.name()),
         }
     }
 }

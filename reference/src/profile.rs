@@ -5,6 +5,7 @@
 //! a new reading is a new value of this type, not new code paths.
 
 use crate::msg::ReexchangeName;
+use crate::settings::DeclinedPolicy;
 use std::fmt;
 use std::str::FromStr;
 
@@ -57,28 +58,10 @@ pub enum Concurrency {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Redecline {
     /// The client may prompt again or deny without a prompt, by its policy
-    /// ([`DeclinedPolicy`]).
+    /// ([`DeclinedPolicy`], a session setting).
     ClientPolicy,
     /// The client prompts again.
     PromptAgain,
-}
-
-/// A client's own policy for a declined capability asked again (where the profile leaves it to
-/// the client: [`Redecline::ClientPolicy`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum DeclinedPolicy {
-    /// Ask the user again.
-    #[default]
-    Prompt,
-    /// Deny without asking.
-    Deny,
-}
-
-/// A round without new capabilities.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum NothingNew {
-    /// No prompt; exactly one notify (rules `no-prompt-without-new`, `one-notify-per-round`).
-    OneNotifyNoPrompt,
 }
 
 /// What a notify reports as `requested` (rule `notify-reports-totals`).
@@ -89,20 +72,6 @@ pub enum RequestedReport {
     SessionTotal,
     /// Round 0: its list; a later round: its new capabilities.
     RoundNew,
-}
-
-/// What a notify reports as `approved`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ApprovedReport {
-    /// The approved set (everything approved in the session).
-    ApprovedSet,
-}
-
-/// The order of a round's ack and its notify.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum AckOrder {
-    /// The ack first, never waiting for the user (rule `ack-before-notify`).
-    AckFirst,
 }
 
 /// Whether the client may refuse a re-exchange request to limit its rate.
@@ -123,7 +92,13 @@ pub enum IdReuse {
     NotWhileOpen,
 }
 
-/// A reading of the MSCs: one value per ambiguous point (SPEC §3).
+/// A reading of the MSCs: one value per ambiguous point (docs/spec.md §3).
+///
+/// Three rows of that table read the same in every profile, so they are not choices here but
+/// fixed parts of the rules: a round with nothing new gets no prompt and exactly one notify
+/// (`no-prompt-without-new`, `one-notify-per-round`); a notify reports the approved set as
+/// `approved` (`approvals-never-shrink`); a round's ack comes before its notify
+/// (`ack-before-notify`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Profile {
     /// The profile's name.
@@ -136,14 +111,8 @@ pub struct Profile {
     pub concurrency: Concurrency,
     /// A declined capability asked again.
     pub redecline: Redecline,
-    /// A round with nothing new.
-    pub nothing_new: NothingNew,
     /// Notify `requested`.
     pub requested: RequestedReport,
-    /// Notify `approved`.
-    pub approved: ApprovedReport,
-    /// Ack and notify order.
-    pub ack_order: AckOrder,
     /// Rate limiting.
     pub rate_limit: RateLimit,
     /// Request id reuse.
@@ -159,10 +128,7 @@ impl Profile {
         early_request: EarlyRequest::Refuse,
         concurrency: Concurrency::Sequential,
         redecline: Redecline::ClientPolicy,
-        nothing_new: NothingNew::OneNotifyNoPrompt,
         requested: RequestedReport::SessionTotal,
-        approved: ApprovedReport::ApprovedSet,
-        ack_order: AckOrder::AckFirst,
         rate_limit: RateLimit::WhereDeclared,
         id_reuse: IdReuse::NeverInSession,
     };
@@ -174,10 +140,7 @@ impl Profile {
         early_request: EarlyRequest::Process,
         concurrency: Concurrency::Parallel,
         redecline: Redecline::PromptAgain,
-        nothing_new: NothingNew::OneNotifyNoPrompt,
         requested: RequestedReport::RoundNew,
-        approved: ApprovedReport::ApprovedSet,
-        ack_order: AckOrder::AckFirst,
         rate_limit: RateLimit::Never,
         id_reuse: IdReuse::NotWhileOpen,
     };
@@ -189,10 +152,7 @@ impl Profile {
         early_request: EarlyRequest::Refuse,
         concurrency: Concurrency::Sequential,
         redecline: Redecline::PromptAgain,
-        nothing_new: NothingNew::OneNotifyNoPrompt,
         requested: RequestedReport::SessionTotal,
-        approved: ApprovedReport::ApprovedSet,
-        ack_order: AckOrder::AckFirst,
         rate_limit: RateLimit::Never,
         id_reuse: IdReuse::NeverInSession,
     };

@@ -7,7 +7,7 @@
 //! to `supported_api_versions`.
 
 use crate::caps::{CapSet, CapSets};
-use crate::msg::{Action, Api, Body, Data, Id, Msg, ReexchangeName, Reply};
+use crate::msg::{Action, Api, Body, Data, Msg, ReexchangeName, Reply, ReqId};
 
 /// What the widget is asked to do, or a message from the client.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -53,7 +53,7 @@ pub struct WidgetSession {
     reported_requested: CapSet,
     notifies: u32,
     client_msc2974: Option<bool>,
-    open: Vec<(Id, Action)>,
+    open: Vec<(ReqId, Action)>,
 }
 
 impl WidgetSession {
@@ -91,7 +91,7 @@ impl WidgetSession {
     }
 
     /// Requests the widget sent that the client has not answered.
-    pub fn open_requests(&self) -> &[(Id, Action)] {
+    pub fn open_requests(&self) -> &[(ReqId, Action)] {
         &self.open
     }
 
@@ -121,7 +121,7 @@ impl WidgetSession {
     }
 
     fn send(&mut self, action: Action, data: Data, out: &mut Vec<Msg>) {
-        let id = Id(self.next_id);
+        let id = ReqId::Used(self.next_id);
         self.next_id += 1;
         self.open.push((id, action));
         out.push(Msg::request(Api::FromWidget, id, action, data));
@@ -224,7 +224,7 @@ mod tests {
                 .into_iter()
                 .filter_map(|o| match o {
                     Output::Send(m) => Some(m),
-                    Output::Prompt(_) | Output::Malformed(_) => None,
+                    Output::Prompt(_) => None,
                 })
                 .collect();
         }

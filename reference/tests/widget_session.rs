@@ -5,11 +5,12 @@
 //! LATEST notify as its view, asks for more capabilities only once the client has advertised
 //! `org.matrix.msc2974`, and keeps the requests it sent until they are answered.
 
-use capneg_reference::client::{Client, Input, Output, Policy, Setup};
-use capneg_reference::msg::{Action, Api, Data, Id, Msg, ReexchangeName, Reply};
+use capneg_reference::client::{Client, Input, Output, Setup};
+use capneg_reference::msg::{Action, Api, Data, Msg, ReexchangeName, Reply, ReqId};
 use capneg_reference::profile::Profile;
 use capneg_reference::widget::{WidgetInput, WidgetRefusal, WidgetSession};
 use capneg_reference::CapSet;
+use capneg_reference::Settings;
 use std::collections::VecDeque;
 
 /// Capability 0, 1, 2, ... of the universe, as a set.
@@ -21,7 +22,7 @@ fn caps(members: &[u32]) -> CapSet {
 fn notify_msg(id: u32, requested: &[u32], approved: &[u32]) -> Msg {
     Msg::request(
         Api::ToWidget,
-        Id(id),
+        ReqId::Used(id),
         Action::NotifyCapabilities,
         Data::Notify {
             requested: caps(requested),
@@ -45,7 +46,7 @@ fn from_client(widget: &mut WidgetSession, msg: Msg) -> Vec<Msg> {
 }
 
 /// The client's answer to the widget's `supported_api_versions` request `id`.
-fn versions_answer(id: Id, msc2974: bool) -> Msg {
+fn versions_answer(id: ReqId, msc2974: bool) -> Msg {
     Msg::response(
         Api::FromWidget,
         id,
@@ -61,13 +62,18 @@ fn answers_capabilities_with_its_list() {
         let mut widget = WidgetSession::new(list.clone());
         let out = from_client(
             &mut widget,
-            Msg::request(Api::ToWidget, Id(7), Action::Capabilities, Data::Empty),
+            Msg::request(
+                Api::ToWidget,
+                ReqId::Used(7),
+                Action::Capabilities,
+                Data::Empty,
+            ),
         );
         assert_eq!(
             out,
             [Msg::response(
                 Api::ToWidget,
-                Id(7),
+                ReqId::Used(7),
                 Action::Capabilities,
                 Reply::Capabilities(list)
             )]
@@ -88,7 +94,7 @@ fn acks_notifies() {
             out,
             [Msg::response(
                 Api::ToWidget,
-                Id(id),
+                ReqId::Used(id),
                 Action::NotifyCapabilities,
                 Reply::Ack
             )]
@@ -124,7 +130,7 @@ fn invalid_notify_is_acked_but_not_read() {
         &mut widget,
         Msg::request(
             Api::ToWidget,
-            Id(2),
+            ReqId::Used(2),
             Action::NotifyCapabilities,
             Data::Invalid,
         ),
@@ -133,7 +139,7 @@ fn invalid_notify_is_acked_but_not_read() {
         out,
         [Msg::response(
             Api::ToWidget,
-            Id(2),
+            ReqId::Used(2),
             Action::NotifyCapabilities,
             Reply::Ack
         )]
@@ -148,7 +154,12 @@ fn messages_of_another_widget_are_ignored() {
     let mut widget = WidgetSession::new(caps(&[0]));
     let before = widget.clone();
     for mut msg in [
-        Msg::request(Api::ToWidget, Id(0), Action::Capabilities, Data::Empty),
+        Msg::request(
+            Api::ToWidget,
+            ReqId::Used(0),
+            Action::Capabilities,
+            Data::Empty,
+        ),
         notify_msg(1, &[0], &[0]),
     ] {
         msg.foreign = true;
@@ -217,10 +228,13 @@ fn refuses_reexchange_until_advertised() {
 #[test]
 fn unsolicited_versions_answer_is_not_taken() {
     let mut widget = WidgetSession::new(caps(&[0]));
-    from_client(&mut widget, versions_answer(Id(0), true));
+    from_client(&mut widget, versions_answer(ReqId::Used(0), true));
     assert_eq!(widget.client_supports_reexchange(), None);
     let out = step(&mut widget, WidgetInput::AskVersions);
-    from_client(&mut widget, versions_answer(Id(out[0].id.0 + 1), true));
+    from_client(
+        &mut widget,
+        versions_answer(ReqId::Used(out[0].id.used().unwrap() + 1), true),
+    );
     assert_eq!(widget.client_supports_reexchange(), None);
 }
 
@@ -241,9 +255,9 @@ fn records_open_requests() {
         WidgetInput::Gated(Action::SendEvent, caps(&[1])),
     ));
     assert_eq!(sent.len(), 4);
-    let recorded: Vec<(Id, Action)> = sent.iter().map(|m| (m.id, m.action)).collect();
+    let recorded: Vec<(ReqId, Action)> = sent.iter().map(|m| (m.id, m.action)).collect();
     assert_eq!(widget.open_requests(), recorded.as_slice());
-    let mut ids: Vec<Id> = recorded.iter().map(|r| r.0).collect();
+    let mut ids: Vec<ReqId> = recorded.iter().map(|r| r.0).collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 4, "the widget reused a request id");
@@ -257,7 +271,12 @@ fn records_open_requests() {
     let content = sent[1].id;
     for msg in [
         Msg::response(Api::FromWidget, content, Action::SendEvent, Reply::Ack),
-        Msg::response(Api::FromWidget, Id(99), Action::ContentLoaded, Reply::Ack),
+        Msg::response(
+            Api::FromWidget,
+            ReqId::Used(99),
+            Action::ContentLoaded,
+            Reply::Ack,
+        ),
         Msg::request(Api::FromWidget, content, Action::ContentLoaded, Data::Empty),
     ] {
         assert_eq!(from_client(&mut widget, msg), []);
@@ -315,8 +334,8 @@ struct Pair {
 }
 
 impl Pair {
-    fn new(profile: Profile, policy: Policy, initial: CapSet) -> Pair {
-        let setup = Setup { profile, policy };
+    fn new(profile: Profile, settings: Settings, initial: CapSet) -> Pair {
+        let setup = Setup { profile, settings };
         let mut out = Vec::new();
         let client = Client::start(&setup, &mut out);
         let mut pair = Pair {
@@ -338,7 +357,6 @@ impl Pair {
             match o {
                 Output::Send(m) => queue.push_back(Hop::ToWidget(m)),
                 Output::Prompt(asked) => self.prompts.push_back(asked),
-                Output::Malformed(f) => panic!("the reference sent a malformed message: {f:?}"),
             }
         }
     }
@@ -421,8 +439,8 @@ impl Pair {
     }
 }
 
-fn policy() -> Policy {
-    Policy::default()
+fn policy() -> Settings {
+    Settings::default()
 }
 
 /// Against the reference client of every profile: round 0 with the widget's list; the view is
@@ -570,9 +588,9 @@ fn gated_actions_agree_with_the_view() {
 #[test]
 fn content_loaded_starts_the_exchange() {
     for profile in Profile::ALL {
-        let policy = Policy {
+        let policy = Settings {
             wait_for_content_loaded: true,
-            ..Policy::default()
+            ..Settings::default()
         };
         let mut pair = Pair::new(profile, policy, caps(&[0]));
         assert!(!pair.client.is_established(), "{profile}");

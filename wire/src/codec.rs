@@ -13,7 +13,7 @@ use crate::versions::{API_VERSIONS, MSC2974};
 use capneg_reference::capability::Capability;
 use capneg_reference::caps::{CapSet, Interner};
 use capneg_reference::gate::Gated;
-use capneg_reference::msg::{Action, Api, Body, Data, Fault, Id, Msg, Reply};
+use capneg_reference::msg::{Action, ActionName, Api, Body, Data, Fault, Field, Msg, Reply, ReqId};
 use capneg_reference::strtab::StrTable;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
@@ -21,40 +21,64 @@ use std::fmt;
 
 pub use crate::read::Poster;
 
-/// An id standing for a request id that was never issued: it matches no open request.
-pub const UNKNOWN_ID: Id = Id(u32::MAX);
-
-/// Interned strings (request ids of one side, or action names), numbered in order of first
-/// appearance.
+/// Interned strings, numbered in order of first appearance.
 #[derive(Clone, Debug, Default)]
-pub struct Names {
+struct Names {
     table: StrTable,
 }
 
 impl Names {
-    /// The id of `s`, interning it if it is new.
-    pub fn intern(&mut self, s: &str) -> Id {
-        Id(self.table.intern(s).0)
+    fn intern(&mut self, s: &str) -> u32 {
+        self.table.intern(s).0
     }
 
-    /// The id of `s`, or [`UNKNOWN_ID`] if it was never interned.
-    pub fn get(&self, s: &str) -> Id {
-        self.table.get(s).map_or(UNKNOWN_ID, Id)
+    fn get(&self, s: &str) -> Option<u32> {
+        self.table.get(s)
     }
 
-    /// The string of `id`, if interned here.
-    pub fn name(&self, id: Id) -> Option<&str> {
-        self.table.name(id.0)
+    fn name(&self, n: u32) -> Option<&str> {
+        self.table.name(n)
+    }
+}
+
+/// The request ids of one side (who started the requests): those it used for its own
+/// requests, and those the other side echoed without its ever using them.
+#[derive(Clone, Debug, Default)]
+pub struct RequestIds {
+    used: Names,
+    unused: Names,
+}
+
+impl RequestIds {
+    /// The id of a request this side starts (interned if it is new).
+    pub fn used(&mut self, s: &str) -> ReqId {
+        ReqId::Used(self.used.intern(s))
     }
 
-    /// The number of interned strings.
+    /// The id a response echoes: one this side used, or else an unused one.
+    pub fn echoed(&mut self, s: &str) -> ReqId {
+        match self.used.get(s) {
+            Some(n) => ReqId::Used(n),
+            None => ReqId::Unused(self.unused.intern(s)),
+        }
+    }
+
+    /// The string of `id`, if it was read here.
+    pub fn name(&self, id: ReqId) -> Option<&str> {
+        match id {
+            ReqId::Used(n) => self.used.name(n),
+            ReqId::Unused(n) => self.unused.name(n),
+        }
+    }
+
+    /// The number of ids this side used.
     pub fn len(&self) -> usize {
-        self.table.len()
+        self.used.table.len()
     }
 
-    /// Whether nothing was interned.
+    /// Whether this side used no id.
     pub fn is_empty(&self) -> bool {
-        self.table.is_empty()
+        self.len() == 0
     }
 }
 
@@ -64,11 +88,11 @@ pub struct Codec {
     /// The session's capability strings.
     pub caps: Interner,
     /// Request ids of requests the client started (`api: toWidget`).
-    pub client_ids: Names,
+    pub client_ids: RequestIds,
     /// Request ids of requests the widget started (`api: fromWidget`).
-    pub widget_ids: Names,
-    /// Names of actions outside SPEC §2.
-    pub actions: Names,
+    pub widget_ids: RequestIds,
+    /// Names of actions outside docs/spec.md §2.
+    actions: Names,
     widget_id: String,
 }
 
@@ -77,8 +101,8 @@ impl Codec {
     pub fn new(widget_id: impl Into<String>) -> Codec {
         Codec {
             caps: Interner::new(),
-            client_ids: Names::default(),
-            widget_ids: Names::default(),
+            client_ids: RequestIds::default(),
+            widget_ids: RequestIds::default(),
             actions: Names::default(),
             widget_id: widget_id.into(),
         }
@@ -95,8 +119,7 @@ impl Codec {
     }
 
     /// Reads a message `poster` posted. A request id in the poster's own namespace (a request
-    /// it started) is interned; an echoed one is only looked up, so that a response to a
-    /// request never made gets [`UNKNOWN_ID`].
+    /// it started) is used; an echoed one that was never used is [`ReqId::Unused`].
     pub fn read(&mut self, poster: Poster, view: &EnvelopeView<'_>) -> Result<Msg, Fault> {
         match read_view(view, poster, &mut self.caps) {
             Reading::Envelope { msg, .. } => msg.map(|m| self.resolve(poster, m)),
@@ -119,16 +142,16 @@ impl Codec {
     pub fn resolve<S: AsRef<str>>(&mut self, poster: Poster, msg: PreMsg<S>) -> Msg {
         let action = match &msg.action {
             PreAction::Known(a) => *a,
-            PreAction::Other(name) => Action::Other(self.actions.intern(name.as_ref())),
+            PreAction::Other(name) => Action::Other(ActionName(self.actions.intern(name.as_ref()))),
         };
         let ids = match msg.api {
             Api::ToWidget => &mut self.client_ids,
             Api::FromWidget => &mut self.widget_ids,
         };
         let id = if poster.starts(msg.api) {
-            ids.intern(msg.request_id.as_ref())
+            ids.used(msg.request_id.as_ref())
         } else {
-            ids.get(msg.request_id.as_ref())
+            ids.echoed(msg.request_id.as_ref())
         };
         let body = match msg.body {
             PreBody::Response(reply) => Body::Response(reply),
@@ -186,7 +209,7 @@ impl Codec {
     }
 
     /// The wire string of a request id.
-    pub fn id_string(&self, api: Api, id: Id) -> String {
+    pub fn id_string(&self, api: Api, id: ReqId) -> String {
         let names = match api {
             Api::ToWidget => &self.client_ids,
             Api::FromWidget => &self.widget_ids,
@@ -202,7 +225,9 @@ impl Codec {
         match action.known_name() {
             Some(name) => name.to_owned(),
             None => match action {
-                Action::Other(id) => self.actions.name(id).unwrap_or("unknown").to_owned(),
+                Action::Other(ActionName(n)) => {
+                    self.actions.name(n).unwrap_or("unknown").to_owned()
+                }
                 _ => unreachable!("known actions have names"),
             },
         }
@@ -323,22 +348,28 @@ impl Codec {
         });
         match fault {
             Fault::Missing(field) => {
-                v.as_object_mut().map(|o| o.remove(field));
+                v.as_object_mut().map(|o| o.remove(field.name()));
             }
-            Fault::WrongType("api") => v["api"] = json!("sideways"),
-            Fault::WrongType(field @ ("data" | "response")) => v[field] = json!([]),
-            Fault::WrongType(field) => v[field] = json!(7),
+            Fault::WrongType(Field::Api) => v["api"] = json!("sideways"),
+            Fault::WrongType(field @ (Field::Data | Field::Response)) => {
+                v[field.name()] = json!([])
+            }
+            Fault::WrongType(field) => v[field.name()] = json!(7),
         }
         v
     }
 }
 
 /// The request id the reference uses for its `n`-th request (`c0`, `c1`, ...), and that the
-/// model uses for the widget's (`w0`, ...).
-pub fn counter_id(api: Api, id: Id) -> String {
-    match api {
-        Api::ToWidget => format!("c{}", id.0),
-        Api::FromWidget => format!("w{}", id.0),
+/// model uses for the widget's (`w0`, ...); an unused id is printed `c?0`, `w?0`, ...
+pub fn counter_id(api: Api, id: ReqId) -> String {
+    let side = match api {
+        Api::ToWidget => 'c',
+        Api::FromWidget => 'w',
+    };
+    match id {
+        ReqId::Used(n) => format!("{side}{n}"),
+        ReqId::Unused(n) => format!("{side}?{n}"),
     }
 }
 
@@ -422,27 +453,27 @@ mod tests {
         let cases = [
             (
                 r#"{"widgetId":"w1","requestId":"r","action":"x","data":{}}"#,
-                Fault::Missing("api"),
+                Fault::Missing(Field::Api),
             ),
             (
                 r#"{"api":"up","widgetId":"w1","requestId":"r","action":"x","data":{}}"#,
-                Fault::WrongType("api"),
+                Fault::WrongType(Field::Api),
             ),
             (
                 r#"{"api":"toWidget","widgetId":"w1","requestId":1,"action":"x","data":{}}"#,
-                Fault::WrongType("requestId"),
+                Fault::WrongType(Field::RequestId),
             ),
             (
                 r#"{"api":"toWidget","widgetId":"w1","requestId":"r","action":"x"}"#,
-                Fault::Missing("data"),
+                Fault::Missing(Field::Data),
             ),
             (
                 r#"{"api":"toWidget","widgetId":"w1","requestId":"r","action":"x","data":null}"#,
-                Fault::WrongType("data"),
+                Fault::WrongType(Field::Data),
             ),
             (
                 r#"{"api":"toWidget","widgetId":"w1","requestId":"r","action":"x","data":{},"response":[]}"#,
-                Fault::WrongType("response"),
+                Fault::WrongType(Field::Response),
             ),
         ];
         for (text, fault) in cases {
@@ -463,19 +494,20 @@ mod tests {
                 &raw(r#"{"api":"toWidget","widgetId":"w1","requestId":"never","action":"capabilities","data":{},"response":{"capabilities":[]}}"#),
             )
             .unwrap();
-        assert_eq!(answer.id, UNKNOWN_ID);
+        assert_eq!(answer.id, ReqId::Unused(0));
         assert!(codec.client_ids.is_empty());
+        assert_eq!(codec.client_ids.name(answer.id), Some("never"));
     }
 
     #[test]
     fn faulty_messages_print_with_their_fault() {
         let mut codec = Codec::new("w1");
         for fault in [
-            Fault::Missing("api"),
-            Fault::Missing("data"),
-            Fault::WrongType("api"),
-            Fault::WrongType("requestId"),
-            Fault::WrongType("response"),
+            Fault::Missing(Field::Api),
+            Fault::Missing(Field::Data),
+            Fault::WrongType(Field::Api),
+            Fault::WrongType(Field::RequestId),
+            Fault::WrongType(Field::Response),
         ] {
             let json = serde_json::to_string(&codec.faulty_json(fault)).unwrap();
             assert_eq!(
@@ -499,10 +531,15 @@ mod tests {
             msgtype: Some("m.text"),
         });
         let msgs = [
-            Msg::request(Api::ToWidget, Id(0), Action::Capabilities, Data::Empty),
             Msg::request(
                 Api::ToWidget,
-                Id(1),
+                ReqId::Used(0),
+                Action::Capabilities,
+                Data::Empty,
+            ),
+            Msg::request(
+                Api::ToWidget,
+                ReqId::Used(1),
                 Action::NotifyCapabilities,
                 Data::Notify {
                     requested: caps.clone(),
@@ -511,14 +548,19 @@ mod tests {
             ),
             Msg::request(
                 Api::FromWidget,
-                Id(0),
+                ReqId::Used(0),
                 Action::SetAlwaysOnScreen,
                 Data::Gated(aos),
             ),
-            Msg::request(Api::FromWidget, Id(1), Action::SendEvent, Data::Gated(text)),
+            Msg::request(
+                Api::FromWidget,
+                ReqId::Used(1),
+                Action::SendEvent,
+                Data::Gated(text),
+            ),
             Msg::response(
                 Api::FromWidget,
-                Id(0),
+                ReqId::Used(0),
                 Action::SupportedApiVersions,
                 Reply::Versions { msc2974: true },
             ),

@@ -20,7 +20,7 @@
 //! readers for reuse.
 
 use crate::read::{PreBody, PreData, Reading};
-use crate::trace::{read_event_line, EventLine, Key, MAX_LINE};
+use crate::trace::{read_event_line, EventLine, Key, Line, MAX_LINE};
 use capneg_reference::CapSets;
 use capneg_reference::{CapSet, Interner};
 use std::borrow::Cow;
@@ -89,8 +89,8 @@ pub enum Item<'a> {
     /// A `client` or `widget` message. Its capability sets are numbered in the block: give them
     /// their session numbers with [`CapMap`], up to `caps`, before judging it.
     Message {
-        /// The line's number.
-        line: u32,
+        /// The line.
+        line: Line,
         /// `client` or `widget`.
         key: Key,
         /// The message.
@@ -101,8 +101,8 @@ pub enum Item<'a> {
     /// A `prompt` or `decision` line: its capabilities, numbered in the block, or why it is not
     /// of its shape.
     Caps {
-        /// The line's number.
-        line: u32,
+        /// The line.
+        line: Line,
         /// `prompt` or `decision`.
         key: Key,
         /// The capabilities.
@@ -110,10 +110,10 @@ pub enum Item<'a> {
         /// As for a message.
         caps: u32,
     },
-    /// A `session` line: the line's number and its raw JSON.
-    Session(u32, &'a str),
+    /// A `session` line: the line and its raw JSON.
+    Session(Line, &'a str),
     /// Bad input at this line.
-    Bad(u32, &'a str),
+    Bad(Line, &'a str),
 }
 
 impl Item<'_> {
@@ -146,21 +146,25 @@ impl Block {
             Str::Text(a, b) => text.get(a as usize..b as usize).unwrap_or(""),
             Str::Side(a, b) => side.get(a as usize..b as usize).unwrap_or(""),
         };
-        self.lines.iter().map(move |(n, parsed)| match parsed {
-            Parsed::Bad(message) => Item::Bad(*n, message),
-            Parsed::Session(a, b) => Item::Session(*n, at(Str::Text(*a, *b))),
-            Parsed::Caps { key, set, caps } => Item::Caps {
-                line: *n,
-                key: *key,
-                set: set.as_ref().map_err(String::as_str),
-                caps: *caps,
-            },
-            Parsed::Message { key, reading, caps } => Item::Message {
-                line: *n,
-                key: *key,
-                reading: reading.clone().map(at),
-                caps: *caps,
-            },
+        self.lines.iter().map(move |(n, parsed)| {
+            // Lines are counted from 1.
+            let line = Line::new(*n).unwrap_or(Line::FIRST);
+            match parsed {
+                Parsed::Bad(message) => Item::Bad(line, message),
+                Parsed::Session(a, b) => Item::Session(line, at(Str::Text(*a, *b))),
+                Parsed::Caps { key, set, caps } => Item::Caps {
+                    line,
+                    key: *key,
+                    set: set.as_ref().map_err(String::as_str),
+                    caps: *caps,
+                },
+                Parsed::Message { key, reading, caps } => Item::Message {
+                    line,
+                    key: *key,
+                    reading: reading.clone().map(at),
+                    caps: *caps,
+                },
+            }
         })
     }
 
@@ -699,7 +703,8 @@ mod tests {
                 blocks.recycle(block);
             }
         });
-        assert_eq!(numbers, (1..=lines.len() as u32).collect::<Vec<_>>());
+        let expected: Vec<Line> = (1..=lines.len() as u32).filter_map(Line::new).collect();
+        assert_eq!(numbers, expected);
         assert_eq!(got, want);
         let order = |c: &Interner| -> Vec<String> {
             (0..c.len() as u32)

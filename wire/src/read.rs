@@ -13,7 +13,7 @@
 use crate::envelope::{raw_is_object, raw_str, EnvelopeView};
 use crate::versions::MSC2974;
 use capneg_reference::caps::{CapSet, Interner};
-use capneg_reference::msg::{Action, Api, Data, Fault, Refusal, Reply};
+use capneg_reference::msg::{Action, Api, Data, Fault, Field, Refusal, Reply};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -229,11 +229,11 @@ impl<'a> Fields<'a> {
 
     /// The message, its faults checked in the order of the envelope's fields.
     fn message(&mut self, caps: &mut Interner) -> Result<PreMsg<Cow<'a, str>>, Fault> {
-        let api = string(self.api.take(), "api")?;
-        let api = Api::parse(&api).ok_or(Fault::WrongType("api"))?;
-        let widget_id = string(self.widget_id.take(), "widgetId")?;
-        let request_id = string(self.request_id.take(), "requestId")?;
-        let action_name = string(self.action.take(), "action")?;
+        let api = string(self.api.take(), Field::Api)?;
+        let api = Api::parse(&api).ok_or(Fault::WrongType(Field::Api))?;
+        let widget_id = string(self.widget_id.take(), Field::WidgetId)?;
+        let request_id = string(self.request_id.take(), Field::RequestId)?;
+        let action_name = string(self.action.take(), Field::Action)?;
         let action = match Action::known(&action_name) {
             Some(a) => PreAction::Known(a),
             None => PreAction::Other(action_name),
@@ -243,17 +243,17 @@ impl<'a> Fields<'a> {
             PreAction::Other(_) => None,
         };
         let data = match self.data.take() {
-            None => return Err(Fault::Missing("data")),
-            Some(PartOf::Read(None)) => return Err(Fault::WrongType("data")),
+            None => return Err(Fault::Missing(Field::Data)),
+            Some(PartOf::Read(None)) => return Err(Fault::WrongType(Field::Data)),
             Some(PartOf::Raw(text)) if !raw_is_object(text) => {
-                return Err(Fault::WrongType("data"))
+                return Err(Fault::WrongType(Field::Data))
             }
             Some(part) => part,
         };
         let body = match self.response.take() {
-            Some(PartOf::Read(None)) => return Err(Fault::WrongType("response")),
+            Some(PartOf::Read(None)) => return Err(Fault::WrongType(Field::Response)),
             Some(PartOf::Raw(text)) if !raw_is_object(text) => {
-                return Err(Fault::WrongType("response"))
+                return Err(Fault::WrongType(Field::Response))
             }
             Some(PartOf::Read(Some(reply))) => PreBody::Response(reply),
             Some(PartOf::Raw(text)) => PreBody::Response(reply_of_text(known, text, caps)),
@@ -273,7 +273,7 @@ impl<'a> Fields<'a> {
     }
 }
 
-fn string<'a>(value: Option<Scalar<'a>>, field: &'static str) -> Result<Cow<'a, str>, Fault> {
+fn string<'a>(value: Option<Scalar<'a>>, field: Field) -> Result<Cow<'a, str>, Fault> {
     match value.ok_or(Fault::Missing(field))? {
         Scalar::Str(s) => Ok(s),
         _ => Err(Fault::WrongType(field)),

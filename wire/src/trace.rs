@@ -9,13 +9,45 @@
 
 use crate::read::{read_raw, MessageSeed, OnlyCapsSeed, Poster, Reading};
 use capneg_reference::caps::{CapSet, Interner};
-use capneg_reference::profile::DeclinedPolicy;
+use capneg_reference::{DeclinedPolicy, Settings};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, BufRead};
+use std::num::NonZeroU32;
+
+/// A line of a trace (counting from 1: line 1 is the first line, the `session` line if any).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Line(pub NonZeroU32);
+
+impl Line {
+    /// The first line.
+    pub const FIRST: Line = Line(NonZeroU32::MIN);
+
+    /// Line `n`, for `n` at least 1.
+    pub fn new(n: u32) -> Option<Line> {
+        NonZeroU32::new(n).map(Line)
+    }
+
+    /// The line's number.
+    pub const fn get(self) -> u32 {
+        self.0.get()
+    }
+
+    /// The line after this one.
+    pub fn next(self) -> Line {
+        Line(self.0.saturating_add(1))
+    }
+}
+
+impl fmt::Display for Line {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 /// Whether a trace records the client's prompts and the user's decisions (SPEC §5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -27,48 +59,94 @@ pub enum Prompts {
     Hidden,
 }
 
-/// The `session` line: the settings of the session the trace records.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// The `session` line: the widget and the settings of the session the trace records, and
+/// whether its prompts are recorded.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SessionLine {
     /// The widget's id; absent: taken from the first message.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub widget_id: Option<String>,
     /// Whether prompts are recorded; absent: recorded if any prompt or decision line is present.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompts: Option<Prompts>,
-    /// Capabilities the client approves without asking.
-    #[serde(default)]
-    pub auto_approve: Vec<String>,
-    /// Whether the client may refuse re-exchange requests to limit their rate.
-    #[serde(default)]
-    pub rate_limit: bool,
-    /// Whether the client waits for `content_loaded` before sending `capabilities`.
-    #[serde(default)]
-    pub wait_for_content_loaded: bool,
-    /// An extension of SPEC §5: the client's policy for a capability the user declined before
-    /// (`"prompt"` or `"deny"`), where the profile leaves it to the client. Absent: `prompt`.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "declined")]
-    pub declined: Option<DeclinedPolicy>,
+    /// The session's settings.
+    pub settings: Settings<Vec<String>>,
 }
 
 impl SessionLine {
     /// Reads the value of a `session` line from its raw JSON text.
     pub fn from_raw(text: &str) -> Result<SessionLine, LineError> {
-        typed_value(Key::Session, text)
+        typed_value::<SessionFields>(Key::Session, text).map(SessionFields::into_line)
+    }
+
+    /// The line of a session of `widget_id` with `settings`, prompts recorded.
+    pub fn recorded(widget_id: &str, settings: &Settings<Vec<String>>) -> SessionLine {
+        SessionLine {
+            widget_id: Some(widget_id.to_owned()),
+            prompts: Some(Prompts::Recorded),
+            settings: settings.clone(),
+        }
+    }
+}
+
+impl Serialize for SessionLine {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let settings = &self.settings;
+        SessionFields {
+            widget_id: self.widget_id.clone(),
+            prompts: self.prompts,
+            auto_approve: settings.auto_approve.clone(),
+            rate_limit: settings.rate_limit,
+            wait_for_content_loaded: settings.wait_for_content_loaded,
+            declined: (settings.declined != DeclinedPolicy::default()).then_some(settings.declined),
+        }
+        .serialize(s)
+    }
+}
+
+/// The fields of a `session` line as written.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SessionFields {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    widget_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    prompts: Option<Prompts>,
+    #[serde(default)]
+    auto_approve: Vec<String>,
+    #[serde(default)]
+    rate_limit: bool,
+    #[serde(default)]
+    wait_for_content_loaded: bool,
+    /// An extension of the `session` line: the client's policy for a capability the user
+    /// declined before (`"prompt"` or `"deny"`), where the profile leaves it to the client.
+    /// Absent: `prompt`.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "declined")]
+    declined: Option<DeclinedPolicy>,
+}
+
+impl SessionFields {
+    fn into_line(self) -> SessionLine {
+        SessionLine {
+            widget_id: self.widget_id,
+            prompts: self.prompts,
+            settings: Settings {
+                auto_approve: self.auto_approve,
+                rate_limit: self.rate_limit,
+                wait_for_content_loaded: self.wait_for_content_loaded,
+                declined: self.declined.unwrap_or_default(),
+            },
+        }
     }
 }
 
 /// `declined` as written: `"prompt"` or `"deny"`.
 mod declined {
-    use capneg_reference::profile::DeclinedPolicy;
+    use capneg_reference::DeclinedPolicy;
     use serde::de::{self, Deserialize, Deserializer};
     use serde::Serializer;
 
     pub fn serialize<S: Serializer>(d: &Option<DeclinedPolicy>, s: S) -> Result<S::Ok, S::Error> {
         match d {
-            Some(DeclinedPolicy::Prompt) => s.serialize_str("prompt"),
-            Some(DeclinedPolicy::Deny) => s.serialize_str("deny"),
+            Some(d) => s.serialize_str(d.as_str()),
             None => s.serialize_none(),
         }
     }
@@ -76,14 +154,10 @@ mod declined {
     pub fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Option<DeclinedPolicy>, D::Error> {
-        match std::borrow::Cow::<'de, str>::deserialize(d)?.as_ref() {
-            "prompt" => Ok(Some(DeclinedPolicy::Prompt)),
-            "deny" => Ok(Some(DeclinedPolicy::Deny)),
-            other => Err(de::Error::invalid_value(
-                de::Unexpected::Str(other),
-                &"\"prompt\" or \"deny\"",
-            )),
-        }
+        let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        DeclinedPolicy::parse(&s).map(Some).ok_or_else(|| {
+            de::Error::invalid_value(de::Unexpected::Str(&s), &"\"prompt\" or \"deny\"")
+        })
     }
 }
 
@@ -153,17 +227,17 @@ impl Key {
 
 /// One line: its key and the raw JSON of its value.
 #[derive(Clone, Copy, Debug)]
-pub struct Line<'a> {
+pub struct ParsedLine<'a> {
     /// The key.
     pub key: Key,
     /// The value, unparsed.
     pub value: &'a RawValue,
 }
 
-impl<'a> Line<'a> {
+impl<'a> ParsedLine<'a> {
     /// Reads the value of a `session` line.
     pub fn session(&self) -> Result<SessionLine, LineError> {
-        self.typed()
+        SessionLine::from_raw(self.value.get())
     }
 
     /// Reads the value of a `prompt` line.
@@ -252,10 +326,10 @@ enum Messages<'c> {
 }
 
 /// Parses one non-blank line.
-pub fn parse_line(text: &str) -> Result<Line<'_>, LineError> {
+pub fn parse_line(text: &str) -> Result<ParsedLine<'_>, LineError> {
     let (key, value) = parse_with(text, Messages::Raw)?;
     match value {
-        Parsed::Raw(value) => Ok(Line { key, value }),
+        Parsed::Raw(value) => Ok(ParsedLine { key, value }),
         Parsed::Message(_) | Parsed::Caps(_) => unreachable!("values are kept raw here"),
     }
 }
@@ -283,7 +357,7 @@ pub fn read_event_line<'a>(
     let line = match value {
         Parsed::Message(reading) => EventLine::Message(reading),
         Parsed::Caps(Some(set)) => EventLine::Caps(Ok(set)),
-        // Not of its shape: read again, as a `Line` would, for the reason.
+        // Not of its shape: read again, as a `ParsedLine` would, for the reason.
         Parsed::Caps(None) => match parse_with(text, Messages::Raw)? {
             (_, Parsed::Raw(raw)) => EventLine::Caps(typed_caps(key, raw.get(), caps)),
             _ => unreachable!("values are kept raw here"),

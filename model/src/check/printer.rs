@@ -1,13 +1,11 @@
 //! Printing a path of the model as a trace (SPEC §5) and as a Mermaid sequence diagram.
 
-use crate::model::Traced;
-use crate::observer::{Event, Judge, Observer, Pos, Violation};
-use crate::session::SessionConfig;
-use capneg_reference::msg::{Api, Body, ClientMsg, Msg};
-use capneg_reference::{CapSet, Interner};
+use crate::rules::{Judge, Judging, Line, Violation};
+use capneg_reference::msg::{Api, Body, ClientMsg, Msg, ReqId};
+use capneg_reference::{CapSet, Event, Interner, Settings};
 use capneg_wire::codec::Codec;
 use capneg_wire::envelope::Envelope;
-use capneg_wire::trace::{print_line, DecisionLine, Key, PromptLine};
+use capneg_wire::trace::{print_line, DecisionLine, Key, PromptLine, SessionLine};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -17,8 +15,8 @@ pub const MODEL_WIDGET_ID: &str = "widget";
 /// Turns compact events into trace lines, echoing each request in full in its response.
 pub struct TracePrinter {
     codec: Codec,
-    client_requests: HashMap<u32, Envelope>,
-    widget_requests: HashMap<u32, Envelope>,
+    client_requests: HashMap<ReqId, Envelope>,
+    widget_requests: HashMap<ReqId, Envelope>,
 }
 
 impl TracePrinter {
@@ -38,9 +36,13 @@ impl TracePrinter {
         &self.codec
     }
 
-    /// The `session` line of a session with `config`.
-    pub fn session_line(&self, config: &SessionConfig) -> String {
-        print_line(Key::Session, &config.to_line())
+    /// The `session` line of the model's session with `settings`.
+    pub fn session_line(&self, settings: &Settings) -> String {
+        let settings = settings.clone().map_caps(|c| self.names(&c));
+        print_line(
+            Key::Session,
+            &SessionLine::recorded(MODEL_WIDGET_ID, &settings),
+        )
     }
 
     /// The names of a set.
@@ -57,10 +59,10 @@ impl TracePrinter {
         match &msg.body {
             Body::Request(_) => {
                 let env = self.codec.envelope(msg);
-                requests.insert(msg.id.0, env.clone());
+                requests.insert(msg.id, env.clone());
                 env
             }
-            Body::Response(reply) => match requests.get(&msg.id.0) {
+            Body::Response(reply) => match requests.get(&msg.id) {
                 Some(req) if req.action == self.codec.action_name(msg.action) => {
                     req.respond(self.codec.reply_json(reply, &req.request_id))
                 }
@@ -70,24 +72,24 @@ impl TracePrinter {
     }
 
     /// The trace line of an event.
-    pub fn line(&mut self, event: &Traced) -> String {
+    pub fn line(&mut self, event: &Event) -> String {
         match event {
-            Traced::Client(Ok(msg)) => {
+            Event::Client(Ok(msg)) => {
                 let env = self.envelope(msg);
                 print_line(Key::Client, &env)
             }
-            Traced::Widget(msg) => {
+            Event::Widget(msg) => {
                 let env = self.envelope(msg);
                 print_line(Key::Widget, &env)
             }
-            Traced::Client(Err(fault)) => print_line(Key::Client, &self.codec.faulty_json(*fault)),
-            Traced::Prompt(caps) => print_line(
+            Event::Client(Err(fault)) => print_line(Key::Client, &self.codec.faulty_json(*fault)),
+            Event::Prompt(caps) => print_line(
                 Key::Prompt,
                 &PromptLine {
                     capabilities: self.names(caps),
                 },
             ),
-            Traced::Decision(caps) => print_line(
+            Event::Decision(caps) => print_line(
                 Key::Decision,
                 &DecisionLine {
                     approved: self.names(caps),
@@ -100,29 +102,14 @@ impl TracePrinter {
 /// Judges a path's events with the observer, positions being trace lines (the session line is
 /// line 1): every violation with the line of the event that broke the rule (the line after the
 /// last for end-of-trace obligations).
-pub fn judge_events(judge: &Judge, events: &[Traced]) -> Vec<(Pos, Violation)> {
-    let mut observer = Observer::new();
-    let mut found = Vec::new();
-    let mut all = Vec::new();
-    for (i, ev) in events.iter().enumerate() {
-        let at = i as Pos + 2;
-        let event = match ev {
-            Traced::Client(m) => Event::Client(m),
-            Traced::Widget(m) => Event::Widget(m),
-            Traced::Prompt(c) => Event::Prompt(c),
-            Traced::Decision(c) => Event::Decision(c),
-        };
-        let _ = observer.observe(judge, at, event, &mut found);
-        all.extend(found.drain(..).map(|v| (at, v)));
-    }
-    observer.finish(judge, &mut found);
-    let end = events.len() as Pos + 2;
-    all.extend(found.drain(..).map(|v| (end, v)));
-    all
+pub fn judge_events(judge: &Judge, events: &[Event]) -> Vec<(Line, Violation)> {
+    let second = Line::FIRST.next();
+    Judging::path(judge, second, events, false)
+        .unwrap_or_else(|(at, bad)| unreachable!("a model path is a session: line {at}: {bad}"))
 }
 
 /// A Mermaid sequence diagram of a path; `mark` notes a violation after the event at that line.
-pub fn diagram(printer: &TracePrinter, events: &[Traced], mark: Option<(Pos, &str)>) -> String {
+pub fn diagram(printer: &TracePrinter, events: &[Event], mark: Option<(Line, &str)>) -> String {
     let names = |s: &CapSet| printer.names(s).join(", ");
     let mut out = String::from("sequenceDiagram\n    participant W as Widget\n    participant C as Client\n    participant U as User\n");
     let summary = |m: &ClientMsg| -> String {
@@ -131,15 +118,17 @@ pub fn diagram(printer: &TracePrinter, events: &[Traced], mark: Option<(Pos, &st
             Ok(m) => describe(printer, m, &names),
         }
     };
-    for (i, ev) in events.iter().enumerate() {
-        let line = i as Pos + 2;
+    // The session line is line 1: the events start on line 2.
+    let mut line = Line::FIRST;
+    for ev in events {
+        line = line.next();
         let _ = match ev {
-            Traced::Client(m) => writeln!(out, "    C->>W: {}", escape(&summary(m))),
-            Traced::Widget(m) => {
+            Event::Client(m) => writeln!(out, "    C->>W: {}", escape(&summary(m))),
+            Event::Widget(m) => {
                 writeln!(out, "    W->>C: {}", escape(&describe(printer, m, &names)))
             }
-            Traced::Prompt(c) => writeln!(out, "    C->>U: prompt [{}]", escape(&names(c))),
-            Traced::Decision(c) => writeln!(out, "    U->>C: approves [{}]", escape(&names(c))),
+            Event::Prompt(c) => writeln!(out, "    C->>U: prompt [{}]", escape(&names(c))),
+            Event::Decision(c) => writeln!(out, "    U->>C: approves [{}]", escape(&names(c))),
         };
         if let Some((at, text)) = mark {
             if at == line {
@@ -148,7 +137,7 @@ pub fn diagram(printer: &TracePrinter, events: &[Traced], mark: Option<(Pos, &st
         }
     }
     if let Some((at, text)) = mark {
-        if at as usize >= events.len() + 2 {
+        if at > line {
             let _ = writeln!(out, "    Note over W,U: at the end: {}", escape(text));
         }
     }

@@ -12,10 +12,9 @@
 //! exactly when it has a prompt or decision line. Both readings are followed until the first such
 //! line settles it, so one pass suffices.
 
-use crate::observer::{BadEvent, Event, Judge, Ledger, Observer, Pos, Violation};
-use crate::rules::Rule;
+use crate::rules::{BadEvent, Judge, Ledger, Line, Observer, Rule, Violation};
 use capneg_reference::profile::Concurrency;
-use capneg_reference::{CapSet, Interner, Profile};
+use capneg_reference::{CapSet, Event, Interner, Profile};
 use capneg_wire::codec::{Codec, Poster};
 use capneg_wire::pipeline::{self, CapMap, Item};
 use capneg_wire::read::Reading;
@@ -55,7 +54,7 @@ pub enum Verdict {
     /// these rules.
     Violates {
         /// The line.
-        line: Pos,
+        line: Line,
         /// The rules it breaks.
         findings: Vec<Finding>,
         /// Whether prompts were recorded.
@@ -63,8 +62,8 @@ pub enum Verdict {
     },
     /// The trace is not a trace.
     BadInput {
-        /// The line (0 where the file could not be read at all).
-        line: Pos,
+        /// The line (none where the file could not be read at all).
+        line: Option<Line>,
         /// What is wrong.
         message: String,
     },
@@ -105,7 +104,7 @@ enum Mode {
     /// prompt line settles it.
     Unsettled {
         recorded: Observer,
-        failed: Option<(Pos, Vec<Violation>)>,
+        failed: Option<(Line, Vec<Violation>)>,
         hidden: Explanations,
     },
 }
@@ -126,9 +125,9 @@ struct Validator {
     hidden_failure: Option<Verdict>,
 }
 
-fn bad(line: Pos, message: impl Into<String>) -> Option<Verdict> {
+fn bad(line: Line, message: impl Into<String>) -> Option<Verdict> {
     Some(Verdict::BadInput {
-        line,
+        line: Some(line),
         message: message.into(),
     })
 }
@@ -187,7 +186,7 @@ impl Validator {
     }
 
     /// A `session` line.
-    fn session_line(&mut self, n: Pos, raw: &str) -> Option<Verdict> {
+    fn session_line(&mut self, n: Line, raw: &str) -> Option<Verdict> {
         if self.events > 0 || self.session.is_some() {
             return bad(n, "a `session` line may only be the first line");
         }
@@ -199,10 +198,11 @@ impl Validator {
             self.codec.set_widget_id(w.clone());
             self.widget_known = true;
         }
-        self.judge.auto_approve = self
-            .codec
-            .cap_set(s.auto_approve.iter().map(String::as_str));
-        self.judge.rate_limit = s.rate_limit;
+        let codec = &mut self.codec;
+        self.judge.settings = s
+            .settings
+            .as_ref()
+            .map_caps(|names| codec.cap_set(names.iter().map(String::as_str)));
         match s.prompts {
             Some(Prompts::Recorded) => self.mode = Mode::Recorded(Observer::new()),
             Some(Prompts::Hidden) => self.mode = Mode::Hidden(Explanations::new()),
@@ -217,7 +217,7 @@ impl Validator {
     /// its shape.
     fn caps_line(
         &mut self,
-        n: Pos,
+        n: Line,
         key: Key,
         set: Result<(&Interner, u32, &CapSet), &str>,
     ) -> Option<Verdict> {
@@ -233,8 +233,8 @@ impl Validator {
             return Some(verdict);
         }
         let event = match key {
-            Key::Prompt => Event::Prompt(&caps),
-            _ => Event::Decision(&caps),
+            Key::Prompt => Event::Prompt(caps),
+            _ => Event::Decision(caps),
         };
         self.recorded_event(n, event)
     }
@@ -243,7 +243,7 @@ impl Validator {
     /// names are `names`, `known` of them once the line is read).
     fn message(
         &mut self,
-        n: Pos,
+        n: Line,
         key: Key,
         reading: Reading<&str>,
         names: &Interner,
@@ -273,9 +273,9 @@ impl Validator {
             self.codec.resolve(poster, m)
         });
         match (key, msg) {
-            (Key::Widget, Ok(msg)) => self.wire_event(n, Event::Widget(&msg)),
+            (Key::Widget, Ok(msg)) => self.wire_event(n, Event::Widget(msg)),
             (Key::Widget, Err(fault)) => bad(n, format!("malformed widget envelope: {fault}")),
-            (_, msg) => self.wire_event(n, Event::Client(&msg)),
+            (_, msg) => self.wire_event(n, Event::Client(msg)),
         }
     }
 
@@ -296,7 +296,7 @@ impl Validator {
     }
 
     /// A prompt or decision line: the trace records prompts.
-    fn settle_recorded(&mut self, n: Pos) -> Option<Verdict> {
+    fn settle_recorded(&mut self, n: Line) -> Option<Verdict> {
         match &mut self.mode {
             Mode::Recorded(_) => None,
             Mode::Hidden(_) => bad(
@@ -315,7 +315,7 @@ impl Validator {
         }
     }
 
-    fn violates_recorded(&self, line: Pos, found: Vec<Violation>) -> Verdict {
+    fn violates_recorded(&self, line: Line, found: Vec<Violation>) -> Verdict {
         Verdict::Violates {
             line,
             findings: self.findings(found),
@@ -335,13 +335,13 @@ impl Validator {
             .collect()
     }
 
-    fn recorded_event(&mut self, n: Pos, event: Event<'_>) -> Option<Verdict> {
+    fn recorded_event(&mut self, n: Line, event: Event) -> Option<Verdict> {
         let Mode::Recorded(observer) = &mut self.mode else {
             unreachable!("settled above")
         };
         self.judge.prompts_recorded = true;
         self.scratch.clear();
-        match observer.observe(&self.judge, n, event, &mut self.scratch) {
+        match observer.observe(&self.judge, n, &event, &mut self.scratch) {
             Err(BadEvent::DecisionWithoutPrompt) => bad(n, "a decision with no open prompt"),
             Ok(()) if self.scratch.is_empty() => None,
             Ok(()) => {
@@ -352,13 +352,13 @@ impl Validator {
     }
 
     /// A client or widget line.
-    fn wire_event(&mut self, n: Pos, event: Event<'_>) -> Option<Verdict> {
+    fn wire_event(&mut self, n: Line, event: Event) -> Option<Verdict> {
         let mut judge = self.judge.clone();
         match &mut self.mode {
             Mode::Recorded(_) => self.recorded_event(n, event),
             Mode::Hidden(states) => {
                 judge.prompts_recorded = false;
-                match states.explain(&judge, n, event) {
+                match states.explain(&judge, n, &event) {
                     Ok(()) => None,
                     Err(found) => Some(Verdict::Violates {
                         line: n,
@@ -375,13 +375,13 @@ impl Validator {
                 if failed.is_none() {
                     judge.prompts_recorded = true;
                     let mut found = Vec::new();
-                    let _ = recorded.observe(&judge, n, event, &mut found);
+                    let _ = recorded.observe(&judge, n, &event, &mut found);
                     if !found.is_empty() {
                         *failed = Some((n, found));
                     }
                 }
                 judge.prompts_recorded = false;
-                if let Err(found) = hidden.explain(&judge, n, event) {
+                if let Err(found) = hidden.explain(&judge, n, &event) {
                     self.hidden_failure = Some(Verdict::Violates {
                         line: n,
                         findings: self.findings(found),
@@ -397,7 +397,8 @@ impl Validator {
         if let Some(verdict) = self.hidden_failure.take() {
             return verdict;
         }
-        let end = self.events as Pos + if self.session.is_some() { 2 } else { 1 };
+        let end = Line::new(self.events as u32 + if self.session.is_some() { 2 } else { 1 })
+            .unwrap_or(Line::FIRST);
         let prompts = self.prompts();
         let conforms = Verdict::Conforms {
             events: self.events,
@@ -467,7 +468,13 @@ impl Explanations {
                 let mut next = states[i].clone();
                 scratch.clear();
                 if next
-                    .observe_with(&mut no_ids, judge, 0, Event::Prompt(&caps), &mut scratch)
+                    .observe_with(
+                        &mut no_ids,
+                        judge,
+                        Line::FIRST,
+                        &Event::Prompt(caps),
+                        &mut scratch,
+                    )
                     .is_ok()
                     && scratch.is_empty()
                 {
@@ -477,9 +484,14 @@ impl Explanations {
             if decision {
                 let mut next = states[i].clone();
                 scratch.clear();
-                let none = CapSet::new();
                 if next
-                    .observe_with(&mut no_ids, judge, 0, Event::Decision(&none), &mut scratch)
+                    .observe_with(
+                        &mut no_ids,
+                        judge,
+                        Line::FIRST,
+                        &Event::Decision(CapSet::new()),
+                        &mut scratch,
+                    )
                     .is_ok()
                     && scratch.is_empty()
                 {
@@ -502,7 +514,7 @@ impl Explanations {
     /// Under sequential profiles no wire event depends on where prompts were: a notify ends the
     /// front round wherever its prompt is. The set then stays one state, and hidden events are
     /// placed only at the end, where a round waiting for the user is not a missing notify.
-    fn explain(&mut self, judge: &Judge, at: Pos, event: Event<'_>) -> Result<(), Vec<Violation>> {
+    fn explain(&mut self, judge: &Judge, at: Line, event: &Event) -> Result<(), Vec<Violation>> {
         if judge.profile.concurrency == Concurrency::Parallel {
             self.close(judge);
         }

@@ -5,12 +5,15 @@
 //! checking only that rule finds a shortest counterexample, which is replayed into a trace
 //! (SPEC §5) and judged again by the observer to name the line that breaks the rule.
 
-use crate::model::{Bounds, SessionModel, State, Step, Traced, REACHABLE};
-use crate::mutants::ClientKind;
-use crate::printer::{diagram, judge_events, TracePrinter, MODEL_WIDGET_ID};
-use crate::rules::Rule;
-use crate::session::SessionConfig;
-use capneg_reference::Profile;
+use crate::rules::mutants::ClientKind;
+use crate::rules::{Line, Rule};
+use capneg_reference::{Event, Profile};
+use model::{Bounds, SessionModel, State, Step, REACHABLE};
+use printer::{diagram, judge_events, TracePrinter};
+
+pub mod model;
+pub mod printer;
+pub mod symmetry;
 use stateright::{Checker, HasDiscoveries, Model};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -91,7 +94,7 @@ pub struct Counterexample {
     pub lines: Vec<String>,
     /// The line of the event that breaks the rule (one past the last line for an obligation left
     /// open at the end).
-    pub line: u32,
+    pub line: Line,
     /// Why, in words.
     pub reason: String,
     /// The trace as a Mermaid sequence diagram.
@@ -182,7 +185,7 @@ fn run<C: Checker<SessionModel>>(
 /// Runs the check.
 pub fn check(config: &CheckConfig, progress: &mut dyn FnMut(Progress)) -> CheckReport {
     let model = config.model();
-    let settings = model.policies.len();
+    let settings = model.settings.len();
     let rules: Vec<Rule> = model.rules.iter().collect();
     let start = Instant::now();
     let mut builder = model
@@ -269,24 +272,18 @@ pub fn counterexample(
     actions: &[Step],
 ) -> Counterexample {
     let mut events = Vec::new();
-    model.replay(init, actions, &mut |e: &Traced| events.push(e.clone()));
+    model.replay(init, actions, &mut |e: &Event| events.push(e.clone()));
     let mut printer = TracePrinter::new(&model.universe);
-    let config = SessionConfig {
-        widget_id: MODEL_WIDGET_ID.to_owned(),
-        auto_approve: printer.names(&init.policy.auto_approve),
-        rate_limit: init.policy.rate_limit,
-        wait_for_content_loaded: init.policy.wait_for_content_loaded,
-        declined: init.policy.declined,
-    };
-    let mut lines = vec![printer.session_line(&config)];
+    let mut lines = vec![printer.session_line(&init.settings)];
     lines.extend(events.iter().map(|e| printer.line(e)));
-    let judge = model.judge(&init.policy);
+    let judge = model.judge(&init.settings);
     let found = judge_events(&judge, &events);
+    let end = Line::new(lines.len() as u32 + 1).unwrap_or(Line::FIRST);
     let (line, reason) = found
         .iter()
         .find(|(_, v)| v.rule == rule)
         .map(|(at, v)| (*at, v.reason.describe(&model.universe)))
-        .unwrap_or((0, String::from("(the replay did not break the rule)")));
+        .unwrap_or((end, String::from("(the replay did not break the rule)")));
     let diagram = diagram(
         &printer,
         &events,

@@ -17,29 +17,13 @@
 //! has not prompted; a notify to the front round (sequential) or to the oldest round not waiting
 //! for the user (parallel).
 
-use crate::rules::{Rule, RuleSet};
+use super::reason::{BadEvent, Line, Position, Reason, Violation};
+use super::{Rule, RuleSet};
 use capneg_reference::client::round_zero_list;
 use capneg_reference::fifo::Fifo;
-use capneg_reference::msg::{Action, Api, Body, ClientMsg, Data, Fault, Id, Msg, Reply};
+use capneg_reference::msg::{Action, Api, Body, Data, Msg, Reply, ReqId};
 use capneg_reference::profile::{Concurrency, IdReuse, Profile, RateLimit, RequestedReport};
-use capneg_reference::{CapSet, CapSets, Interner};
-use std::fmt::Write as _;
-
-/// A position in a trace: its line number (or, in the model, the step number).
-pub type Pos = u32;
-
-/// One event of a session (SPEC §5), in compact form.
-#[derive(Clone, Copy, Debug)]
-pub enum Event<'a> {
-    /// A message the client posted.
-    Client(&'a ClientMsg),
-    /// A message the widget posted.
-    Widget(&'a Msg),
-    /// The client asked the user about these capabilities.
-    Prompt(&'a CapSet),
-    /// The user answered the oldest open prompt, approving these.
-    Decision(&'a CapSet),
-}
+use capneg_reference::{CapSet, CapSets, Event, Settings};
 
 /// What the rules are judged against: the profile's reading, the session's settings, and which
 /// rules are checked.
@@ -49,259 +33,38 @@ pub struct Judge {
     pub profile: Profile,
     /// The rules checked (by default those that apply to the profile).
     pub rules: RuleSet,
-    /// The session's `autoApprove`.
-    pub auto_approve: CapSet,
-    /// Whether the session declares `rateLimit`.
-    pub rate_limit: bool,
+    /// The session's settings (`autoApprove` for `approval-needs-decision`, `rateLimit` for
+    /// `acknowledge-request`).
+    pub settings: Settings,
     /// Whether prompts and decisions are in the trace (`approval-needs-decision` is checked
     /// only then).
     pub prompts_recorded: bool,
 }
 
 impl Judge {
-    /// The rules of `profile`, prompts recorded, no `autoApprove`, no rate limit.
+    /// The rules of `profile`, prompts recorded, default settings.
     pub fn new(profile: Profile) -> Self {
         Judge {
             profile,
             rules: RuleSet::of_profile(&profile),
-            auto_approve: CapSet::new(),
-            rate_limit: false,
+            settings: Settings::default(),
             prompts_recorded: true,
         }
     }
 
     fn may_rate_limit(&self) -> bool {
-        self.rate_limit && self.profile.rate_limit == RateLimit::WhereDeclared
+        self.settings.rate_limit && self.profile.rate_limit == RateLimit::WhereDeclared
     }
 }
 
-/// Why an event breaks a rule: what happened, with the earlier event involved.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Reason {
-    /// The message is not a well-formed envelope.
-    Malformed(Fault),
-    /// A request the client started carries `api: "fromWidget"`.
-    RequestFromWidgetApi,
-    /// A message carries another widget's id.
-    ForeignWidget,
-    /// A response with `api: "toWidget"`: the client answers only widget requests.
-    AnswersOwnRequest,
-    /// A response to no open widget request.
-    AnswersNothing,
-    /// A response to a widget request the client answered already.
-    AnsweredAgain,
-    /// The response echoes another action than the request at this position.
-    WrongAction(Pos),
-    /// The widget request at this position was never answered.
-    NeverAnswered(Pos),
-    /// A request id the client used before (at this position, if still open).
-    ReusedId(Option<Pos>),
-    /// A second `capabilities` request; the first is at this position.
-    SecondCapabilities(Pos),
-    /// A notify before the widget answered `capabilities` (sent at this position, if sent).
-    NotifyBeforeEstablished(Option<Pos>),
-    /// A notify approves capabilities never requested.
-    NotRequested(CapSet),
-    /// A notify leaves out capabilities approved in the notify at this position.
-    Shrinks(CapSet, Pos),
-    /// A notify approves capabilities no decision, `autoApprove` or earlier approval covers.
-    Undecided(CapSet),
-    /// A prompt lists capabilities that are not new in the round opened at this position.
-    NotNew(CapSet, Pos),
-    /// A prompt for the round opened at this position, which has nothing new.
-    NothingNew(Pos),
-    /// A prompt while no round is waiting for one.
-    PromptWithoutRound,
-    /// The early `request_capabilities` at this position was not refused.
-    EarlyNotRefused(Pos),
-    /// The `request_capabilities` at this position was answered with an error.
-    Refused(Pos),
-    /// The `request_capabilities` at this position was answered, but not with an error
-    /// (re-exchange is not supported in this profile).
-    NotRefused(Pos),
-    /// The round of the request at this position was prompted for or notified before its ack.
-    BeforeAck(Pos),
-    /// The user's decision came while the request at this position was not acked.
-    DecisionBeforeAck(Pos),
-    /// A notify while no round is open (the last round, opened at this position, was notified
-    /// already).
-    ExtraNotify(Option<Pos>),
-    /// A notify while every open round waits for the user's decision (parallel profiles).
-    NotifyWhileWaiting,
-    /// The round opened at this position ended without a notify.
-    NoNotify(Pos),
-    /// A notify without `requested` and `approved` lists.
-    NotifyWithoutLists,
-    /// A notify reports `requested` other than expected for the round opened at this position.
-    WrongRequested {
-        /// What it reported.
-        reported: CapSet,
-        /// What the profile says it should report.
-        expected: CapSet,
-        /// Where the round opened.
-        round: Pos,
-    },
-    /// A prompt for the round opened at the first position while the round opened at the second
-    /// is not notified yet.
-    OutOfOrder(Pos, Pos),
-    /// The answer to `supported_api_versions` at this position does not advertise
-    /// `org.matrix.msc2974` as the profile says (`expected`).
-    Versions {
-        /// Whether the profile advertises it.
-        expected: bool,
-        /// The request.
-        request: Pos,
-    },
-    /// The answer to `supported_api_versions` at this position lists no versions.
-    NoVersions(Pos),
-    /// The gated action at this position was allowed without an approved capability.
-    Ungated(Pos),
+/// Where a round comes from (docs/spec.md §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Origin {
+    /// Round 0: the widget's answer to `capabilities`.
+    Initial,
+    /// A re-exchange: the widget's `request_capabilities` with this id (MSC2974).
+    Request(ReqId),
 }
-
-impl Reason {
-    /// The reason in words; capability names come from `caps`.
-    pub fn describe(&self, caps: &Interner) -> String {
-        let names = |set: &CapSet| -> String {
-            let mut s = String::from("[");
-            for (i, n) in caps.names(set).enumerate() {
-                if i > 0 {
-                    s.push_str(", ");
-                }
-                let _ = write!(s, "{n:?}");
-            }
-            s.push(']');
-            s
-        };
-        match self {
-            Reason::Malformed(fault) => format!("{fault}"),
-            Reason::RequestFromWidgetApi => {
-                "a request with api \"fromWidget\": the client starts only toWidget requests".into()
-            }
-            Reason::ForeignWidget => "the message carries another widget's widgetId".into(),
-            Reason::AnswersOwnRequest => {
-                "a response with api \"toWidget\": the client answers only the widget's requests".into()
-            }
-            Reason::AnswersNothing => "answers no open widget request".into(),
-            Reason::AnsweredAgain => "answers a widget request it answered already".into(),
-            Reason::WrongAction(at) => format!("echoes another action than the request of line {at}"),
-            Reason::NeverAnswered(at) => format!("the widget request of line {at} was never answered"),
-            Reason::ReusedId(Some(at)) => {
-                format!("reuses the requestId of its request of line {at}, still open")
-            }
-            Reason::ReusedId(None) => "reuses a requestId it used before in this session".into(),
-            Reason::SecondCapabilities(at) => {
-                format!("a second capabilities request (the first at line {at})")
-            }
-            Reason::NotifyBeforeEstablished(Some(at)) => format!(
-                "notify_capabilities before the widget answered the capabilities request of line {at}"
-            ),
-            Reason::NotifyBeforeEstablished(None) => {
-                "notify_capabilities before the capability exchange".into()
-            }
-            Reason::NotRequested(set) => {
-                format!("approves {} which the widget never requested", names(set))
-            }
-            Reason::Shrinks(set, at) => format!(
-                "leaves out {} approved in the notify of line {at}",
-                names(set)
-            ),
-            Reason::Undecided(set) => format!(
-                "approves {} without the user's approval, autoApprove or an earlier approval",
-                names(set)
-            ),
-            Reason::NotNew(set, at) => format!(
-                "prompts for {} which are not new in the round of line {at}",
-                names(set)
-            ),
-            Reason::NothingNew(at) => {
-                format!("prompts for the round of line {at}, which has nothing new")
-            }
-            Reason::PromptWithoutRound => "a prompt while no round is being processed".into(),
-            Reason::EarlyNotRefused(at) => format!(
-                "does not refuse the request_capabilities of line {at}, received before the session was established"
-            ),
-            Reason::Refused(at) => {
-                format!("answers the request_capabilities of line {at} with an error")
-            }
-            Reason::NotRefused(at) => format!(
-                "answers the request_capabilities of line {at} without an error, but the profile serves no re-exchange"
-            ),
-            Reason::BeforeAck(at) => format!(
-                "acts on the round of line {at} before acking its request_capabilities"
-            ),
-            Reason::DecisionBeforeAck(at) => format!(
-                "the user decided while the request_capabilities of line {at} was still not acked"
-            ),
-            Reason::ExtraNotify(Some(at)) => format!(
-                "a notify while no round is open (the round of line {at} was notified already)"
-            ),
-            Reason::ExtraNotify(None) => "a notify while no round is open".into(),
-            Reason::NotifyWhileWaiting => {
-                "a notify while every open round waits for the user's decision".into()
-            }
-            Reason::NoNotify(at) => format!("the round of line {at} ended without a notify"),
-            Reason::NotifyWithoutLists => {
-                "a notify without requested and approved lists of strings".into()
-            }
-            Reason::WrongRequested {
-                reported,
-                expected,
-                round,
-            } => format!(
-                "reports requested {} for the round of line {round}, expected {}",
-                names(reported),
-                names(expected)
-            ),
-            Reason::OutOfOrder(this, earlier) => format!(
-                "prompts for the round of line {this} before the notify of the round of line {earlier}"
-            ),
-            Reason::Versions {
-                expected: true,
-                request,
-            } => format!(
-                "the answer to supported_api_versions of line {request} leaves out org.matrix.msc2974"
-            ),
-            Reason::Versions {
-                expected: false,
-                request,
-            } => format!(
-                "the answer to supported_api_versions of line {request} advertises org.matrix.msc2974, which this profile does not serve"
-            ),
-            Reason::NoVersions(at) => format!(
-                "the answer to supported_api_versions of line {at} lists no supported_versions"
-            ),
-            Reason::Ungated(at) => format!(
-                "allows the gated action of line {at} though none of its capabilities is approved"
-            ),
-        }
-    }
-}
-
-/// A broken rule.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Violation {
-    /// The rule.
-    pub rule: Rule,
-    /// Why.
-    pub reason: Reason,
-}
-
-/// An event the observer cannot take: not a violation of the client, but bad input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BadEvent {
-    /// A decision while no prompt is open.
-    DecisionWithoutPrompt,
-}
-
-impl std::fmt::Display for BadEvent {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BadEvent::DecisionWithoutPrompt => f.write_str("a decision with no open prompt"),
-        }
-    }
-}
-
-impl std::error::Error for BadEvent {}
 
 /// The state of a round's prompt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -326,13 +89,11 @@ struct OpenPrompt {
 
 /// An open round.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct Round {
+struct Round<P> {
     /// Where it opened: the widget's request, or its answer to `capabilities`.
-    at: Pos,
-    /// The request id of a re-exchange round.
-    request: Option<Id>,
-    /// Whether this is round 0.
-    initial: bool,
+    at: P,
+    /// Round 0, or the request of a re-exchange round.
+    origin: Origin,
     list: CapSet,
     /// Whether the client acked the request (always true for round 0).
     acked: bool,
@@ -360,42 +121,42 @@ enum Owed {
 
 /// A widget request the client has not answered.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct OpenRequest {
-    at: Pos,
-    id: Id,
+struct OpenRequest<P> {
+    at: P,
+    id: ReqId,
     action: Action,
     owed: Owed,
 }
 
 /// The observer's state for one session.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Observer {
+pub struct Observer<P = Line> {
     /// Where the client sent `capabilities`, and with which id.
-    capabilities_sent: Option<(Pos, Id)>,
+    capabilities_sent: Option<(P, ReqId)>,
     established: bool,
     /// The approved set of the latest notify, and where it was.
     approved: CapSet,
-    approved_at: Option<Pos>,
+    approved_at: Option<P>,
     /// The requested total: the lists of all rounds processed so far.
     requested: CapSet,
     /// Everything the user approved in a prompt.
     user_approved: CapSet,
-    rounds: Fifo<Round>,
+    rounds: Fifo<Round<P>>,
     /// Prompts waiting for the user, oldest first: a decision answers the first.
     prompts: Fifo<OpenPrompt>,
-    last_notified: Option<Pos>,
-    widget_open: Fifo<OpenRequest>,
+    last_notified: Option<P>,
+    widget_open: Fifo<OpenRequest<P>>,
     ledger: Ledger,
-    client_open: Fifo<(Pos, Id, Action)>,
+    client_open: Fifo<(P, ReqId, Action)>,
 }
 
-impl Default for Observer {
+impl<P: Position> Default for Observer<P> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl Observer {
+impl<P: Position> Observer<P> {
     /// The state before the first event.
     pub fn new() -> Self {
         Observer {
@@ -448,9 +209,9 @@ impl Observer {
     pub fn observe(
         &mut self,
         judge: &Judge,
-        at: Pos,
-        event: Event<'_>,
-        out: &mut Vec<Violation>,
+        at: P,
+        event: &Event,
+        out: &mut Vec<Violation<P>>,
     ) -> Result<(), BadEvent> {
         let mut ledger = std::mem::take(&mut self.ledger);
         let result = self.observe_with(&mut ledger, judge, at, event, out);
@@ -467,9 +228,9 @@ impl Observer {
         &mut self,
         ledger: &mut Ledger,
         judge: &Judge,
-        at: Pos,
-        event: Event<'_>,
-        out: &mut Vec<Violation>,
+        at: P,
+        event: &Event,
+        out: &mut Vec<Violation<P>>,
     ) -> Result<(), BadEvent> {
         let mut report = Report { judge, out };
         match event {
@@ -486,7 +247,7 @@ impl Observer {
 
     /// The end of the trace: widget requests left unanswered, rounds left without a notify that
     /// are not waiting for the user.
-    pub fn finish(&self, judge: &Judge, out: &mut Vec<Violation>) {
+    pub fn finish(&self, judge: &Judge, out: &mut Vec<Violation<P>>) {
         let mut report = Report { judge, out };
         for open in self.widget_open.iter() {
             report.add(Rule::ExactlyOneResponse, Reason::NeverAnswered(open.at));
@@ -505,8 +266,95 @@ impl Observer {
             }
         }
     }
+}
 
-    fn on_widget(&mut self, judge: &Judge, at: Pos, msg: &Msg) {
+/// A session being judged: the observer, and every violation found so far with the line of
+/// the event that broke the rule. Everything that judges a trace as it goes (the driver's sides,
+/// the tests) or a whole path at once ([`Judging::path`]) feeds its events through it.
+#[derive(Clone, Debug)]
+pub struct Judging {
+    judge: Judge,
+    observer: Observer<Line>,
+    found: Vec<Violation>,
+    violations: Vec<(Line, Violation)>,
+}
+
+impl Judging {
+    /// A session judged by `judge`, before its first event.
+    pub fn new(judge: Judge) -> Judging {
+        Judging {
+            judge,
+            observer: Observer::new(),
+            found: Vec::new(),
+            violations: Vec::new(),
+        }
+    }
+
+    /// The judge.
+    pub fn judge(&self) -> &Judge {
+        &self.judge
+    }
+
+    /// The observer.
+    pub fn observer(&self) -> &Observer<Line> {
+        &self.observer
+    }
+
+    /// Every violation so far, with its line.
+    pub fn violations(&self) -> &[(Line, Violation)] {
+        &self.violations
+    }
+
+    /// Takes the event on line `at`.
+    pub fn observe(&mut self, at: Line, event: &Event) -> Result<(), BadEvent> {
+        let taken = self
+            .observer
+            .observe(&self.judge, at, event, &mut self.found);
+        self.violations
+            .extend(self.found.drain(..).map(|v| (at, v)));
+        taken
+    }
+
+    /// The obligations left open if the session ended before line `end`, without ending it.
+    pub fn open_at(&self, end: Line) -> Vec<(Line, Violation)> {
+        let mut found = Vec::new();
+        self.observer.finish(&self.judge, &mut found);
+        found.into_iter().map(|v| (end, v)).collect()
+    }
+
+    /// Ends the session before line `end`: the obligations left open are violations there.
+    pub fn finish(&mut self, end: Line) {
+        self.observer.finish(&self.judge, &mut self.found);
+        self.violations
+            .extend(self.found.drain(..).map(|v| (end, v)));
+    }
+
+    /// Judges a path of events from the start of a session, the `i`-th event on line
+    /// `first + i`: every violation with the line of the event that broke the rule, and, unless
+    /// `partial`, those left open at the end with the line after the last event. An event the
+    /// observer cannot take (a decision with no open prompt) ends the path with an error naming
+    /// its line.
+    pub fn path<'e>(
+        judge: &Judge,
+        first: Line,
+        events: impl IntoIterator<Item = &'e Event>,
+        partial: bool,
+    ) -> Result<Vec<(Line, Violation)>, (Line, BadEvent)> {
+        let mut judging = Judging::new(judge.clone());
+        let mut at = first;
+        for event in events {
+            judging.observe(at, event).map_err(|bad| (at, bad))?;
+            at = at.next();
+        }
+        if !partial {
+            judging.finish(at);
+        }
+        Ok(judging.violations)
+    }
+}
+
+impl<P: Position> Observer<P> {
+    fn on_widget(&mut self, judge: &Judge, at: P, msg: &Msg) {
         if msg.foreign {
             return;
         }
@@ -536,8 +384,7 @@ impl Observer {
                     self.established = true;
                     self.rounds.push_back(Round {
                         at,
-                        request: None,
-                        initial: true,
+                        origin: Origin::Initial,
                         list: round_zero_list(reply),
                         acked: true,
                         new: None,
@@ -551,7 +398,7 @@ impl Observer {
     }
 
     /// What the client owes a new widget request; opens its round if it is a re-exchange.
-    fn owed(&mut self, judge: &Judge, at: Pos, msg: &Msg, data: &Data) -> Owed {
+    fn owed(&mut self, judge: &Judge, at: P, msg: &Msg, data: &Data) -> Owed {
         let profile = &judge.profile;
         match (msg.action, data) {
             (Action::RequestCapabilities(name), Data::Capabilities(list))
@@ -560,8 +407,7 @@ impl Observer {
                 if self.established || profile.processes_early_requests() {
                     self.rounds.push_back(Round {
                         at,
-                        request: Some(msg.id),
-                        initial: false,
+                        origin: Origin::Request(msg.id),
                         list: list.clone(),
                         acked: false,
                         new: None,
@@ -612,9 +458,9 @@ impl Observer {
         &mut self,
         ledger: &mut Ledger,
         judge: &Judge,
-        at: Pos,
+        at: P,
         msg: &Msg,
-        report: &mut Report<'_, '_>,
+        report: &mut Report<'_, '_, P>,
     ) {
         if msg.foreign {
             let rule = match msg.body {
@@ -643,14 +489,17 @@ impl Observer {
         &mut self,
         ledger: &mut Ledger,
         judge: &Judge,
-        at: Pos,
+        at: P,
         msg: &Msg,
         data: &Data,
-        report: &mut Report<'_, '_>,
+        report: &mut Report<'_, '_, P>,
     ) {
         let open = self.client_open.iter().find(|o| o.1 == msg.id).map(|o| o.0);
         let reused = match judge.profile.id_reuse {
-            IdReuse::NeverInSession => ledger.client_used.contains(msg.id.0),
+            IdReuse::NeverInSession => msg
+                .id
+                .used()
+                .is_some_and(|n| ledger.client_used.contains(n)),
             IdReuse::NotWhileOpen => open.is_some(),
         };
         if reused {
@@ -671,7 +520,7 @@ impl Observer {
         }
     }
 
-    fn on_notify(&mut self, judge: &Judge, at: Pos, data: &Data, report: &mut Report<'_, '_>) {
+    fn on_notify(&mut self, judge: &Judge, at: P, data: &Data, report: &mut Report<'_, '_, P>) {
         if !self.established {
             report.add(
                 Rule::NotifyAfterCapabilities,
@@ -707,7 +556,9 @@ impl Observer {
             } => {
                 let expected = match judge.profile.requested {
                     RequestedReport::SessionTotal => self.requested.clone(),
-                    RequestedReport::RoundNew if round.initial => round.list.clone(),
+                    RequestedReport::RoundNew if round.origin == Origin::Initial => {
+                        round.list.clone()
+                    }
                     RequestedReport::RoundNew => round.new.clone().unwrap_or_default(),
                 };
                 if *requested != expected {
@@ -746,9 +597,9 @@ impl Observer {
     fn check_approved(
         &mut self,
         judge: &Judge,
-        at: Pos,
+        at: P,
         approved: &CapSet,
-        report: &mut Report<'_, '_>,
+        report: &mut Report<'_, '_, P>,
     ) {
         let lost = self.approved.difference(approved);
         if !lost.is_empty() {
@@ -767,7 +618,7 @@ impl Observer {
         if judge.prompts_recorded {
             let covered = self
                 .approved
-                .union(&judge.auto_approve)
+                .union(&judge.settings.auto_approve)
                 .union(&self.user_approved);
             let undecided = approved.difference(&covered);
             if !undecided.is_empty() {
@@ -784,10 +635,14 @@ impl Observer {
         judge: &Judge,
         msg: &Msg,
         reply: &Reply,
-        report: &mut Report<'_, '_>,
+        report: &mut Report<'_, '_, P>,
     ) {
         let Some(i) = self.widget_open.iter().position(|o| o.id == msg.id) else {
-            return if ledger.widget_answered.contains(msg.id.0) {
+            return if msg
+                .id
+                .used()
+                .is_some_and(|n| ledger.widget_answered.contains(n))
+            {
                 report.add(Rule::ExactlyOneResponse, Reason::AnsweredAgain)
             } else {
                 report.add(Rule::ResponseMatchesRequest, Reason::AnswersNothing)
@@ -806,7 +661,7 @@ impl Observer {
                 let round = self
                     .rounds
                     .iter()
-                    .position(|r| r.request == Some(open.id) && !r.acked);
+                    .position(|r| r.origin == Origin::Request(open.id) && !r.acked);
                 if reply.is_error() {
                     if !judge.may_rate_limit() {
                         report.add(Rule::AcknowledgeRequest, Reason::Refused(open.at));
@@ -850,7 +705,7 @@ impl Observer {
         }
     }
 
-    fn on_prompt(&mut self, judge: &Judge, caps: &CapSet, report: &mut Report<'_, '_>) {
+    fn on_prompt(&mut self, judge: &Judge, caps: &CapSet, report: &mut Report<'_, '_, P>) {
         let Some(i) = self
             .rounds
             .iter()
@@ -893,7 +748,11 @@ impl Observer {
         });
     }
 
-    fn on_decision(&mut self, caps: &CapSet, report: &mut Report<'_, '_>) -> Result<(), BadEvent> {
+    fn on_decision(
+        &mut self,
+        caps: &CapSet,
+        report: &mut Report<'_, '_, P>,
+    ) -> Result<(), BadEvent> {
         let prompt = self
             .prompts
             .pop_front()
@@ -957,8 +816,8 @@ pub struct Ledger {
 /// An id an event adds to the ledger.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Noted {
-    ClientId(Id),
-    Answered(Id),
+    ClientId(ReqId),
+    Answered(ReqId),
 }
 
 impl Ledger {
@@ -969,32 +828,33 @@ impl Ledger {
     /// Records what the last event noted.
     pub fn commit(&mut self) {
         match self.noted.take() {
-            Some(Noted::ClientId(id)) => {
-                self.client_used.insert(id.0);
+            Some(Noted::ClientId(ReqId::Used(n))) => {
+                self.client_used.insert(n);
             }
-            Some(Noted::Answered(id)) => {
-                self.widget_answered.insert(id.0);
+            Some(Noted::Answered(ReqId::Used(n))) => {
+                self.widget_answered.insert(n);
             }
+            Some(Noted::ClientId(ReqId::Unused(_)) | Noted::Answered(ReqId::Unused(_))) => {}
             None => {}
         }
     }
 }
 
 /// Collects the violations of the checked rules.
-struct Report<'j, 'o> {
+struct Report<'j, 'o, P> {
     judge: &'j Judge,
-    out: &'o mut Vec<Violation>,
+    out: &'o mut Vec<Violation<P>>,
 }
 
-impl Report<'_, '_> {
-    fn add(&mut self, rule: Rule, reason: Reason) {
+impl<P> Report<'_, '_, P> {
+    fn add(&mut self, rule: Rule, reason: Reason<P>) {
         if self.judge.rules.contains(rule) {
             self.out.push(Violation { rule, reason });
         }
     }
 }
 
-impl CapSets for Observer {
+impl<P> CapSets for Observer<P> {
     fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
         f(&self.approved);
         f(&self.requested);

@@ -16,14 +16,13 @@
 //!
 //! Generation is deterministic: the same build writes the same bytes every run.
 
+use crate::check::model::{Bounds, SessionModel};
 use crate::check::shortest;
-use crate::model::{Bounds, SessionModel};
-use crate::mutants::{ClientKind, MutantKind, TestClient};
-use crate::rules::{Rule, RuleSet};
+use crate::rules::mutants::{ClientKind, MutantKind};
+use crate::rules::{Line, Rule, RuleSet};
 use crate::run::{run_script, run_script_with, Inputs, DEFAULT_WIDGET_ID};
 use crate::validate::{validate, Options, Verdict};
-use capneg_reference::client::{Output, Setup};
-use capneg_reference::profile::{DeclinedPolicy, Profile};
+use capneg_reference::{DeclinedPolicy, Profile, Settings};
 use capneg_wire::trace::{parse_line, print_line, DecisionLine, Key, SessionLine};
 use serde_json::{json, Map, Value};
 use std::fmt;
@@ -113,7 +112,7 @@ pub struct Negative {
     /// The trace (JSON Lines).
     pub trace: String,
     /// The line `capneg validate` names.
-    pub line: u32,
+    pub line: Line,
     /// Its reason, in words.
     pub reason: String,
 }
@@ -392,7 +391,7 @@ fn judge(profile: Profile, trace: &str) -> Verdict {
         partial: false,
     };
     validate(options, trace.as_bytes()).unwrap_or_else(|e| Verdict::BadInput {
-        line: 0,
+        line: None,
         message: e.to_string(),
     })
 }
@@ -467,10 +466,10 @@ fn simplify_session(profile: Profile, rule: Rule, script: String) -> Result<Stri
         .map_err(|e| VectorError(format!("model script: {e}")))?;
     let rest = rest.to_owned();
     let resets: [fn(&mut SessionLine); 4] = [
-        |s| s.auto_approve.clear(),
-        |s| s.rate_limit = false,
-        |s| s.wait_for_content_loaded = false,
-        |s| s.declined = None,
+        |s| s.settings.auto_approve.clear(),
+        |s| s.settings.rate_limit = false,
+        |s| s.settings.wait_for_content_loaded = false,
+        |s| s.settings.declined = DeclinedPolicy::default(),
     ];
     let mut current = script;
     for reset in resets {
@@ -548,7 +547,9 @@ fn script_from_trace(profile: Profile, lines: &[String]) -> Result<String, Vecto
                 for key in ["api", "widgetId", "action", "data", "response"] {
                     let Some(value) = full.get(key) else { continue };
                     let filled = match key {
-                        "widgetId" => value.as_str() == Some(crate::printer::MODEL_WIDGET_ID),
+                        "widgetId" => {
+                            value.as_str() == Some(crate::check::printer::MODEL_WIDGET_ID)
+                        }
                         "data" => full.contains_key("response"),
                         _ => false,
                     };
@@ -583,10 +584,8 @@ pub fn mutant_trace(
 ) -> Result<String, VectorError> {
     let mut out = Vec::new();
     run_script_with(
+        ClientKind::Mutant(kind),
         profile,
-        |setup: &Setup, first: &mut Vec<Output>| {
-            TestClient::start(ClientKind::Mutant(kind), setup, first)
-        },
         Inputs::Lenient,
         script.as_bytes(),
         &mut out,
@@ -610,24 +609,18 @@ const REACTION: &str = "org.matrix.msc2762.send.event:m.reaction";
 const ALL: &[&str] = &["msc", "widget-api", "legacy"];
 const REEXCHANGE: &[&str] = &["msc", "widget-api"];
 
-/// A scenario's `session` line.
-#[derive(Clone, Copy)]
-struct Session {
-    auto_approve: &'static [&'static str],
-    rate_limit: bool,
-    wait_for_content_loaded: bool,
-    deny_declined: bool,
-}
+/// A scenario's session settings.
+type Session = Settings<&'static [&'static str]>;
 
-const PLAIN: Session = Session {
+const PLAIN: Session = Settings {
     auto_approve: &[],
     rate_limit: false,
     wait_for_content_loaded: false,
-    deny_declined: false,
+    declined: DeclinedPolicy::Prompt,
 };
 
 const fn auto(caps: &'static [&'static str]) -> Session {
-    Session {
+    Settings {
         auto_approve: caps,
         ..PLAIN
     }
@@ -695,14 +688,12 @@ const UNSTABLE: &str = "org.matrix.msc2974.request_capabilities";
 
 impl Scenario {
     fn script(&self) -> String {
-        let s = &self.session;
         let session = SessionLine {
             widget_id: Some(DEFAULT_WIDGET_ID.into()),
             prompts: None,
-            auto_approve: s.auto_approve.iter().map(|c| c.to_string()).collect(),
-            rate_limit: s.rate_limit,
-            wait_for_content_loaded: s.wait_for_content_loaded,
-            declined: s.deny_declined.then_some(DeclinedPolicy::Deny),
+            settings: self
+                .session
+                .map_caps(|caps| caps.iter().map(|c| c.to_string()).collect()),
         };
         let mut lines = vec![print_line(Key::Session, &session)];
         for input in self.inputs {
@@ -843,7 +834,7 @@ const SCENARIOS: [Scenario; 19] = [
             ("widget-api", Rule::WellFormedMessage),
             ("legacy", Rule::WellFormedMessage),
         ],
-        session: Session {
+        session: Settings {
             wait_for_content_loaded: true,
             ..PLAIN
         },
@@ -916,7 +907,7 @@ const SCENARIOS: [Scenario; 19] = [
         description: "No MSC2974: request_capabilities under either name gets an error and changes nothing (no prompt, no notify), also in a session declaring rateLimit; versions do not advertise org.matrix.msc2974.",
         rows: &["re-exchange", "rate-limit"],
         negatives: &[("legacy", Rule::ExactlyOneResponse)],
-        session: Session {
+        session: Settings {
             rate_limit: true,
             ..PLAIN
         },
@@ -1003,8 +994,8 @@ const SCENARIOS: [Scenario; 19] = [
         description: "msc leaves a declined capability asked again to the client's policy; with the session extension `declined: deny` the client denies it without a prompt and prompts only for the capability never asked before.",
         rows: &["declined-asked-again"],
         negatives: &[("msc", Rule::ApprovalNeedsDecision)],
-        session: Session {
-            deny_declined: true,
+        session: Settings {
+            declined: DeclinedPolicy::Deny,
             ..PLAIN
         },
         inputs: &[
@@ -1040,7 +1031,7 @@ const SCENARIOS: [Scenario; 19] = [
         description: "A session declaring rateLimit: a re-exchange request while a round is open gets an error instead of the ack and its round is dropped; once the round is notified, the next request is acked.",
         rows: &["rate-limit"],
         negatives: &[("msc", Rule::OneNotifyPerRound)],
-        session: Session {
+        session: Settings {
             rate_limit: true,
             ..PLAIN
         },
@@ -1060,7 +1051,7 @@ const SCENARIOS: [Scenario; 19] = [
         description: "widget-api has no rate limit: in a session declaring rateLimit, a second request while a round is open is acked and processed in parallel like any other.",
         rows: &["rate-limit", "several-rounds-at-once"],
         negatives: &[("widget-api", Rule::AcknowledgeRequest)],
-        session: Session {
+        session: Settings {
             rate_limit: true,
             ..PLAIN
         },

@@ -21,15 +21,16 @@
 //! a terminal state also checks that nothing is left open. Every action spends a bounded budget
 //! or drains a queue, so the model is acyclic and every path ends.
 
-use crate::mutants::{ClientKind, TestClient};
-use crate::observer::{Event, Judge, Observer, Violation};
-use crate::rules::{Rule, RuleSet};
-use crate::symmetry::{canonical_permutation, is_identity, relabel};
-use capneg_reference::client::{Input, Machine, Output, Policy, Setup};
+use super::symmetry::{canonical_permutation, is_identity, relabel};
+use crate::rules::mutants::{ClientKind, TestClient};
+use crate::rules::{Judge, Observer, Rule, RuleSet, Violation};
+use capneg_reference::client::{Input, Setup};
 use capneg_reference::fifo::Fifo;
-use capneg_reference::msg::{Action, Api, Body, ClientMsg, Data, Id, Msg, ReexchangeName, Reply};
-use capneg_reference::profile::{DeclinedPolicy, Profile, RateLimit, Redecline};
-use capneg_reference::{CapSet, CapSets, Interner};
+use capneg_reference::msg::{
+    Action, Api, Body, ClientMsg, Data, Msg, ReexchangeName, Reply, ReqId,
+};
+use capneg_reference::profile::{Profile, RateLimit, Redecline};
+use capneg_reference::{CapSet, CapSets, DeclinedPolicy, Event, Interner, Settings};
 use stateright::{Model, Property};
 
 /// The capability strings of the model's universe, in order; each gates `send_event` of its own
@@ -81,7 +82,7 @@ pub struct SessionModel {
     /// The bounds.
     pub bounds: Bounds,
     /// The session settings explored (each an initial state).
-    pub policies: Vec<Policy>,
+    pub settings: Vec<Settings>,
     /// Check only this rule (for the shortest counterexample of one rule).
     pub focus: Option<Rule>,
     /// The universe's strings.
@@ -105,7 +106,7 @@ impl SessionModel {
             rules_profile,
             rules: RuleSet::of_profile(&rules_profile),
             bounds,
-            policies: policies(&client_profile, caps),
+            settings: settings(&client_profile, caps),
             focus: None,
             universe: Interner::with_names(UNIVERSE[..caps as usize].iter().copied()),
         }
@@ -119,20 +120,19 @@ impl SessionModel {
         }
     }
 
-    fn setup(&self, policy: &Policy) -> Setup {
+    fn setup(&self, settings: &Settings) -> Setup {
         Setup {
             profile: self.client_profile,
-            policy: policy.clone(),
+            settings: settings.clone(),
         }
     }
 
     /// The judge of a state's session.
-    pub fn judge(&self, policy: &Policy) -> Judge {
+    pub fn judge(&self, settings: &Settings) -> Judge {
         Judge {
             profile: self.rules_profile,
             rules: self.rules,
-            auto_approve: policy.auto_approve.clone(),
-            rate_limit: policy.rate_limit,
+            settings: settings.clone(),
             prompts_recorded: true,
         }
     }
@@ -143,7 +143,7 @@ impl SessionModel {
 
     /// Replays a path of actions from an initial state, calling `sink` with each event in order
     /// (for printing a counterexample as a trace).
-    pub fn replay(&self, init: &State, actions: &[Step], sink: &mut dyn FnMut(&Traced)) {
+    pub fn replay(&self, init: &State, actions: &[Step], sink: &mut dyn FnMut(&Event)) {
         let mut state = init.clone();
         for ev in &init.initial_events(self) {
             sink(ev);
@@ -165,15 +165,15 @@ impl SessionModel {
         &self,
         state: &State,
         action: Step,
-        mut events: Option<&mut Vec<Traced>>,
+        mut events: Option<&mut Vec<Event>>,
     ) -> Option<State> {
         let mut next = state.clone();
-        let setup = self.setup(&state.policy);
-        let judge = self.judge(&state.policy);
+        let setup = self.setup(&state.settings);
+        let judge = self.judge(&state.settings);
         let mut found = Vec::new();
-        let mut record = |e: Traced| {
+        let mut record = |e: &Event| {
             if let Some(ev) = events.as_deref_mut() {
-                ev.push(e)
+                ev.push(e.clone())
             }
         };
         let widget_msg = match action {
@@ -225,10 +225,12 @@ impl SessionModel {
             Step::Decide(_) => None,
         };
         if let Some(msg) = widget_msg {
-            next.observer
-                .observe(&judge, 0, Event::Widget(&msg), &mut found)
-                .ok()?;
-            record(Traced::Widget(msg.clone()));
+            let event = Event::Widget(msg);
+            next.observer.observe(&judge, (), &event, &mut found).ok()?;
+            record(&event);
+            let Event::Widget(msg) = event else {
+                unreachable!("a widget event")
+            };
             let mut out = Vec::new();
             next.client
                 .handle(&setup, &Input::Widget(msg), &mut out)
@@ -237,11 +239,12 @@ impl SessionModel {
         }
         if let Step::Decide(mask) = action {
             next.prompts.pop_front()?;
-            let decision = CapSet::from_mask(mask);
-            next.observer
-                .observe(&judge, 0, Event::Decision(&decision), &mut found)
-                .ok()?;
-            record(Traced::Decision(decision.clone()));
+            let event = Event::Decision(CapSet::from_mask(mask));
+            next.observer.observe(&judge, (), &event, &mut found).ok()?;
+            record(&event);
+            let Event::Decision(decision) = event else {
+                unreachable!("a decision")
+            };
             let mut out = Vec::new();
             next.client
                 .handle(&setup, &Input::Decision(decision), &mut out)
@@ -298,15 +301,15 @@ impl SessionModel {
 
     /// The initial states: one per session setting.
     fn initial_states(&self) -> Vec<State> {
-        self.policies
+        self.settings
             .iter()
-            .map(|policy| {
-                let setup = self.setup(policy);
-                let judge = self.judge(policy);
+            .map(|settings| {
+                let setup = self.setup(settings);
+                let judge = self.judge(settings);
                 let mut out = Vec::new();
                 let client = TestClient::start(self.client, &setup, &mut out);
                 let mut state = State {
-                    policy: policy.clone(),
+                    settings: settings.clone(),
                     client,
                     observer: Observer::new(),
                     violated: RuleSet::EMPTY,
@@ -328,7 +331,7 @@ impl SessionModel {
 /// The session settings a client profile gives a meaning to: `autoApprove` empty or one
 /// capability; `rateLimit` where the profile may limit; `waitForContentLoaded` off or on; the
 /// declined policy where the profile leaves it to the client.
-fn policies(profile: &Profile, caps: u8) -> Vec<Policy> {
+fn settings(profile: &Profile, caps: u8) -> Vec<Settings> {
     let autos: Vec<CapSet> = if caps > 0 {
         vec![CapSet::new(), CapSet::from_mask(1)]
     } else {
@@ -347,7 +350,7 @@ fn policies(profile: &Profile, caps: u8) -> Vec<Policy> {
         for &rate_limit in limits {
             for wait in [false, true] {
                 for &d in declined {
-                    out.push(Policy {
+                    out.push(Settings {
                         auto_approve: auto.clone(),
                         rate_limit,
                         wait_for_content_loaded: wait,
@@ -358,19 +361,6 @@ fn policies(profile: &Profile, caps: u8) -> Vec<Policy> {
         }
     }
     out
-}
-
-/// An event of a path, for printing it as a trace.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Traced {
-    /// A message the client posted.
-    Client(ClientMsg),
-    /// A message the widget posted, where the client received it.
-    Widget(Msg),
-    /// A prompt.
-    Prompt(CapSet),
-    /// A decision.
-    Decision(CapSet),
 }
 
 /// What the widget has done so far.
@@ -389,7 +379,7 @@ pub struct WidgetSide {
 
 impl WidgetSide {
     fn request(&mut self, action: Action, data: Data) -> Msg {
-        let id = Id(self.next_id);
+        let id = ReqId::Used(self.next_id);
         self.next_id += 1;
         Msg::request(Api::FromWidget, id, action, data)
     }
@@ -415,11 +405,11 @@ impl WidgetSide {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct State {
     /// The session's settings.
-    pub policy: Policy,
+    pub settings: Settings,
     /// The client under test.
     pub client: TestClient,
-    /// The rules' observer.
-    pub observer: Observer,
+    /// The rules' observer (positions are recovered when a path is printed).
+    pub observer: Observer<()>,
     /// The rules broken on the way here.
     pub violated: RuleSet,
     /// Requests from the client, not yet received by the widget (responses are not queued:
@@ -436,32 +426,24 @@ impl State {
     fn emit(
         &mut self,
         judge: &Judge,
-        out: Vec<Output>,
-        found: &mut Vec<Violation>,
-        record: &mut dyn FnMut(Traced),
+        out: Vec<Event>,
+        found: &mut Vec<Violation<()>>,
+        record: &mut dyn FnMut(&Event),
     ) {
-        for output in out {
-            match output {
-                Output::Send(msg) => self.client_sends(judge, Ok(msg), found, record),
-                Output::Malformed(fault) => self.client_sends(judge, Err(fault), found, record),
-                Output::Prompt(caps) => {
-                    let _ = self.observer.observe(judge, 0, Event::Prompt(&caps), found);
-                    record(Traced::Prompt(caps.clone()));
-                    self.prompts.push_back(caps);
-                }
+        for event in out {
+            let _ = self.observer.observe(judge, (), &event, found);
+            record(&event);
+            match event {
+                Event::Client(msg) => self.client_sends(msg),
+                Event::Prompt(caps) => self.prompts.push_back(caps),
+                Event::Widget(_) | Event::Decision(_) => {}
             }
         }
     }
 
-    fn client_sends(
-        &mut self,
-        judge: &Judge,
-        msg: ClientMsg,
-        found: &mut Vec<Violation>,
-        record: &mut dyn FnMut(Traced),
-    ) {
-        let _ = self.observer.observe(judge, 0, Event::Client(&msg), found);
-        record(Traced::Client(msg.clone()));
+    /// A client message, once observed: noted where it answers the widget's gated action, and
+    /// queued for the widget unless it is a response (the widget ignores those).
+    fn client_sends(&mut self, msg: ClientMsg) {
         if let Ok(m) = &msg {
             if let Some(Reply::EventSent) = m.reply() {
                 self.widget.gated_allowed = Some(true);
@@ -476,17 +458,11 @@ impl State {
     }
 
     /// The events of the initial state (the client's first messages).
-    fn initial_events(&self, model: &SessionModel) -> Vec<Traced> {
-        let setup = model.setup(&self.policy);
+    fn initial_events(&self, model: &SessionModel) -> Vec<Event> {
+        let setup = model.setup(&self.settings);
         let mut out = Vec::new();
         TestClient::start(model.client, &setup, &mut out);
-        out.into_iter()
-            .map(|o| match o {
-                Output::Send(m) => Traced::Client(Ok(m)),
-                Output::Malformed(f) => Traced::Client(Err(f)),
-                Output::Prompt(c) => Traced::Prompt(c),
-            })
-            .collect()
+        out
     }
 
     /// Whether no action is enabled: queues drained, no prompt open, the widget's budget spent.
@@ -496,13 +472,13 @@ impl State {
             && self.widget.rounds >= model.bounds.rounds
             && self.widget.gated >= model.bounds.gated
             && self.widget.asked_versions
-            && (self.widget.loaded || !self.policy.wait_for_content_loaded)
+            && (self.widget.loaded || !self.settings.wait_for_content_loaded)
     }
 }
 
 impl CapSets for State {
     fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
-        self.policy.each_set(f);
+        self.settings.each_set(f);
         self.client.each_set(f);
         self.observer.each_set(f);
         self.to_widget.each_set(f);
@@ -510,7 +486,7 @@ impl CapSets for State {
         self.widget.round0.each_set(f);
     }
     fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
-        self.policy.each_set_mut(f);
+        self.settings.each_set_mut(f);
         self.client.each_set_mut(f);
         self.observer.each_set_mut(f);
         self.to_widget.each_set_mut(f);
@@ -636,7 +612,7 @@ impl Model for SessionModel {
         if !s.widget.asked_versions {
             actions.push(Step::AskVersions);
         }
-        if s.policy.wait_for_content_loaded && !s.widget.loaded {
+        if s.settings.wait_for_content_loaded && !s.widget.loaded {
             actions.push(Step::ContentLoaded);
         }
         if let Some(prompt) = s.prompts.front() {
@@ -677,7 +653,7 @@ impl Model for SessionModel {
     fn format_step(&self, last: &State, action: Step) -> Option<String> {
         let mut events = Vec::new();
         let next = self.step(last, action, Some(&mut events))?;
-        let mut printer = crate::printer::TracePrinter::new(&self.universe);
+        let mut printer = super::printer::TracePrinter::new(&self.universe);
         let mut out: Vec<String> = events.iter().map(|e| printer.line(e)).collect();
         out.push(String::new());
         out.push(self.summary(&next));
@@ -688,7 +664,7 @@ impl Model for SessionModel {
         let states = path.clone().into_states();
         let actions = path.into_actions();
         let mut lines = Vec::new();
-        let mut printer = crate::printer::TracePrinter::new(&self.universe);
+        let mut printer = super::printer::TracePrinter::new(&self.universe);
         self.replay(&states[0], &actions, &mut |e| lines.push(printer.line(e)));
         lines.push(String::new());
         lines.extend(self.summary(states.last()?).lines().map(str::to_owned));

@@ -4,17 +4,13 @@
 //! defect, and the test suites show that the model checker, the validator and the differential
 //! driver each catch every mutant by the rule it targets. They are never a client to follow.
 
-use crate::rules::Rule;
-use capneg_reference::client::{Client, Input, Machine, Output, Setup, StepError};
+use super::Rule;
+use capneg_reference::client::{Client, Input, Output, Setup, StepError};
 use capneg_reference::fifo::Fifo;
-use capneg_reference::msg::{Action, Api, Body, Data, Fault, Id, Msg, Refusal, Reply};
+use capneg_reference::msg::{Action, Api, Body, Data, Fault, Field, Msg, Refusal, Reply, ReqId};
 use capneg_reference::profile::Concurrency;
-use capneg_reference::{CapSet, CapSets, Profile};
+use capneg_reference::{CapSet, CapSets, Event, Profile};
 use std::fmt;
-
-/// Request ids a mutant makes up for the messages it adds start here (the reference's own
-/// counter stays far below in a bounded session).
-pub const EXTRA_IDS: u32 = 48;
 
 /// A defect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -180,9 +176,7 @@ pub struct Mutant {
     /// The approved set of the last notify (for `ReportRoundOnly`).
     reported: CapSet,
     /// The id of the previous request (for `ReuseId`).
-    previous_id: Option<Id>,
-    /// Ids of added messages used so far.
-    extra_ids: u32,
+    previous_id: Option<ReqId>,
     /// For each open prompt, oldest first, whether the mutant made it up.
     made_up: Fifo<bool>,
 }
@@ -198,36 +192,21 @@ impl Mutant {
         &self.inner
     }
 
-    fn extra_id(&mut self) -> Id {
-        let id = Id(EXTRA_IDS + self.extra_ids);
-        self.extra_ids += 1;
-        id
-    }
-
-    /// The setup the inner client runs under.
-    fn inner_setup(&self, setup: &Setup) -> Setup {
-        let mut setup = setup.clone();
-        if self.kind == MutantKind::ParallelRounds {
-            setup.profile.concurrency = Concurrency::Parallel;
-        }
-        setup
-    }
-
     /// Starts a session of `kind`.
-    pub fn start(kind: MutantKind, setup: &Setup, out: &mut Vec<Output>) -> Mutant {
+    pub fn start(kind: MutantKind, setup: &Setup, out: &mut Vec<Event>) -> Mutant {
+        let mut outputs = Vec::new();
+        let inner = Client::start(&inner_setup(kind, setup), &mut outputs);
         let mut m = Mutant {
             kind,
-            inner: Client::start(&Setup::new(setup.profile), &mut Vec::new()),
+            inner,
             reported: CapSet::new(),
             previous_id: None,
-            extra_ids: 0,
             made_up: Fifo::new(),
         };
-        let inner_setup = m.inner_setup(setup);
         let from = out.len();
-        m.inner = Client::start(&inner_setup, out);
+        out.extend(outputs.into_iter().map(Event::from));
         if kind == MutantKind::EarlyNotify {
-            let id = m.extra_id();
+            let id = m.inner.take_request_id();
             out.push(notify(id, CapSet::new(), CapSet::new()));
         }
         m.transform(setup, from, false, out);
@@ -239,9 +218,9 @@ impl Mutant {
         &mut self,
         setup: &Setup,
         input: &Input,
-        out: &mut Vec<Output>,
+        out: &mut Vec<Event>,
     ) -> Result<(), StepError> {
-        let inner_setup = self.inner_setup(setup);
+        let inner_setup = inner_setup(self.kind, setup);
         let request = match input {
             Input::Widget(msg) => capabilities_request(setup, msg),
             Input::Decision(_) => None,
@@ -262,7 +241,7 @@ impl Mutant {
         };
         if let Some((msg, reply)) = answer {
             let answer = Msg::response(Api::FromWidget, msg.id, msg.action, reply);
-            out.push(Output::Send(answer));
+            out.push(Event::Client(Ok(answer)));
             return Ok(());
         }
         let from = out.len();
@@ -279,28 +258,30 @@ impl Mutant {
             }
             other => other.clone(),
         };
-        self.inner.handle(&inner_setup, &input, out)?;
+        let mut outputs = Vec::new();
+        self.inner.handle(&inner_setup, &input, &mut outputs)?;
+        out.extend(outputs.into_iter().map(Event::from));
         let decided = matches!(input, Input::Decision(_));
         if self.kind == MutantKind::Recapabilities && reexchange && self.inner.is_established() {
-            let id = self.extra_id();
-            out.push(Output::Send(Msg::request(
+            let id = self.inner.take_request_id();
+            out.push(Event::Client(Ok(Msg::request(
                 Api::ToWidget,
                 id,
                 Action::Capabilities,
                 Data::Empty,
-            )));
+            ))));
         }
         self.transform(setup, from, decided, out);
         Ok(())
     }
 
     /// Applies the defect to the outputs from `from` on.
-    fn transform(&mut self, setup: &Setup, from: usize, decided: bool, out: &mut Vec<Output>) {
-        let produced: Vec<Output> = out.drain(from..).collect();
+    fn transform(&mut self, setup: &Setup, from: usize, decided: bool, out: &mut Vec<Event>) {
+        let produced: Vec<Event> = out.drain(from..).collect();
         let mut held = Vec::new();
         for output in produced {
             match output {
-                Output::Prompt(asked) => {
+                Event::Prompt(asked) => {
                     let shown = match self.kind {
                         MutantKind::PromptWholeList => self
                             .inner
@@ -310,10 +291,10 @@ impl Mutant {
                         _ => asked,
                     };
                     self.made_up.push_back(false);
-                    out.push(Output::Prompt(shown));
+                    out.push(Event::Prompt(shown));
                 }
-                Output::Send(msg) => self.send(setup, msg, decided, out, &mut held),
-                Output::Malformed(f) => out.push(Output::Malformed(f)),
+                Event::Client(Ok(msg)) => self.send(setup, msg, decided, out, &mut held),
+                other => out.push(other),
             }
         }
         out.extend(held);
@@ -324,22 +305,18 @@ impl Mutant {
         setup: &Setup,
         mut msg: Msg,
         decided: bool,
-        out: &mut Vec<Output>,
-        held: &mut Vec<Output>,
+        out: &mut Vec<Event>,
+        held: &mut Vec<Event>,
     ) {
         let is_request = matches!(msg.body, Body::Request(_));
-        if self.kind == MutantKind::ReuseId
-            && is_request
-            && msg.api == Api::ToWidget
-            && msg.id.0 < EXTRA_IDS
-        {
+        if self.kind == MutantKind::ReuseId && is_request && msg.api == Api::ToWidget {
             let own = msg.id;
             msg.id = self.previous_id.unwrap_or(own);
             self.previous_id = Some(msg.id);
         }
         match (self.kind, &mut msg.body) {
             (MutantKind::NoData, Body::Request(_)) if msg.action == Action::Capabilities => {
-                return out.push(Output::Malformed(Fault::Missing("data")));
+                return out.push(Event::Client(Err(Fault::Missing(Field::Data))));
             }
             (MutantKind::WrongEcho, Body::Response(_))
                 if matches!(msg.action, Action::RequestCapabilities(_)) =>
@@ -347,7 +324,7 @@ impl Mutant {
                 msg.action = Action::SupportedApiVersions;
             }
             (MutantKind::ApproveUnrequested, Body::Request(Data::Notify { approved, .. })) => {
-                approved.union_with(&setup.policy.auto_approve);
+                approved.union_with(&setup.settings.auto_approve);
             }
             (MutantKind::ReportRoundOnly, Body::Request(Data::Notify { approved, .. })) => {
                 let total = approved.clone();
@@ -365,7 +342,7 @@ impl Mutant {
             }
             (MutantKind::PromptWhenNothingNew, Body::Request(Data::Notify { .. })) if !decided => {
                 self.made_up.push_back(true);
-                out.push(Output::Prompt(CapSet::new()));
+                out.push(Event::Prompt(CapSet::new()));
             }
             (MutantKind::WrongVersions, Body::Response(Reply::Versions { msc2974 })) => {
                 *msc2974 = !*msc2974
@@ -380,7 +357,7 @@ impl Mutant {
             (MutantKind::AckLast, Body::Response(_))
                 if matches!(msg.action, Action::RequestCapabilities(_)) =>
             {
-                return held.push(Output::Send(msg));
+                return held.push(Event::Client(Ok(msg)));
             }
             _ => {}
         }
@@ -388,20 +365,20 @@ impl Mutant {
             (MutantKind::AnswerTwice, Body::Response(_)) => Some(msg.clone()),
             (MutantKind::DoubleNotify, Body::Request(Data::Notify { .. })) => {
                 let mut again = msg.clone();
-                again.id = self.extra_id();
+                again.id = self.inner.take_request_id();
                 Some(again)
             }
             _ => None,
         };
-        out.push(Output::Send(msg));
+        out.push(Event::Client(Ok(msg)));
         if let Some(again) = twice {
-            out.push(Output::Send(again));
+            out.push(Event::Client(Ok(again)));
         }
     }
 }
 
-fn notify(id: Id, requested: CapSet, approved: CapSet) -> Output {
-    Output::Send(Msg::request(
+fn notify(id: ReqId, requested: CapSet, approved: CapSet) -> Event {
+    Event::Client(Ok(Msg::request(
         Api::ToWidget,
         id,
         Action::NotifyCapabilities,
@@ -409,7 +386,16 @@ fn notify(id: Id, requested: CapSet, approved: CapSet) -> Output {
             requested,
             approved,
         },
-    ))
+    )))
+}
+
+/// The setup the inner client of mutant `kind` runs under.
+fn inner_setup(kind: MutantKind, setup: &Setup) -> Setup {
+    let mut setup = setup.clone();
+    if kind == MutantKind::ParallelRounds {
+        setup.profile.concurrency = Concurrency::Parallel;
+    }
+    setup
 }
 
 /// How the profile takes a well-formed `request_capabilities` of the session's widget.
@@ -478,11 +464,42 @@ pub enum ClientKind {
 }
 
 impl TestClient {
-    /// Starts a session of `kind`.
-    pub fn start(kind: ClientKind, setup: &Setup, out: &mut Vec<Output>) -> TestClient {
+    /// Starts a session of `kind`; its first messages and prompts are appended to `out`.
+    pub fn start(kind: ClientKind, setup: &Setup, out: &mut Vec<Event>) -> TestClient {
         match kind {
-            ClientKind::Reference => TestClient::Reference(Client::start(setup, out)),
+            ClientKind::Reference => {
+                let mut outputs = Vec::new();
+                let client = Client::start(setup, &mut outputs);
+                out.extend(outputs.into_iter().map(Event::from));
+                TestClient::Reference(client)
+            }
             ClientKind::Mutant(k) => TestClient::Mutant(Mutant::start(k, setup, out)),
+        }
+    }
+
+    /// Takes one input; the messages and prompts it causes are appended to `out`.
+    pub fn handle(
+        &mut self,
+        setup: &Setup,
+        input: &Input,
+        out: &mut Vec<Event>,
+    ) -> Result<(), StepError> {
+        match self {
+            TestClient::Reference(c) => {
+                let mut outputs: Vec<Output> = Vec::new();
+                c.handle(setup, input, &mut outputs)?;
+                out.extend(outputs.into_iter().map(Event::from));
+                Ok(())
+            }
+            TestClient::Mutant(m) => m.handle(setup, input, out),
+        }
+    }
+
+    /// Whether a prompt is waiting for the user's decision.
+    pub fn prompt_open(&self) -> bool {
+        match self {
+            TestClient::Reference(c) => c.prompt_open(),
+            TestClient::Mutant(m) => !m.made_up.is_empty(),
         }
     }
 
@@ -491,29 +508,6 @@ impl TestClient {
         match self {
             TestClient::Reference(c) => c,
             TestClient::Mutant(m) => &m.inner,
-        }
-    }
-}
-
-impl Machine for TestClient {
-    fn start(setup: &Setup, out: &mut Vec<Output>) -> Self {
-        TestClient::Reference(Client::start(setup, out))
-    }
-    fn handle(
-        &mut self,
-        setup: &Setup,
-        input: &Input,
-        out: &mut Vec<Output>,
-    ) -> Result<(), StepError> {
-        match self {
-            TestClient::Reference(c) => c.handle(setup, input, out),
-            TestClient::Mutant(m) => m.handle(setup, input, out),
-        }
-    }
-    fn prompt_open(&self) -> bool {
-        match self {
-            TestClient::Reference(c) => c.prompt_open(),
-            TestClient::Mutant(m) => !m.made_up.is_empty(),
         }
     }
 }

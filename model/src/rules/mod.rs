@@ -1,10 +1,19 @@
-//! The rules of SPEC §4: what the client must do, each with a stable ID.
+//! The rules of docs/spec.md §4: what the client must do, each with a stable ID; the one
+//! observer that judges them ([`observer`]), why an event breaks one ([`reason`]), and the
+//! deliberately wrong clients that show each can fail ([`mutants`]).
 //!
 //! A rule's applicability follows from the profile's choices (SPEC §3), not from its name: for
 //! example `rounds-in-order` applies where rounds are processed sequentially, and
 //! `notify-after-capabilities` where early re-exchange requests are refused.
 
 use capneg_reference::profile::{Concurrency, EarlyRequest, Profile};
+
+pub mod mutants;
+pub mod observer;
+pub mod reason;
+
+pub use observer::{Judge, Judging, Ledger, Observer};
+pub use reason::{BadEvent, Line, Position, Reason, Violation};
 use std::fmt;
 
 /// A rule of SPEC §4.

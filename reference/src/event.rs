@@ -1,0 +1,49 @@
+//! The events of a session: what a trace records (docs/spec.md §5) and the rules observe.
+//!
+//! One vocabulary for every place that looks at a session from outside: the rules' observer
+//! judges [`Event`]s, the model records them to print a counterexample, the validator reads them
+//! from a trace, and the clients under test (the reference, or a deliberately wrong one) emit
+//! them.
+
+use crate::caps::{CapSet, CapSets};
+use crate::client::Output;
+use crate::msg::{ClientMsg, Msg};
+
+/// One event of a session, in compact form.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Event {
+    /// A message the client posted: a well-formed envelope, or how it is not one.
+    Client(ClientMsg),
+    /// A message the widget posted.
+    Widget(Msg),
+    /// The client asked the user about these capabilities.
+    Prompt(CapSet),
+    /// The user answered the oldest open prompt, approving these.
+    Decision(CapSet),
+}
+
+impl From<Output> for Event {
+    fn from(output: Output) -> Event {
+        match output {
+            Output::Send(msg) => Event::Client(Ok(msg)),
+            Output::Prompt(caps) => Event::Prompt(caps),
+        }
+    }
+}
+
+impl CapSets for Event {
+    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
+        match self {
+            Event::Client(m) => m.each_set(f),
+            Event::Widget(m) => m.each_set(f),
+            Event::Prompt(c) | Event::Decision(c) => f(c),
+        }
+    }
+    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
+        match self {
+            Event::Client(m) => m.each_set_mut(f),
+            Event::Widget(m) => m.each_set_mut(f),
+            Event::Prompt(c) | Event::Decision(c) => f(c),
+        }
+    }
+}
