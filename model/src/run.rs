@@ -10,11 +10,11 @@ use crate::rules::mutants::ClientKind;
 use crate::session::{ClientSession, Emitted};
 use capneg_reference::profile::Profile;
 use capneg_reference::Settings;
-use capneg_wire::envelope::{raw_is_object, Envelope};
+use capneg_wire::envelope::raw_is_object;
+use capneg_wire::script::{print_message, Completer, Echo};
 use capneg_wire::trace::{parse_line, print_line, Key, LineReader, ParsedLine, SessionLine};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use std::collections::HashSet;
 use std::fmt;
 use std::io::{self, BufRead, Write};
 
@@ -59,13 +59,6 @@ fn bad(line: usize, message: impl Into<String>) -> RunError {
     }
 }
 
-/// A request the client sent that the widget has not answered yet.
-struct OpenRequest {
-    id: String,
-    action: String,
-    data: Map<String, Value>,
-}
-
 /// What a run does with an input the client cannot take.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Inputs {
@@ -83,9 +76,7 @@ struct Runner<W> {
     out: W,
     session: ClientSession,
     inputs: Inputs,
-    open: Vec<OpenRequest>,
-    widget_ids: HashSet<String>,
-    next_widget_id: usize,
+    completer: Completer,
     emitted: Vec<Emitted>,
 }
 
@@ -139,9 +130,7 @@ pub fn run_script_with<R: BufRead, W: Write>(
         out,
         session,
         inputs,
-        open: Vec::new(),
-        widget_ids: HashSet::new(),
-        next_widget_id: 0,
+        completer: Completer::new(&widget_id),
         emitted,
     };
     writeln!(
@@ -208,129 +197,25 @@ impl<W: Write> Runner<W> {
         if !raw_is_object(line.value.get()) {
             return Err(bad(n, "a widget message must be a JSON object"));
         }
-        let mut map: Map<String, Value> = serde_json::from_str(line.value.get())
+        let map: Map<String, Value> = serde_json::from_str(line.value.get())
             .map_err(|e| bad(n, format!("the widget message cannot be read: {e}")))?;
-        let session_widget = self.session.codec().widget_id().to_owned();
-        let widget_id = Value::String(session_widget.clone());
-        // A response answers one of the client's requests only where the client would take it
-        // as an answer: for this session's widget, with a `response` object. Any other response
-        // goes to the client as it is (which ignores it) and leaves the requests open.
-        let answers = match (map.get("response"), map.get("widgetId")) {
-            (Some(Value::Object(_)), None) => true,
-            (Some(Value::Object(_)), Some(Value::String(w))) => *w == session_widget,
-            _ => false,
+        let map = match (self.completer.complete(map, Echo::Exact), self.inputs) {
+            (Ok(map), _) => map,
+            (Err(_), Inputs::Lenient) => return Ok(()),
+            (Err(e), Inputs::Strict) => return Err(bad(n, e.to_string())),
         };
-        if answers {
-            let open = match (self.answered(n, &map), self.inputs) {
-                (Ok(open), _) => open,
-                (Err(_), Inputs::Lenient) => return Ok(()),
-                (Err(e), Inputs::Strict) => return Err(e),
-            };
-            map.entry("api")
-                .or_insert_with(|| Value::String("toWidget".into()));
-            map.entry("widgetId").or_insert(widget_id);
-            map.entry("requestId")
-                .or_insert_with(|| Value::String(open.id.clone()));
-            map.entry("action")
-                .or_insert_with(|| Value::String(open.action.clone()));
-            map.entry("data").or_insert(Value::Object(open.data));
-        } else if !map.contains_key("response") {
-            map.entry("widgetId").or_insert(widget_id);
-            if !map.contains_key("requestId") {
-                let id = self.fresh_widget_id();
-                map.insert("requestId".into(), Value::String(id));
-            }
-            if let Some(Value::String(id)) = map.get("requestId") {
-                self.widget_ids.insert(id.clone());
-            }
-        }
-        // Print in the envelope's field order where the message is a well-formed envelope.
-        let value = Value::Object(map);
-        let text = match serde_json::from_value::<Envelope>(value.clone()) {
-            Ok(env) => serde_json::to_string(&env),
-            Err(_) => serde_json::to_string(&value),
-        }
-        .map_err(|e| bad(n, e.to_string()))?;
-        let raw: Box<RawValue> = RawValue::from_string(text).map_err(|e| bad(n, e.to_string()))?;
+        let raw: Box<RawValue> =
+            RawValue::from_string(print_message(map)).map_err(|e| bad(n, e.to_string()))?;
         writeln!(self.out, "{}", print_line(Key::Widget, &raw))?;
         self.session.widget(&raw, &mut self.emitted);
         self.flush()
-    }
-
-    /// The open client request a widget response answers, removed from the open ones.
-    fn answered(&mut self, n: usize, map: &Map<String, Value>) -> Result<OpenRequest, RunError> {
-        if let Some(api) = map.get("api") {
-            if api != "toWidget" {
-                return Err(bad(
-                    n,
-                    "a widget response must answer a client request (`api` \"toWidget\")",
-                ));
-            }
-        }
-        let action = match map.get("action") {
-            None => None,
-            Some(Value::String(a)) => Some(a.as_str()),
-            Some(_) => return Err(bad(n, "`action` is not a string")),
-        };
-        let index = match map.get("requestId") {
-            Some(Value::String(id)) => self
-                .open
-                .iter()
-                .position(|o| o.id == *id && action.is_none_or(|a| a == o.action))
-                .ok_or_else(|| {
-                    bad(
-                        n,
-                        format!(
-                            "a response that answers nothing: no open client request `{id}`{}",
-                            action
-                                .map(|a| format!(" with action `{a}`"))
-                                .unwrap_or_default()
-                        ),
-                    )
-                })?,
-            Some(_) => return Err(bad(n, "`requestId` is not a string")),
-            None => {
-                let action = action.ok_or_else(|| {
-                    bad(
-                        n,
-                        "a response without `requestId` needs an `action` to find its request",
-                    )
-                })?;
-                self.open
-                    .iter()
-                    .position(|o| o.action == action)
-                    .ok_or_else(|| {
-                        bad(
-                            n,
-                            format!("a response that answers nothing: no open client request with action `{action}`"),
-                        )
-                    })?
-            }
-        };
-        Ok(self.open.remove(index))
-    }
-
-    fn fresh_widget_id(&mut self) -> String {
-        loop {
-            let id = format!("w{}", self.next_widget_id);
-            self.next_widget_id += 1;
-            if !self.widget_ids.contains(&id) {
-                return id;
-            }
-        }
     }
 
     /// Prints what the client emitted and keeps its open requests.
     fn flush(&mut self) -> Result<(), RunError> {
         for e in self.emitted.drain(..) {
             if let Emitted::Client(env) = &e {
-                if env.response.is_none() {
-                    self.open.push(OpenRequest {
-                        id: env.request_id.clone(),
-                        action: env.action.clone(),
-                        data: env.data.clone(),
-                    });
-                }
+                self.completer.client_posted(env);
             }
             writeln!(self.out, "{}", e.to_line())?;
         }

@@ -16,22 +16,12 @@ use capneg_model::{Judge, Judging, Line, Violation};
 use capneg_reference::msg::{Action, Api, Body, ClientMsg};
 use capneg_reference::{CapSet, Event, Profile};
 use capneg_wire::codec::{Codec, Poster};
-use capneg_wire::envelope::{Envelope, EnvelopeView};
+use capneg_wire::envelope::EnvelopeView;
+use capneg_wire::script::{print_message, Completer, Echo};
 use capneg_wire::trace::{parse_line, print_line, DecisionLine, Key, SessionLine};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::collections::VecDeque;
-
-/// A request the client sent that the widget has not answered.
-#[derive(Clone, Debug)]
-struct OpenRequest {
-    action: Action,
-    /// The action's name.
-    action_name: String,
-    /// The raw JSON of `requestId`, `action` and `data`, echoed in the answer.
-    request_id: String,
-    action_raw: String,
-    data: String,
-}
 
 /// One output of the client for the last command.
 #[derive(Clone, Debug)]
@@ -57,9 +47,9 @@ pub struct Side {
     codec: Codec,
     widget_json: String,
     foreign_json: String,
-    open: Vec<OpenRequest>,
+    /// The client's open requests and the widget's request ids.
+    completer: Completer,
     prompts: VecDeque<CapSet>,
-    next_widget_id: u32,
     trace: Vec<String>,
     judged: Option<Judging>,
     outs: Vec<Out>,
@@ -75,9 +65,8 @@ impl Side {
             codec: Codec::new(""),
             widget_json: String::new(),
             foreign_json: String::new(),
-            open: Vec::new(),
+            completer: Completer::default(),
             prompts: VecDeque::new(),
-            next_widget_id: 0,
             trace: Vec::new(),
             judged: judge.map(|profile| Judging::new(Judge::new(profile))),
             outs: Vec::new(),
@@ -95,9 +84,8 @@ impl Side {
         }
         self.widget_json = json_string(&start.widget_id);
         self.foreign_json = json_string(&format!("{}-other", start.widget_id));
-        self.open.clear();
+        self.completer = Completer::new(&start.widget_id);
         self.prompts.clear();
-        self.next_widget_id = 0;
         self.trace.clear();
         self.trace.push(print_line(
             Key::Session,
@@ -217,73 +205,35 @@ impl Side {
     }
 
     fn answer(&mut self, action: Action, response: &str) -> Option<String> {
-        let i = self.open.iter().position(|o| o.action == action)?;
-        let o = self.open.remove(i);
+        let o = self.completer.answer_oldest(action.known_name()?)?;
         Some(format!(
             r#"{{"widget":{{"api":"toWidget","widgetId":{},"requestId":{},"action":{},"data":{},"response":{}}}}}"#,
-            self.widget_json, o.request_id, o.action_raw, o.data, response
+            self.widget_json,
+            json_string(&o.request_id),
+            json_string(&o.action),
+            o.data.get(),
+            response
         ))
     }
 
     fn request(&mut self, action: &str, data: &str, foreign: bool) -> String {
-        let id = self.next_widget_id;
-        self.next_widget_id += 1;
+        let id = self.completer.fresh_widget_id();
         let widget = if foreign {
             &self.foreign_json
         } else {
             &self.widget_json
         };
         format!(
-            r#"{{"widget":{{"api":"fromWidget","widgetId":{widget},"requestId":"w{id}","action":"{action}","data":{data}}}}}"#
+            r#"{{"widget":{{"api":"fromWidget","widgetId":{widget},"requestId":"{id}","action":"{action}","data":{data}}}}}"#
         )
     }
 
-    /// A script's widget message, completed for this client (see [`Step::Widget`]).
+    /// A script's widget message, completed for this client ([`Completer::complete`], as
+    /// `capneg run` completes it, with a response's `requestId` retargeted to this client's own
+    /// request of its action); `None` where it answers nothing the client asked (it is left out).
     fn raw(&mut self, map: &Map<String, Value>) -> Option<String> {
-        let mut map = map.clone();
-        let widget_id = Value::String(self.codec.widget_id().to_owned());
-        if map.contains_key("response") {
-            let action = map.get("action").and_then(Value::as_str);
-            let matches = |o: &OpenRequest| action.is_none_or(|a| a == o.action_name);
-            let by_id = match map.get("requestId") {
-                Some(Value::String(id)) => self.open.iter().position(|o| {
-                    matches(o)
-                        && serde_json::from_str::<String>(&o.request_id).is_ok_and(|r| r == *id)
-                }),
-                _ => None,
-            };
-            let by_action =
-                || action.and_then(|a| self.open.iter().position(|o| o.action_name == a));
-            match by_id.or_else(by_action) {
-                Some(i) => {
-                    let o = self.open.remove(i);
-                    let parse =
-                        |raw: &str| serde_json::from_str::<Value>(raw).unwrap_or(Value::Null);
-                    map.entry("api")
-                        .or_insert_with(|| Value::String("toWidget".into()));
-                    map.entry("widgetId").or_insert(widget_id);
-                    map.insert("requestId".into(), parse(&o.request_id));
-                    map.entry("action").or_insert_with(|| parse(&o.action_raw));
-                    map.entry("data").or_insert_with(|| parse(&o.data));
-                }
-                None if map.contains_key("requestId") => {}
-                None => return None,
-            }
-        } else {
-            map.entry("widgetId").or_insert(widget_id);
-            if !map.contains_key("requestId") {
-                let id = self.next_widget_id;
-                self.next_widget_id += 1;
-                map.insert("requestId".into(), Value::String(format!("w{id}")));
-            }
-        }
-        // In the envelope's field order where it is a well-formed envelope.
-        let value = Value::Object(map);
-        let text = match serde_json::from_value::<Envelope>(value.clone()) {
-            Ok(env) => serde_json::to_string(&env).unwrap_or_else(|_| value.to_string()),
-            Err(_) => value.to_string(),
-        };
-        Some(format!(r#"{{"widget":{text}}}"#))
+        let map = self.completer.complete(map.clone(), Echo::Retarget).ok()?;
+        Some(format!(r#"{{"widget":{}}}"#, print_message(map)))
     }
 
     /// Records a widget line (from [`Side::widget_line`]) sent to the client.
@@ -351,14 +301,18 @@ impl Side {
                         if let (Api::ToWidget, Body::Request(_), false) =
                             (m.api, &m.body, m.foreign)
                         {
-                            let raw = |r: Option<&str>| r.map(str::to_owned).unwrap_or_default();
-                            self.open.push(OpenRequest {
-                                action: m.action,
-                                action_name: self.codec.action_name(m.action),
-                                request_id: raw(view.request_id),
-                                action_raw: raw(view.action),
-                                data: raw(view.data),
-                            });
+                            let data = view
+                                .data
+                                .and_then(|d| RawValue::from_string(d.to_owned()).ok());
+                            if let (Some(request_id), Some(data)) =
+                                (self.codec.client_ids.name(m.id), data)
+                            {
+                                self.completer.client_requested(
+                                    request_id.to_owned(),
+                                    self.codec.action_name(m.action),
+                                    data,
+                                );
+                            }
                         }
                     }
                     OutKind::Msg(msg)
@@ -493,6 +447,39 @@ mod tests {
     use crate::protocol::Handler;
     use crate::session::Gated;
     use capneg_model::rules::mutants::ClientKind;
+
+    /// `capneg run` and `capneg drive --replay` complete a script's widget messages in the one
+    /// place ([`Completer`]): the reference replayed on a script gives the trace `run` prints,
+    /// also where another widget's response comes before the real answer (which `drive
+    /// --replay` once took as the answer, leaving the real one answering nothing).
+    #[test]
+    fn replaying_a_script_gives_the_trace_run_prints() {
+        let script = concat!(
+            r#"{"session":{"widgetId":"w1"}}"#,
+            "\n",
+            r#"{"widget":{"widgetId":"w2","action":"capabilities","response":{"capabilities":["m.always_on_screen"]}}}"#,
+            "\n",
+            r#"{"widget":{"action":"capabilities","response":{"capabilities":["m.always_on_screen"]}}}"#,
+            "\n",
+            r#"{"decision":{"approved":["m.always_on_screen"]}}"#,
+            "\n",
+            r#"{"widget":{"action":"notify_capabilities","response":{}}}"#,
+            "\n",
+        );
+        for profile in Profile::ALL {
+            let mut printed = Vec::new();
+            capneg_model::run::run_script(profile, script.as_bytes(), &mut printed).unwrap();
+            let printed = String::from_utf8(printed).unwrap();
+            let session = Session::from_script(script.as_bytes()).unwrap();
+            let mut client = Handler::new(profile, ClientKind::Reference);
+            let run = run_session(profile, &session, &mut client);
+            assert!(run.failure.is_none(), "{:?}", run.failure);
+            assert_eq!(run.trace.join("\n") + "\n", printed, "{profile}");
+            assert!(run.violations.is_empty(), "{:?}", run.violations);
+            // The real answer was taken: a prompt, a decision, a notify and its ack follow.
+            assert_eq!(run.trace.len(), 8, "{printed}");
+        }
+    }
 
     #[test]
     fn a_session_runs_with_ids_filled_in() {

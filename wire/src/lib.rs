@@ -17,6 +17,7 @@ pub mod envelope;
 pub mod pipeline;
 pub mod read;
 pub mod scan;
+pub mod script;
 pub mod trace;
 pub mod versions;
 mod visit;

@@ -1,0 +1,345 @@
+//! The script format (docs/spec.md §6): the one place that fills in what a script's widget
+//! message may leave out.
+//!
+//! A script holds the widget's messages without the details that depend on the client: a
+//! response need not name the request it answers (it answers the client's oldest open request of
+//! its action), and a request need not carry a `requestId` or `widgetId`. [`Completer`] keeps the
+//! client's open requests and the widget's request ids, and completes each widget message
+//! against them. `capneg run` (the reference, or a deliberately wrong client, on a script) and
+//! `capneg drive --replay` (an adapter on a script) both complete through it, so a script means
+//! the same thing to both.
+
+use crate::envelope::Envelope;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use std::collections::HashSet;
+
+/// A request the client posted that the widget has not answered yet.
+#[derive(Clone, Debug)]
+pub struct OpenRequest {
+    /// Its `requestId`.
+    pub request_id: String,
+    /// Its `action`.
+    pub action: String,
+    /// Its `data`, as it was sent (a response echoes it).
+    pub data: Box<RawValue>,
+}
+
+/// How a script's response names the request it answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Echo {
+    /// By its exact `requestId` (the script was written for this client: `capneg run`).
+    Exact,
+    /// By its `requestId` where an open request has it, or else as the oldest open request of its
+    /// `action`, whose id it then takes (a script or trace recorded from another client, whose
+    /// request ids differ: `capneg drive --replay`).
+    Retarget,
+}
+
+/// Why a script's response cannot be completed: it answers no open request of the client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unanswerable(pub String);
+
+impl std::fmt::Display for Unanswerable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unanswerable {}
+
+/// The state a script's widget messages are completed against: the session's widget, the
+/// client's open requests, the request ids the widget used.
+#[derive(Clone, Debug, Default)]
+pub struct Completer {
+    widget_id: String,
+    open: Vec<OpenRequest>,
+    widget_ids: HashSet<String>,
+    next_widget_id: usize,
+}
+
+impl Completer {
+    /// A session of the widget `widget_id`, before any message.
+    pub fn new(widget_id: &str) -> Completer {
+        Completer {
+            widget_id: widget_id.to_owned(),
+            ..Completer::default()
+        }
+    }
+
+    /// The session's widget.
+    pub fn widget_id(&self) -> &str {
+        &self.widget_id
+    }
+
+    /// Notes a message the client posted: a request of its own (`api: "toWidget"`, no
+    /// `response`) for the session's widget is open until the widget answers it.
+    pub fn client_posted(&mut self, env: &Envelope) {
+        if env.response.is_none()
+            && env.api == capneg_reference::Api::ToWidget
+            && env.widget_id == self.widget_id
+        {
+            if let Ok(data) = serde_json::value::to_raw_value(&env.data) {
+                self.open.push(OpenRequest {
+                    request_id: env.request_id.clone(),
+                    action: env.action.clone(),
+                    data,
+                });
+            }
+        }
+    }
+
+    /// Notes a client request already read (its decoded `requestId` and `action`, and its `data`
+    /// as raw JSON text).
+    pub fn client_requested(&mut self, request_id: String, action: String, data: Box<RawValue>) {
+        self.open.push(OpenRequest {
+            request_id,
+            action,
+            data,
+        });
+    }
+
+    /// The open requests, oldest first.
+    pub fn open(&self) -> &[OpenRequest] {
+        &self.open
+    }
+
+    /// Takes the oldest open request of `action` (a generated session's answer to it).
+    pub fn answer_oldest(&mut self, action: &str) -> Option<OpenRequest> {
+        let i = self.open.iter().position(|o| o.action == action)?;
+        Some(self.open.remove(i))
+    }
+
+    /// A fresh request id for a request of the widget: `w0`, `w1`, ..., skipping the ids the
+    /// script gave requests itself.
+    pub fn fresh_widget_id(&mut self) -> String {
+        loop {
+            let id = format!("w{}", self.next_widget_id);
+            self.next_widget_id += 1;
+            if !self.widget_ids.contains(&id) {
+                self.widget_ids.insert(id.clone());
+                return id;
+            }
+        }
+    }
+
+    /// Completes a script's widget message (a JSON object).
+    ///
+    /// A response answers one of the client's requests only where the client would take it as
+    /// an answer: with a `response` object, for the session's widget (its `widgetId` absent or
+    /// the session's). It answers the open request with its `requestId` (and its `action`, if it
+    /// names one), or else the oldest open request of its `action`; the missing `api`,
+    /// `widgetId`, `requestId`, `action` and `data` are filled in from that request, which is no
+    /// longer open. Any other response (another widget's, or one whose `response` is not an
+    /// object) is left as it is and answers nothing. A request gets the session's `widgetId` and
+    /// a fresh `requestId` where it has none.
+    pub fn complete(
+        &mut self,
+        mut map: Map<String, Value>,
+        echo: Echo,
+    ) -> Result<Map<String, Value>, Unanswerable> {
+        let answers = match (map.get("response"), map.get("widgetId")) {
+            (Some(Value::Object(_)), None) => true,
+            (Some(Value::Object(_)), Some(Value::String(w))) => *w == self.widget_id,
+            _ => false,
+        };
+        let widget_id = Value::String(self.widget_id.clone());
+        if answers {
+            let open = self.answered(&map, echo)?;
+            map.entry("api")
+                .or_insert_with(|| Value::String("toWidget".into()));
+            map.entry("widgetId").or_insert(widget_id);
+            map.insert("requestId".into(), Value::String(open.request_id.clone()));
+            map.entry("action")
+                .or_insert_with(|| Value::String(open.action.clone()));
+            if !map.contains_key("data") {
+                let data = serde_json::from_str(open.data.get()).unwrap_or(Value::Null);
+                map.insert("data".into(), data);
+            }
+        } else if !map.contains_key("response") {
+            map.entry("widgetId").or_insert(widget_id);
+            if !map.contains_key("requestId") {
+                let id = self.fresh_widget_id();
+                map.insert("requestId".into(), Value::String(id));
+            }
+            if let Some(Value::String(id)) = map.get("requestId") {
+                self.widget_ids.insert(id.clone());
+            }
+        }
+        Ok(map)
+    }
+
+    /// The open client request a widget response answers, no longer open.
+    fn answered(
+        &mut self,
+        map: &Map<String, Value>,
+        echo: Echo,
+    ) -> Result<OpenRequest, Unanswerable> {
+        let bad = |s: &str| Err(Unanswerable(s.to_owned()));
+        if let Some(api) = map.get("api") {
+            if api != "toWidget" {
+                return bad("a widget response must answer a client request (`api` \"toWidget\")");
+            }
+        }
+        let action = match map.get("action") {
+            None => None,
+            Some(Value::String(a)) => Some(a.as_str()),
+            Some(_) => return bad("`action` is not a string"),
+        };
+        let by_action = |action: Option<&str>| {
+            action.and_then(|a| self.open.iter().position(|o| o.action == a))
+        };
+        let index = match map.get("requestId") {
+            Some(Value::String(id)) => self
+                .open
+                .iter()
+                .position(|o| o.request_id == *id && action.is_none_or(|a| a == o.action))
+                .or_else(|| match echo {
+                    Echo::Retarget => by_action(action),
+                    Echo::Exact => None,
+                })
+                .ok_or_else(|| {
+                    Unanswerable(format!(
+                        "a response that answers nothing: no open client request `{id}`{}",
+                        action
+                            .map(|a| format!(" with action `{a}`"))
+                            .unwrap_or_default()
+                    ))
+                })?,
+            Some(_) => return bad("`requestId` is not a string"),
+            None => {
+                let Some(action) = action else {
+                    return bad(
+                        "a response without `requestId` needs an `action` to find its request",
+                    );
+                };
+                by_action(Some(action)).ok_or_else(|| {
+                        Unanswerable(format!(
+                            "a response that answers nothing: no open client request with action `{action}`"
+                        ))
+                    })?
+            }
+        };
+        Ok(self.open.remove(index))
+    }
+}
+
+/// The message as it is printed in a trace: in the envelope's field order where it is a
+/// well-formed envelope, as it is otherwise.
+pub fn print_message(map: Map<String, Value>) -> String {
+    let value = Value::Object(map);
+    match serde_json::from_value::<Envelope>(value.clone()) {
+        Ok(env) => serde_json::to_string(&env).unwrap_or_else(|_| value.to_string()),
+        Err(_) => value.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => unreachable!("an object"),
+        }
+    }
+
+    fn completer() -> Completer {
+        let mut c = Completer::new("w1");
+        let env: Envelope = serde_json::from_value(json!({
+            "api": "toWidget", "widgetId": "w1", "requestId": "c0", "action": "capabilities", "data": {}
+        }))
+        .unwrap();
+        c.client_posted(&env);
+        c
+    }
+
+    #[test]
+    fn a_response_answers_the_oldest_open_request_of_its_action() {
+        let mut c = completer();
+        let done = c
+            .complete(
+                object(json!({"action": "capabilities", "response": {"capabilities": []}})),
+                Echo::Exact,
+            )
+            .unwrap();
+        assert_eq!(
+            print_message(done),
+            r#"{"api":"toWidget","widgetId":"w1","requestId":"c0","action":"capabilities","data":{},"response":{"capabilities":[]}}"#
+        );
+        assert!(c.open().is_empty());
+    }
+
+    /// Another widget's response answers nothing: it leaves the client's request open, so the
+    /// real answer that follows still finds it (`run` and `drive --replay` read it alike).
+    #[test]
+    fn another_widgets_response_leaves_the_request_open() {
+        let mut c = completer();
+        let foreign = object(json!({
+            "widgetId": "w2", "action": "capabilities", "response": {"capabilities": ["a"]}
+        }));
+        let done = c.complete(foreign.clone(), Echo::Exact).unwrap();
+        assert_eq!(done, foreign);
+        assert_eq!(c.open().len(), 1);
+        let real = c
+            .complete(
+                object(json!({"action": "capabilities", "response": {"capabilities": []}})),
+                Echo::Exact,
+            )
+            .unwrap();
+        assert_eq!(real["requestId"], "c0");
+        assert!(c.open().is_empty());
+    }
+
+    #[test]
+    fn a_response_to_nothing_is_unanswerable() {
+        let mut c = completer();
+        for bad in [
+            json!({"action": "notify_capabilities", "response": {}}),
+            json!({"requestId": "c9", "response": {}}),
+            json!({"requestId": "c0", "action": "notify_capabilities", "response": {}}),
+            json!({"response": {}}),
+            json!({"api": "fromWidget", "action": "capabilities", "response": {}}),
+        ] {
+            assert!(
+                c.complete(object(bad.clone()), Echo::Exact).is_err(),
+                "{bad}"
+            );
+        }
+        assert_eq!(c.open().len(), 1, "nothing was answered");
+    }
+
+    /// A trace recorded from another client names that client's request ids: replayed, its
+    /// response answers this client's open request of the same action, and takes its id.
+    #[test]
+    fn a_replayed_response_is_retargeted() {
+        let mut c = completer();
+        let recorded =
+            object(json!({"requestId": "widgetapi-1", "action": "capabilities", "response": {}}));
+        assert!(c.complete(recorded.clone(), Echo::Exact).is_err());
+        let done = c.complete(recorded, Echo::Retarget).unwrap();
+        assert_eq!(done["requestId"], "c0");
+        assert!(c.open().is_empty());
+    }
+
+    #[test]
+    fn requests_get_fresh_ids_that_skip_the_scripts_own() {
+        let mut c = completer();
+        let named = c.complete(object(json!({"api": "fromWidget", "requestId": "w1", "action": "content_loaded", "data": {}})), Echo::Exact)
+            .unwrap();
+        assert_eq!(named["requestId"], "w1");
+        let ids: Vec<Value> = (0..2)
+            .map(|_| {
+                c.complete(
+                    object(json!({"api": "fromWidget", "action": "content_loaded", "data": {}})),
+                    Echo::Exact,
+                )
+                .unwrap()["requestId"]
+                    .clone()
+            })
+            .collect();
+        assert_eq!(ids, [json!("w0"), json!("w2")]);
+    }
+}
