@@ -10,6 +10,8 @@ use capneg_reference::profile::{Concurrency, EarlyRequest, Profile};
 
 pub mod mutants;
 pub mod observer;
+#[cfg(test)]
+mod observer_tests;
 pub mod reason;
 
 pub use observer::{Judge, Judging, Ledger, Observer};

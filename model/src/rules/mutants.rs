@@ -1,8 +1,12 @@
-//! Deliberately wrong clients: one per rule, each breaking the rule it is named after.
+//! Deliberately wrong clients: for each rule at least one, each breaking the rule it targets.
 //!
-//! Every check must be able to fail. A mutant is the reference client (`msc` profile) with one
-//! defect, and the test suites show that the model checker, the validator and the differential
-//! driver each catch every mutant by the rule it targets. They are never a client to follow.
+//! Every check must be able to fail. A mutant is the reference client with one defect, and the
+//! test suites show that the model checker, the validator and the differential driver each
+//! catch every mutant by the rule it targets, under every profile where its defect shows
+//! ([`MutantKind::checked`]). Where the observer checks a rule in several ways (its
+//! [`super::Reason`]s), each way is reached by some mutant: the first mutant of each rule in
+//! [`MutantKind::ALL`] is the rule's own (the conformance vectors use it), the others reach the
+//! rule's other checks. They are never a client to follow.
 
 use super::Rule;
 use capneg_reference::client::{Client, Input, Output, Setup, StepError};
@@ -17,10 +21,20 @@ use std::fmt;
 pub enum MutantKind {
     /// Sends its `capabilities` request without `data`.
     NoData,
+    /// Sends its `capabilities` request with `api: "fromWidget"`.
+    RequestFromWidgetApi,
+    /// Posts its notifies under another widget's id.
+    ForeignNotify,
     /// Acks `request_capabilities` echoing the action `supported_api_versions`.
     WrongEcho,
+    /// Answers the widget's requests with `api: "toWidget"`.
+    AnswerToWidgetApi,
+    /// Answers the widget's requests echoing a request id the widget never used.
+    AnswerUnknownId,
     /// Answers every widget request twice.
     AnswerTwice,
+    /// Never answers `supported_api_versions`.
+    UnansweredVersions,
     /// Gives each request the id of its previous request.
     ReuseId,
     /// Sends `capabilities` again after acking a re-exchange request.
@@ -37,6 +51,8 @@ pub enum MutantKind {
     PromptWholeList,
     /// Shows an empty prompt for rounds it does not need to prompt for.
     PromptWhenNothingNew,
+    /// Shows an empty prompt after a notify that leaves no round open.
+    PromptWithoutRound,
     /// Acks `request_capabilities` before the session is established (and drops it).
     AckEarly,
     /// Answers a well-formed, in-session `request_capabilities` the other way from its profile
@@ -45,26 +61,40 @@ pub enum MutantKind {
     WrongReexchangeAnswer,
     /// Sends the ack of `request_capabilities` after everything else the request caused.
     AckLast,
+    /// Holds the ack of a `request_capabilities` that arrives while a prompt is open until the
+    /// user has decided.
+    AckAfterDecision,
     /// Sends every notify twice.
     DoubleNotify,
+    /// Sends no notify for a round it did not prompt for.
+    SilentNothingNew,
     /// Reports the approved set as `requested`.
     ApprovedAsRequested,
+    /// Sends notifies without their `requested` and `approved` lists.
+    NotifyWithoutLists,
     /// Processes rounds in parallel, as they arrive.
     ParallelRounds,
     /// Answers `supported_api_versions` the other way from its profile (`advertises-versions`):
     /// leaves `org.matrix.msc2974` out where the profile advertises it, lists it where the profile
     /// has no re-exchange (`legacy`).
     WrongVersions,
+    /// Answers `supported_api_versions` with `{}`, without its list.
+    VersionsWithoutList,
     /// Allows gated actions without their capability.
     Ungated,
 }
 
 impl MutantKind {
-    /// Every mutant, in the order of the rules they target.
-    pub const ALL: [MutantKind; 19] = [
+    /// Every mutant, in the order of the rules they target; the first of each rule is its own.
+    pub const ALL: [MutantKind; 29] = [
         MutantKind::NoData,
+        MutantKind::RequestFromWidgetApi,
+        MutantKind::ForeignNotify,
         MutantKind::WrongEcho,
+        MutantKind::AnswerToWidgetApi,
+        MutantKind::AnswerUnknownId,
         MutantKind::AnswerTwice,
+        MutantKind::UnansweredVersions,
         MutantKind::ReuseId,
         MutantKind::Recapabilities,
         MutantKind::EarlyNotify,
@@ -73,37 +103,55 @@ impl MutantKind {
         MutantKind::ApproveAll,
         MutantKind::PromptWholeList,
         MutantKind::PromptWhenNothingNew,
+        MutantKind::PromptWithoutRound,
         MutantKind::AckEarly,
         MutantKind::WrongReexchangeAnswer,
         MutantKind::AckLast,
+        MutantKind::AckAfterDecision,
         MutantKind::DoubleNotify,
+        MutantKind::SilentNothingNew,
         MutantKind::ApprovedAsRequested,
+        MutantKind::NotifyWithoutLists,
         MutantKind::ParallelRounds,
         MutantKind::WrongVersions,
+        MutantKind::VersionsWithoutList,
         MutantKind::Ungated,
     ];
 
-    /// The mutants whose defect reads differently under `legacy`, whose `acknowledge-request` and
-    /// `advertises-versions` expect the opposite answer: they are checked under `legacy` too.
-    pub const LEGACY_READINGS: [MutantKind; 2] =
-        [MutantKind::WrongReexchangeAnswer, MutantKind::WrongVersions];
+    /// Whether the defect can show under `profile`: its rule applies there, and what the defect
+    /// needs happens there (a later round needs re-exchange, which `legacy` does not serve).
+    pub fn shows_under(self, profile: &Profile) -> bool {
+        let needs_reexchange = matches!(
+            self,
+            MutantKind::Recapabilities
+                | MutantKind::ReportRoundOnly
+                | MutantKind::PromptWholeList
+                | MutantKind::AckAfterDecision
+        );
+        self.target().applies_to(profile) && (!needs_reexchange || profile.reexchange.advertised())
+    }
 
-    /// Every (profile, mutant) pair the test suites show caught: every mutant under `msc`, and
-    /// [`MutantKind::LEGACY_READINGS`] under `legacy`.
+    /// Every (profile, mutant) pair the test suites show caught: each mutant under every profile
+    /// where its defect shows.
     pub fn checked() -> impl Iterator<Item = (Profile, MutantKind)> {
-        let msc = MutantKind::ALL.into_iter().map(|k| (Profile::MSC, k));
-        let legacy = MutantKind::LEGACY_READINGS
-            .into_iter()
-            .map(|k| (Profile::LEGACY, k));
-        msc.chain(legacy)
+        Profile::ALL.into_iter().flat_map(|p| {
+            MutantKind::ALL
+                .into_iter()
+                .filter(move |k| k.shows_under(&p))
+                .map(move |k| (p, k))
+        })
     }
 
     /// The rule the defect breaks.
     pub const fn target(self) -> Rule {
         match self {
-            MutantKind::NoData => Rule::WellFormedMessage,
-            MutantKind::WrongEcho => Rule::ResponseMatchesRequest,
-            MutantKind::AnswerTwice => Rule::ExactlyOneResponse,
+            MutantKind::NoData | MutantKind::RequestFromWidgetApi | MutantKind::ForeignNotify => {
+                Rule::WellFormedMessage
+            }
+            MutantKind::WrongEcho | MutantKind::AnswerToWidgetApi | MutantKind::AnswerUnknownId => {
+                Rule::ResponseMatchesRequest
+            }
+            MutantKind::AnswerTwice | MutantKind::UnansweredVersions => Rule::ExactlyOneResponse,
             MutantKind::ReuseId => Rule::UniqueRequestIds,
             MutantKind::Recapabilities => Rule::SingleCapabilitiesExchange,
             MutantKind::EarlyNotify => Rule::NotifyAfterCapabilities,
@@ -111,19 +159,23 @@ impl MutantKind {
             MutantKind::ReportRoundOnly => Rule::ApprovalsNeverShrink,
             MutantKind::ApproveAll => Rule::ApprovalNeedsDecision,
             MutantKind::PromptWholeList => Rule::PromptOnlyNew,
-            MutantKind::PromptWhenNothingNew => Rule::NoPromptWithoutNew,
+            MutantKind::PromptWhenNothingNew | MutantKind::PromptWithoutRound => {
+                Rule::NoPromptWithoutNew
+            }
             MutantKind::AckEarly => Rule::NoRequestBeforeSession,
             MutantKind::WrongReexchangeAnswer => Rule::AcknowledgeRequest,
-            MutantKind::AckLast => Rule::AckBeforeNotify,
-            MutantKind::DoubleNotify => Rule::OneNotifyPerRound,
-            MutantKind::ApprovedAsRequested => Rule::NotifyReportsTotals,
+            MutantKind::AckLast | MutantKind::AckAfterDecision => Rule::AckBeforeNotify,
+            MutantKind::DoubleNotify | MutantKind::SilentNothingNew => Rule::OneNotifyPerRound,
+            MutantKind::ApprovedAsRequested | MutantKind::NotifyWithoutLists => {
+                Rule::NotifyReportsTotals
+            }
             MutantKind::ParallelRounds => Rule::RoundsInOrder,
-            MutantKind::WrongVersions => Rule::AdvertisesVersions,
+            MutantKind::WrongVersions | MutantKind::VersionsWithoutList => Rule::AdvertisesVersions,
             MutantKind::Ungated => Rule::GatedActionNeedsCapability,
         }
     }
 
-    /// The mutant that breaks `rule`.
+    /// The rule's own mutant: the first in [`MutantKind::ALL`] that breaks `rule`.
     pub fn for_rule(rule: Rule) -> MutantKind {
         MutantKind::ALL
             .into_iter()
@@ -135,6 +187,16 @@ impl MutantKind {
     pub const fn name(self) -> &'static str {
         match self {
             MutantKind::NoData => "no-data",
+            MutantKind::RequestFromWidgetApi => "request-from-widget-api",
+            MutantKind::ForeignNotify => "foreign-notify",
+            MutantKind::AnswerToWidgetApi => "answer-to-widget-api",
+            MutantKind::AnswerUnknownId => "answer-unknown-id",
+            MutantKind::UnansweredVersions => "unanswered-versions",
+            MutantKind::PromptWithoutRound => "prompt-without-round",
+            MutantKind::AckAfterDecision => "ack-after-decision",
+            MutantKind::SilentNothingNew => "silent-nothing-new",
+            MutantKind::NotifyWithoutLists => "notify-without-lists",
+            MutantKind::VersionsWithoutList => "versions-without-list",
             MutantKind::WrongEcho => "wrong-echo",
             MutantKind::AnswerTwice => "answer-twice",
             MutantKind::ReuseId => "reuse-id",
@@ -179,6 +241,8 @@ pub struct Mutant {
     previous_id: Option<ReqId>,
     /// For each open prompt, oldest first, whether the mutant made it up.
     made_up: Fifo<bool>,
+    /// Acks held until the user's next decision (for `AckAfterDecision`).
+    held_acks: Vec<Msg>,
 }
 
 impl Mutant {
@@ -202,6 +266,7 @@ impl Mutant {
             reported: CapSet::new(),
             previous_id: None,
             made_up: Fifo::new(),
+            held_acks: Vec::new(),
         };
         let from = out.len();
         out.extend(outputs.into_iter().map(Event::from));
@@ -226,6 +291,8 @@ impl Mutant {
             Input::Decision(_) => None,
         };
         let reexchange = matches!(request, Some((_, Taken::Reexchange)));
+        let hold_ack =
+            self.kind == MutantKind::AckAfterDecision && reexchange && self.inner.prompt_open();
         // The mutants that answer a re-exchange request themselves, without the client.
         let established = self.inner.is_established();
         let answer = match (self.kind, request) {
@@ -272,6 +339,19 @@ impl Mutant {
             ))));
         }
         self.transform(setup, from, decided, out);
+        if hold_ack {
+            // The ack is the last response of the step: hold it until the next decision.
+            if let Some(i) = out.iter().rposition(|e| {
+                matches!(e, Event::Client(Ok(m)) if matches!(m.action, Action::RequestCapabilities(_)) && m.reply().is_some())
+            }) {
+                if let Event::Client(Ok(ack)) = out.remove(i) {
+                    self.held_acks.push(ack);
+                }
+            }
+        }
+        if decided {
+            out.extend(self.held_acks.drain(..).map(|ack| Event::Client(Ok(ack))));
+        }
         Ok(())
     }
 
@@ -279,6 +359,7 @@ impl Mutant {
     fn transform(&mut self, setup: &Setup, from: usize, decided: bool, out: &mut Vec<Event>) {
         let produced: Vec<Event> = out.drain(from..).collect();
         let mut held = Vec::new();
+        let mut notified = false;
         for output in produced {
             match output {
                 Event::Prompt(asked) => {
@@ -293,11 +374,18 @@ impl Mutant {
                     self.made_up.push_back(false);
                     out.push(Event::Prompt(shown));
                 }
-                Event::Client(Ok(msg)) => self.send(setup, msg, decided, out, &mut held),
+                Event::Client(Ok(msg)) => {
+                    notified |= matches!(msg.body, Body::Request(Data::Notify { .. }));
+                    self.send(setup, msg, decided, out, &mut held)
+                }
                 other => out.push(other),
             }
         }
         out.extend(held);
+        if self.kind == MutantKind::PromptWithoutRound && notified && !self.inner.round_open() {
+            self.made_up.push_back(true);
+            out.push(Event::Prompt(CapSet::new()));
+        }
     }
 
     fn send(
@@ -314,9 +402,36 @@ impl Mutant {
             msg.id = self.previous_id.unwrap_or(own);
             self.previous_id = Some(msg.id);
         }
+        let from_client = msg.api == Api::FromWidget;
         match (self.kind, &mut msg.body) {
             (MutantKind::NoData, Body::Request(_)) if msg.action == Action::Capabilities => {
                 return out.push(Event::Client(Err(Fault::Missing(Field::Data))));
+            }
+            (MutantKind::RequestFromWidgetApi, Body::Request(_))
+                if msg.action == Action::Capabilities =>
+            {
+                msg.api = Api::FromWidget;
+            }
+            (MutantKind::ForeignNotify, Body::Request(Data::Notify { .. })) => msg.foreign = true,
+            (MutantKind::AnswerToWidgetApi, Body::Response(_)) if from_client => {
+                msg.api = Api::ToWidget;
+            }
+            (MutantKind::AnswerUnknownId, Body::Response(_)) if from_client => {
+                msg.id = ReqId::Unused(0);
+            }
+            (MutantKind::UnansweredVersions, Body::Response(_))
+                if msg.action == Action::SupportedApiVersions =>
+            {
+                return;
+            }
+            (MutantKind::SilentNothingNew, Body::Request(Data::Notify { .. })) if !decided => {
+                return;
+            }
+            (MutantKind::NotifyWithoutLists, Body::Request(data @ Data::Notify { .. })) => {
+                *data = Data::Invalid;
+            }
+            (MutantKind::VersionsWithoutList, Body::Response(reply @ Reply::Versions { .. })) => {
+                *reply = Reply::Ack;
             }
             (MutantKind::WrongEcho, Body::Response(_))
                 if matches!(msg.action, Action::RequestCapabilities(_)) =>
@@ -438,10 +553,12 @@ impl CapSets for Mutant {
     fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
         self.inner.each_set(f);
         f(&self.reported);
+        self.held_acks.each_set(f);
     }
     fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
         self.inner.each_set_mut(f);
         self.reported.each_set_mut(f);
+        self.held_acks.each_set_mut(f);
     }
 }
 

@@ -534,8 +534,9 @@ impl<P: Position> Observer<P> {
                 Reason::NotifyWhileWaiting
             };
             report.add(Rule::OneNotifyPerRound, reason);
-            if let Data::Notify { approved, .. } = data {
-                self.check_approved(judge, at, approved, report);
+            match data {
+                Data::Notify { approved, .. } => self.check_approved(judge, at, approved, report),
+                _ => report.add(Rule::NotifyReportsTotals, Reason::NotifyWithoutLists),
             }
             return;
         };
@@ -544,10 +545,7 @@ impl<P: Position> Observer<P> {
             self.rounds[i].acked = true;
         }
         self.process(i);
-        let round = self
-            .rounds
-            .remove(i)
-            .unwrap_or_else(|| unreachable!("index from notified_round"));
+        let round = self.close_round(i);
         self.last_notified = Some(round.at);
         match data {
             Data::Notify {
@@ -576,6 +574,26 @@ impl<P: Position> Observer<P> {
             _ => report.add(Rule::NotifyReportsTotals, Reason::NotifyWithoutLists),
         }
         self.start_rounds(judge);
+    }
+
+    /// Removes the open round at `i`. Where its prompt is still waiting for the user, the prompt
+    /// stays open without a round (the user still answers it): rounds whose prompt is open and
+    /// prompts that have a round correspond one to one, in order.
+    fn close_round(&mut self, i: usize) -> Round<P> {
+        if self.rounds[i].prompt == PromptState::Open {
+            let nth = self
+                .rounds
+                .iter()
+                .take(i)
+                .filter(|r| r.prompt == PromptState::Open)
+                .count();
+            if let Some(prompt) = self.prompts.iter_mut().filter(|p| p.has_round).nth(nth) {
+                prompt.has_round = false;
+            }
+        }
+        self.rounds
+            .remove(i)
+            .unwrap_or_else(|| unreachable!("an open round"))
     }
 
     /// The round a notify ends: the front one (sequential), or the oldest one not waiting for
@@ -667,7 +685,7 @@ impl<P: Position> Observer<P> {
                         report.add(Rule::AcknowledgeRequest, Reason::Refused(open.at));
                     }
                     if let Some(r) = round {
-                        self.rounds.remove(r);
+                        self.close_round(r);
                     }
                 } else if let Some(r) = round {
                     self.rounds[r].acked = true;

@@ -99,6 +99,81 @@ pub enum Reason<P = Line> {
     Ungated(P),
 }
 
+impl<P> Reason<P> {
+    /// The name of every kind of reason, one per check of the observer, in declaration order.
+    pub const KINDS: [&'static str; 31] = [
+        "Malformed",
+        "RequestFromWidgetApi",
+        "ForeignWidget",
+        "AnswersOwnRequest",
+        "AnswersNothing",
+        "AnsweredAgain",
+        "WrongAction",
+        "NeverAnswered",
+        "ReusedId",
+        "SecondCapabilities",
+        "NotifyBeforeEstablished",
+        "NotRequested",
+        "Shrinks",
+        "Undecided",
+        "NotNew",
+        "NothingNew",
+        "PromptWithoutRound",
+        "EarlyNotRefused",
+        "Refused",
+        "NotRefused",
+        "BeforeAck",
+        "DecisionBeforeAck",
+        "ExtraNotify",
+        "NotifyWhileWaiting",
+        "NoNotify",
+        "NotifyWithoutLists",
+        "WrongRequested",
+        "OutOfOrder",
+        "Versions",
+        "NoVersions",
+        "Ungated",
+    ];
+
+    /// The kind of this reason: which check of the observer found it (one of
+    /// [`Reason::KINDS`]).
+    pub const fn kind(&self) -> &'static str {
+        match self {
+            Reason::Malformed(_) => "Malformed",
+            Reason::RequestFromWidgetApi => "RequestFromWidgetApi",
+            Reason::ForeignWidget => "ForeignWidget",
+            Reason::AnswersOwnRequest => "AnswersOwnRequest",
+            Reason::AnswersNothing => "AnswersNothing",
+            Reason::AnsweredAgain => "AnsweredAgain",
+            Reason::WrongAction(_) => "WrongAction",
+            Reason::NeverAnswered(_) => "NeverAnswered",
+            Reason::ReusedId(_) => "ReusedId",
+            Reason::SecondCapabilities(_) => "SecondCapabilities",
+            Reason::NotifyBeforeEstablished(_) => "NotifyBeforeEstablished",
+            Reason::NotRequested(_) => "NotRequested",
+            Reason::Shrinks(..) => "Shrinks",
+            Reason::Undecided(_) => "Undecided",
+            Reason::NotNew(..) => "NotNew",
+            Reason::NothingNew(_) => "NothingNew",
+            Reason::PromptWithoutRound => "PromptWithoutRound",
+            Reason::EarlyNotRefused(_) => "EarlyNotRefused",
+            Reason::Refused(_) => "Refused",
+            Reason::NotRefused(_) => "NotRefused",
+            Reason::BeforeAck(_) => "BeforeAck",
+            Reason::DecisionBeforeAck(_) => "DecisionBeforeAck",
+            Reason::ExtraNotify(_) => "ExtraNotify",
+            Reason::NotifyWhileWaiting => "NotifyWhileWaiting",
+            Reason::NoNotify(_) => "NoNotify",
+            Reason::NotifyWithoutLists => "NotifyWithoutLists",
+            Reason::WrongRequested { .. } => "WrongRequested",
+            Reason::OutOfOrder(..) => "OutOfOrder",
+            Reason::Versions { .. } => "Versions",
+            Reason::NoVersions(_) => "NoVersions",
+            Reason::Ungated(_) => "Ungated",
+        }
+    }
+}
+
 impl Reason<Line> {
     /// The reason in words; capability names come from `caps`.
     pub fn describe(&self, caps: &Interner) -> String {
