@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes a long session script (SPEC §6) for capneg's side-by-side benchmarks.
+"""Writes a long session script (docs/spec.md §6) for capneg's side-by-side benchmarks.
 
 Usage: gen_script.py ROUNDS > script.jsonl
 

@@ -1,5 +1,5 @@
 //! `capneg adapter`: the reference client (or, for testing the driver, a deliberately wrong one)
-//! speaking the adapter protocol (SPEC §8) on stdin and stdout.
+//! speaking the adapter protocol (docs/spec.md §8) on stdin and stdout.
 //!
 //! One command per stdin line; for each, the client's messages and prompts, then `{"idle": {}}`,
 //! flushed. A line that is not a command ends the adapter with one line on stderr naming it, and
@@ -12,7 +12,7 @@ use capneg_wire::trace::LineReader;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
-/// Exit code for bad input (SPEC §7).
+/// Exit code for bad input (docs/spec.md §7).
 const BAD_INPUT: u8 = 2;
 
 pub fn run(profile: Profile, mutant: Option<String>) -> ExitCode {

@@ -1,14 +1,14 @@
 //! `capneg drive`: differential test of an external client through the adapter protocol
-//! (SPEC §7, §8; docs/driver.md).
+//! (docs/spec.md §7, §8; docs/driver.md).
 //!
-//! stdout: on a divergence, the minimal diverging session as a SPEC §5 trace (the adapter's
+//! stdout: on a divergence, the minimal diverging session as a docs/spec.md §5 trace (the adapter's
 //! side), ready for `capneg validate`; on success, the summary line. stderr: what diverged (the
 //! rule broken, or the expected and the actual output), the adapter's stderr, and the counts with
 //! the rate.
 
-use capneg_properties::adapter::Process;
 use capneg_properties::drive::{drive, replay, Options, Outcome, Report};
 use capneg_properties::session::Session;
+use capneg_properties::Process;
 use capneg_reference::Profile;
 use std::fs::File;
 use std::io::{self, BufReader, Write};
@@ -16,9 +16,9 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// Exit code for a divergence (SPEC §7).
+/// Exit code for a divergence (docs/spec.md §7).
 const DIVERGENCE: u8 = 1;
-/// Exit code for bad input, or an adapter that cannot be started (SPEC §7).
+/// Exit code for bad input, or an adapter that cannot be started (docs/spec.md §7).
 const BAD_INPUT: u8 = 2;
 
 pub fn run(

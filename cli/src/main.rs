@@ -1,6 +1,6 @@
 //! `capneg`: the executable specification of Matrix widget capability negotiation.
 //!
-//! A thin front: it parses flags and calls the crates. Exit codes follow SPEC §7: 0 success,
+//! A thin front: it parses flags and calls the crates. Exit codes follow docs/spec.md §7: 0 success,
 //! 1 a violation or divergence, 2 bad input.
 #![forbid(unsafe_code)]
 
@@ -37,7 +37,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Runs the reference client on a script and prints the whole trace (SPEC §6).
+    /// Runs the reference client on a script and prints the whole trace (docs/spec.md §6).
     Run {
         /// The reading of the MSCs: msc, widget-api or legacy.
         #[arg(long, default_value = "msc")]
@@ -45,7 +45,7 @@ enum Command {
         /// The script (JSON Lines); `-` reads standard input.
         script: PathBuf,
     },
-    /// The stateright Explorer over the model, on 127.0.0.1 (SPEC §7).
+    /// The stateright Explorer over the model, on 127.0.0.1 (docs/spec.md §7).
     Explore {
         /// The port.
         #[arg(long, default_value_t = 3000)]
@@ -71,7 +71,7 @@ enum Command {
         #[arg(long)]
         profile: Option<Profile>,
     },
-    /// The reference client speaking the adapter protocol on stdin/stdout (SPEC §8).
+    /// The reference client speaking the adapter protocol on stdin/stdout (docs/spec.md §8).
     Adapter {
         /// The reading of the MSCs the client follows.
         #[arg(long, default_value = "msc")]
@@ -80,7 +80,7 @@ enum Command {
         #[arg(long, hide = true)]
         mutant: Option<String>,
     },
-    /// Differential test of an external client through the adapter protocol (SPEC §7, §8).
+    /// Differential test of an external client through the adapter protocol (docs/spec.md §7, §8).
     Drive {
         /// The profile whose rules judge the client and whose reference it is compared with.
         #[arg(long, default_value = "msc")]
@@ -97,11 +97,11 @@ enum Command {
         /// The adapter command and its arguments, after `--`.
         #[arg(last = true, required = true)]
         command: Vec<String>,
-        /// Runs only this session (a SPEC §6 script, or a trace) instead of generated ones.
+        /// Runs only this session (a docs/spec.md §6 script, or a trace) instead of generated ones.
         #[arg(long, hide = true)]
         replay: Option<PathBuf>,
     },
-    /// Judges recorded traces: conforms, or FILE:LINE, rule and reason (SPEC §5, §7).
+    /// Judges recorded traces: conforms, or FILE:LINE, rule and reason (docs/spec.md §5, §7).
     Validate {
         /// The profile whose rules judge the traces.
         #[arg(long, default_value = "msc")]
@@ -116,7 +116,7 @@ enum Command {
         #[arg(required = true)]
         traces: Vec<PathBuf>,
     },
-    /// Exhaustive model check: per rule, holds or a shortest counterexample (SPEC §7).
+    /// Exhaustive model check: per rule, holds or a shortest counterexample (docs/spec.md §7).
     Check {
         #[command(flatten)]
         readings: check::Readings,

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Write};
 use std::process::ExitCode;
 
-/// Exit code for bad input (SPEC §7).
+/// Exit code for bad input (docs/spec.md §7).
 const BAD_INPUT: u8 = 2;
 
 pub fn run(profile: Profile, script: &std::path::Path) -> ExitCode {

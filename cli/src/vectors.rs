@@ -1,11 +1,11 @@
-//! `capneg vectors`: writes the conformance vectors (SPEC §7; see docs/vectors.md).
+//! `capneg vectors`: writes the conformance vectors (docs/spec.md §7; see docs/vectors.md).
 
 use capneg_model::vectors::{generate, write};
 use capneg_reference::Profile;
 use std::path::Path;
 use std::process::ExitCode;
 
-/// Exit code for a file that cannot be written (SPEC §7: 2 for I/O errors).
+/// Exit code for a file that cannot be written (docs/spec.md §7: 2 for I/O errors).
 const IO_ERROR: u8 = 2;
 /// Exit code for vectors whose expectations do not hold: a bug, never the user's input.
 const INTERNAL: u8 = 1;

@@ -1,4 +1,4 @@
-//! `capneg adapter` and `capneg drive` (SPEC §7, §8): the reference driving itself finds
+//! `capneg adapter` and `capneg drive` (docs/spec.md §7, §8): the reference driving itself finds
 //! nothing; every mutant and matrix-widget-api are caught, with a minimal trace; an adapter that
 //! hangs, crashes or cannot start is reported, never waited for.
 
@@ -213,7 +213,7 @@ fn matrix_widget_api_sends_two_notifies_for_nothing_new() {
         .filter(|l| l["client"]["action"] == "notify_capabilities")
         .count();
     assert_eq!(notifies, 2, "{run}");
-    // The trace is a SPEC §5 trace: `capneg validate` finds the same rule in it.
+    // The trace is a docs/spec.md §5 trace: `capneg validate` finds the same rule in it.
     let dir = std::env::temp_dir().join(format!("capneg-drive-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("minimal.jsonl");

@@ -1,4 +1,4 @@
-//! `capneg run` (SPEC §6, §7): the README example, the profiles on one script, and every kind
+//! `capneg run` (docs/spec.md §6, §7): the README example, the profiles on one script, and every kind
 //! of bad script (exit 2, one line `FILE:LINE: message` on stderr, never a panic).
 
 mod common;
@@ -566,7 +566,7 @@ fn bad_profile_name() {
     assert_eq!(out.stdout, "");
 }
 
-/// SPEC §2: a message with another `widgetId` is ignored by the client, so a response about
+/// docs/spec.md §2: a message with another `widgetId` is ignored by the client, so a response about
 /// another widget answers nothing of this session: the session's request stays open and the
 /// real answer after it must be taken. (Fails: the runner takes the other widget's response as
 /// the answer to the open request, and then rejects the real answer as answering nothing.)

@@ -1,4 +1,4 @@
-//! Running the reference client on a script (SPEC §6; `capneg run`).
+//! Running the reference client on a script (docs/spec.md §6; `capneg run`).
 //!
 //! A script holds the inputs of a session: an optional `session` line, then `widget` and
 //! `decision` lines. The runner fills in what a script may leave out (request ids; for a

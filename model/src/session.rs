@@ -27,7 +27,7 @@ pub enum Emitted {
 }
 
 impl Emitted {
-    /// The trace line of this output (SPEC §5).
+    /// The trace line of this output (docs/spec.md §5).
     pub fn to_line(&self) -> String {
         match self {
             Emitted::Client(env) => print_line(Key::Client, &**env),

@@ -48,7 +48,7 @@ const CAPS: [&str; 8] = [
     "x\"\\#\u{2028}😀",
 ];
 
-/// How many actions [`action_name`] numbers: every action of SPEC §2 under every name, and an
+/// How many actions [`action_name`] numbers: every action of docs/spec.md §2 under every name, and an
 /// unknown one.
 const ACTION_COUNT: usize = KNOWN_ACTIONS.len() + 1;
 

@@ -1,4 +1,4 @@
-//! The reference client under every profile, row by row of SPEC §3, on the wire.
+//! The reference client under every profile, row by row of docs/spec.md §3, on the wire.
 //!
 //! Each test drives a [`ClientSession`] with JSON envelopes through [`Session`], a small helper
 //! that plays the widget and the user, and compares what the client emitted with a list of
@@ -1108,7 +1108,7 @@ fn request_ids_widget_requests_with_client_ids_do_not_interfere() {
 // actions, supported_api_versions.
 // ---------------------------------------------------------------------------------------------
 
-/// SPEC §5 `autoApprove` (rule `approval-needs-decision`), every profile: auto-approved
+/// docs/spec.md §5 `autoApprove` (rule `approval-needs-decision`), every profile: auto-approved
 /// capabilities are approved without a prompt; only the others are asked.
 #[test]
 fn auto_approve_without_prompt() {
@@ -1129,7 +1129,7 @@ fn auto_approve_without_prompt() {
     }
 }
 
-/// SPEC §5 `autoApprove` in a re-exchange round (msc, widget-api): approved without a prompt.
+/// docs/spec.md §5 `autoApprove` in a re-exchange round (msc, widget-api): approved without a prompt.
 #[test]
 fn auto_approve_in_reexchange() {
     for (profile, requested) in [(MSC, &[AOS, TOPIC][..]), (WIDGET_API, &[TOPIC][..])] {
@@ -1190,7 +1190,7 @@ fn decision_without_prompt_is_an_error() {
     }
 }
 
-/// SPEC §2 `waitForContentLoaded`, every profile: nothing is sent before the widget's
+/// docs/spec.md §2 `waitForContentLoaded`, every profile: nothing is sent before the widget's
 /// `content_loaded`; then its ack, then `capabilities`; a second `content_loaded` is only acked.
 #[test]
 fn wait_for_content_loaded_sends_capabilities_after_the_ack() {
@@ -1206,7 +1206,7 @@ fn wait_for_content_loaded_sends_capabilities_after_the_ack() {
     }
 }
 
-/// SPEC §2, without `waitForContentLoaded`, every profile: `capabilities` at once; a later
+/// docs/spec.md §2, without `waitForContentLoaded`, every profile: `capabilities` at once; a later
 /// `content_loaded` is only acked.
 #[test]
 fn without_waiting_capabilities_are_sent_at_once() {
@@ -1218,7 +1218,7 @@ fn without_waiting_capabilities_are_sent_at_once() {
     }
 }
 
-/// SPEC §2, every profile: messages with another `widgetId` get no answer and change nothing,
+/// docs/spec.md §2, every profile: messages with another `widgetId` get no answer and change nothing,
 /// whatever they are (requests, re-exchanges, the answer to `capabilities`, gated actions).
 #[test]
 fn another_widget_is_ignored() {
@@ -1254,7 +1254,7 @@ fn another_widget_is_ignored() {
     }
 }
 
-/// SPEC §2, every profile: unknown actions get an error response; so do toWidget actions the
+/// docs/spec.md §2, every profile: unknown actions get an error response; so do toWidget actions the
 /// widget sends as its own requests.
 #[test]
 fn unknown_actions_get_an_error() {

@@ -1,6 +1,6 @@
 //! The conformance vectors, as written to disk, mean what `index.json` says: every expected trace
 //! conforms, is what the reference prints for its script, every violating trace is rejected
-//! naming its rule, every rule and every SPEC §3 row is covered, and the bytes are the same
+//! naming its rule, every rule and every docs/spec.md §3 row is covered, and the bytes are the same
 //! every run.
 
 use capneg_model::rules::Rule;
@@ -68,7 +68,7 @@ fn verdict(profile: Profile, trace: &str) -> Verdict {
     validate(options, trace.as_bytes()).unwrap()
 }
 
-/// The rows of SPEC §3, with the profiles whose cell is not "—".
+/// The rows of docs/spec.md §3, with the profiles whose cell is not "—".
 const SPEC_ROWS: [(&str, &[&str]); 10] = [
     ("re-exchange", &["msc", "widget-api", "legacy"]),
     (
@@ -177,19 +177,19 @@ fn vectors_mean_what_the_index_says() {
             "no violating trace breaks {rule}"
         );
     }
-    // Every SPEC §3 row, under every profile where it applies.
+    // Every docs/spec.md §3 row, under every profile where it applies.
     for (row, profiles) in SPEC_ROWS {
         for p in profiles {
             assert!(
                 rows.contains_key(&(row.to_owned(), p.to_string())),
-                "no {p} vector covers the SPEC §3 row {row}"
+                "no {p} vector covers the docs/spec.md §3 row {row}"
             );
         }
     }
     for (row, _) in rows.keys() {
         assert!(
             SPEC_ROWS.iter().any(|(r, _)| r == row),
-            "unknown SPEC §3 row {row}"
+            "unknown docs/spec.md §3 row {row}"
         );
     }
     // The index lists exactly the files written.

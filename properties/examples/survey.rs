@@ -9,9 +9,9 @@
 //!     [--profile P] [--cases N] [--seed S] [--timeout-ms T] -- CMD...
 //! ```
 
-use capneg_properties::adapter::Process;
 use capneg_properties::drive::{rng, Divergence, Finding, Lockstep};
 use capneg_properties::strategy::sessions;
+use capneg_properties::Process;
 use capneg_reference::Profile;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, TestRunner};

@@ -1,28 +1,28 @@
 //! # capneg-properties
 //!
 //! Property suites of the reference client and the rules, and the differential driver that
-//! tests external implementations through the adapter protocol (SPEC §8).
+//! tests external implementations through the adapter protocol (docs/spec.md §8).
 //!
 //! - [`universe`]: the small, realistic set of capabilities generated sessions use.
 //! - [`session`]: abstract sessions (what the widget and the user do, without request ids);
 //!   [`strategy`]: their proptest strategies.
 //! - [`protocol`]: the adapter protocol, and the reference (or a mutant) speaking it.
-//! - [`adapter`]: clients under test: in-process, or an external process on pipes.
+//! - [`process`]: clients under test ([`Adapter`]): in-process, or an external process on pipes.
 //! - [`runner`]: an abstract session run against a client: the concrete trace and the compact
 //!   events, judged by the rules.
-//! - [`drive`]: the differential driver (`capneg drive`).
+//! - [`drive`](mod@drive): the differential driver (`capneg drive`).
 #![forbid(unsafe_code)]
 
-pub mod adapter;
 pub mod drive;
+pub mod process;
 pub mod protocol;
 pub mod runner;
 pub mod session;
 pub mod strategy;
 pub mod universe;
 
-pub use adapter::{Adapter, Failure, Process};
 pub use drive::{drive, replay, Divergence, Finding, Lockstep, Options, Outcome, Report, Stats};
+pub use process::{Adapter, Failure, Process};
 pub use protocol::Handler;
 pub use runner::{run_session, SessionRun, Side};
 pub use session::{Session, Start, Step};

@@ -2,14 +2,14 @@
 //!
 //! A [`Side`] is one client's view of a run: it turns each abstract [`Step`] into the concrete
 //! widget message or decision for that client (filling in the requestIds that client chose),
-//! records the trace (SPEC §5), reads every message through the side's own
+//! records the trace (docs/spec.md §5), reads every message through the side's own
 //! [`Codec`](capneg_reference::Codec), keeps the client's open requests and prompts, and, where
 //! asked, judges the client with the rules' [`Observer`] as the run goes.
 //!
 //! [`run_session`] drives one client through a session; the differential driver
 //! ([`crate::drive`]) drives two sides in lockstep.
 
-use crate::adapter::{Adapter, Failure};
+use crate::process::{Adapter, Failure};
 use crate::session::{Session, Start, Step};
 use crate::universe::{Caps, UNIVERSE};
 use capneg_model::{Judge, Judging, Line, Violation};
@@ -389,7 +389,7 @@ fn json_string(s: &str) -> String {
 /// What running one session against one client gave.
 #[derive(Clone, Debug)]
 pub struct SessionRun {
-    /// The trace (SPEC §5), with prompts recorded.
+    /// The trace (docs/spec.md §5), with prompts recorded.
     pub trace: Vec<String>,
     /// The compact events, in trace order (the session line has none).
     pub events: Vec<Event>,

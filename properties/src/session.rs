@@ -119,7 +119,7 @@ pub enum Step {
     /// The user answers the oldest open prompt, approving what it asks of these capabilities.
     /// Skipped when no prompt is open.
     Decide(Caps),
-    /// Replay only: a widget message as a script writes it (SPEC §6). Missing fields are filled
+    /// Replay only: a widget message as a script writes it (docs/spec.md §6). Missing fields are filled
     /// in per client; a response answers the open request with its `requestId` if the client has
     /// one, else the oldest open request with its `action`.
     Widget(Box<Map<String, Value>>),
@@ -175,7 +175,7 @@ impl fmt::Display for ScriptError {
 impl std::error::Error for ScriptError {}
 
 impl Session {
-    /// Reads a script (SPEC §6) or a whole trace (SPEC §5) as a session to replay: the `session`
+    /// Reads a script (docs/spec.md §6) or a whole trace (docs/spec.md §5) as a session to replay: the `session`
     /// line gives the start, `widget` and `decision` lines the steps; `client` and `prompt` lines
     /// (the outputs of a recorded run) are skipped.
     pub fn from_script<R: BufRead>(input: R) -> Result<Session, ScriptError> {

@@ -98,3 +98,38 @@ fn the_driver_names_each_mutants_rule() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// Every check of the observer (each kind of [`capneg_model::Reason`]) is reached by some mutant
+/// under some profile: over generated sessions, the violations of all the mutants, under every
+/// profile where each shows, name every kind of reason. A check no mutant reaches would be a
+/// check no test shows able to fail.
+#[test]
+fn every_check_is_reached_by_some_mutant() {
+    use capneg_model::Reason;
+    use proptest::strategy::{Strategy, ValueTree};
+    use std::collections::BTreeMap;
+    let mut reached: BTreeMap<&str, String> = BTreeMap::new();
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng(7));
+    let sessions: Vec<_> = (0..300)
+        .map(|_| sessions().new_tree(&mut runner).unwrap().current())
+        .collect();
+    for (profile, kind) in MutantKind::checked() {
+        for session in &sessions {
+            let mut client = Handler::new(profile, ClientKind::Mutant(kind));
+            let run = run_session(profile, session, &mut client);
+            for (_, v) in &run.violations {
+                reached
+                    .entry(v.reason.kind())
+                    .or_insert_with(|| format!("{kind} under {profile}"));
+            }
+        }
+    }
+    for (check, by) in &reached {
+        println!("{check:24} reached by {by}");
+    }
+    let missed: Vec<&str> = Reason::<capneg_model::Line>::KINDS
+        .into_iter()
+        .filter(|k| !reached.contains_key(k))
+        .collect();
+    assert!(missed.is_empty(), "checks no mutant reaches: {missed:?}");
+}

@@ -3,7 +3,7 @@
 //! A session sees few distinct capability strings, so each one is interned once into a small
 //! index ([`Cap`]) and sets of them are bit sets ([`CapSet`]). Interning happens in order of first
 //! appearance, so iterating a set yields its members in that order: the order they are printed in.
-//! Sets are compared as sets (SPEC §5: "Capability lists are compared as sets").
+//! Sets are compared as sets (docs/spec.md §5: "Capability lists are compared as sets").
 
 use crate::bitset::BitSet;
 use crate::capability::Capability;

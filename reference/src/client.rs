@@ -1,4 +1,4 @@
-//! The reference client: a deterministic, sans-IO state machine (SPEC §2–§3).
+//! The reference client: a deterministic, sans-IO state machine (docs/spec.md §2–§3).
 //!
 //! [`Client::start`] opens a session; [`Client::handle`] takes one [`Input`] (a message from the
 //! widget, or the user's decision on the oldest open prompt) and appends the client's reaction
@@ -236,7 +236,7 @@ impl Client {
 
     fn on_widget(&mut self, setup: &Setup, msg: &Msg, out: &mut Vec<Output>) {
         if msg.foreign {
-            return; // SPEC §2: another widget's messages get no answer and change nothing.
+            return; // docs/spec.md §2: another widget's messages get no answer and change nothing.
         }
         match (msg.api, &msg.body) {
             (Api::FromWidget, Body::Request(data)) => {

@@ -70,7 +70,7 @@ pub enum ReexchangeName {
     Stable,
 }
 
-/// An action name (SPEC §2).
+/// An action name (docs/spec.md §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Action {
     /// `capabilities` (toWidget).
@@ -91,7 +91,7 @@ pub enum Action {
     Other(ActionName),
 }
 
-/// The wire names of the known actions (SPEC §2), both names of `request_capabilities`
+/// The wire names of the known actions (docs/spec.md §2), both names of `request_capabilities`
 /// (MSC2974) among them, in the order of [`Action`]'s variants.
 pub const KNOWN_ACTIONS: [&str; 8] = [
     "capabilities",
@@ -170,7 +170,7 @@ pub enum Refusal {
     UnknownAction,
     /// The request's data is not of the action's shape.
     InvalidData,
-    /// `request_capabilities` before the capability exchange finished (SPEC §3).
+    /// `request_capabilities` before the capability exchange finished (docs/spec.md §3).
     NotEstablished,
     /// The session declared `rateLimit` and a round is still open.
     RateLimited,

@@ -1,4 +1,4 @@
-//! Profiles: readings of the ambiguous points of MSC2871 and MSC2974 (SPEC §3).
+//! Profiles: readings of the ambiguous points of MSC2871 and MSC2974 (docs/spec.md §3).
 //!
 //! Each ambiguous point is one named choice; a [`Profile`] is a set of choices. The reference
 //! client behaves by its profile's choices, and the rules (in `capneg-model`) judge by theirs, so

@@ -1,4 +1,4 @@
-//! Wire types: the postMessage envelope of the widget API (SPEC §2).
+//! Wire types: the postMessage envelope of the widget API (docs/spec.md §2).
 //!
 //! [`Envelope`] is the owned, lossless form of a well-formed message: every field the protocol
 //! names is typed, and any other field is kept as raw JSON, so parsing and printing gives back

@@ -42,7 +42,7 @@ impl Poster {
 /// An action's name as read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PreAction<S> {
-    /// One of SPEC §2.
+    /// One of docs/spec.md §2.
     Known(Action),
     /// Any other name.
     Other(S),
@@ -614,7 +614,7 @@ impl<'de> Visitor<'de> for ContentSeed {
     crate::visit::other_shapes_are!(seq, Err(()));
 }
 
-/// A request's `data` for an action (`None`: an action outside SPEC §2): `Some` for an object,
+/// A request's `data` for an action (`None`: an action outside docs/spec.md §2): `Some` for an object,
 /// `None` for any other value (consumed).
 ///
 /// What each action reads (a key it reads given twice makes the data invalid):

@@ -1,4 +1,4 @@
-//! The trace format (SPEC §5) and the script format (SPEC §6): JSON Lines, one object with
+//! The trace format (docs/spec.md §5) and the script format (docs/spec.md §6): JSON Lines, one object with
 //! exactly one key per line.
 //!
 //! [`parse_line`] reads one line without building a JSON tree: the value of the key is kept as
@@ -49,7 +49,7 @@ impl fmt::Display for Line {
     }
 }
 
-/// Whether a trace records the client's prompts and the user's decisions (SPEC §5).
+/// Whether a trace records the client's prompts and the user's decisions (docs/spec.md §5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Prompts {

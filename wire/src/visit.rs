@@ -1,6 +1,6 @@
 //! Serde visitors that read any JSON value, for the readers of `read.rs` and `wire.rs`.
 //!
-//! A reader of the protocol never fails on a value of the wrong shape (SPEC §2: a malformed
+//! A reader of the protocol never fails on a value of the wrong shape (docs/spec.md §2: a malformed
 //! message is still a message): it consumes the value and answers with what that shape means,
 //! usually "none". [`other_shapes_are!`] writes the visits of the shapes a reader does not read.
 

@@ -6,7 +6,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// Exit status of bad input (SPEC §7).
+/// Exit status of bad input (docs/spec.md §7).
 pub const BAD_INPUT: i32 = 2;
 
 /// The path of the `capneg` binary under test.
@@ -40,7 +40,7 @@ impl Run {
         }
     }
 
-    /// The printed trace: every stdout line is one JSON object with one key (SPEC §5).
+    /// The printed trace: every stdout line is one JSON object with one key (docs/spec.md §5).
     pub fn trace(&self) -> Vec<Value> {
         self.stdout
             .lines()

@@ -3,7 +3,7 @@
 //! One exhaustive run (depth-first, with threads, reduced by the symmetry of interchangeable
 //! capabilities) settles which rules hold. For each rule that does not, a breadth-first run
 //! checking only that rule finds a shortest counterexample, which is replayed into a trace
-//! (SPEC §5) and judged again by the observer to name the line that breaks the rule.
+//! (docs/spec.md §5) and judged again by the observer to name the line that breaks the rule.
 
 use crate::rules::mutants::ClientKind;
 use crate::rules::{Line, Rule};
@@ -90,7 +90,7 @@ pub enum Phase {
 /// A shortest counterexample.
 #[derive(Clone, Debug)]
 pub struct Counterexample {
-    /// The trace, line by line (SPEC §5).
+    /// The trace, line by line (docs/spec.md §5).
     pub lines: Vec<String>,
     /// The line of the event that breaks the rule (one past the last line for an obligation left
     /// open at the end).
@@ -117,7 +117,7 @@ pub struct CheckReport {
     pub config: CheckConfig,
     /// The number of session settings explored.
     pub settings: usize,
-    /// Each checked rule, in SPEC order.
+    /// Each checked rule, in the order of docs/spec.md §4.
     pub rules: Vec<(Rule, Verdict)>,
     /// Each reachability goal, and whether a path reaches it.
     pub reachable: Vec<(&'static str, bool)>,

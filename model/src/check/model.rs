@@ -1,4 +1,4 @@
-//! The stateright model of one session (SPEC §4, §7 `check`).
+//! The stateright model of one session (docs/spec.md §4, §7 `check`).
 //!
 //! A client under test (the reference under a profile, or a mutant) talks with a
 //! nondeterministic widget and a nondeterministic user:
@@ -557,7 +557,7 @@ fn holds<const I: usize>(_: &SessionModel, s: &State) -> bool {
     !s.violated.contains(Rule::ALL[I])
 }
 
-/// The `always` property of each rule, in SPEC order.
+/// The `always` property of each rule, in the order of docs/spec.md §4.
 pub const RULE_PROPERTIES: [Condition; 19] = [
     holds::<0>,
     holds::<1>,

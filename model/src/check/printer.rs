@@ -1,4 +1,4 @@
-//! Printing a path of the model as a trace (SPEC §5) and as a Mermaid sequence diagram.
+//! Printing a path of the model as a trace (docs/spec.md §5) and as a Mermaid sequence diagram.
 
 use crate::rules::{Judge, Judging, Line, Violation};
 use capneg_reference::msg::{Api, Body, ClientMsg, Msg, ReqId};

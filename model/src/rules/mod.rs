@@ -2,7 +2,7 @@
 //! observer that judges them ([`observer`]), why an event breaks one ([`reason`]), and the
 //! deliberately wrong clients that show each can fail ([`mutants`]).
 //!
-//! A rule's applicability follows from the profile's choices (SPEC §3), not from its name: for
+//! A rule's applicability follows from the profile's choices (docs/spec.md §3), not from its name: for
 //! example `rounds-in-order` applies where rounds are processed sequentially, and
 //! `notify-after-capabilities` where early re-exchange requests are refused.
 
@@ -18,7 +18,7 @@ pub use observer::{Judge, Judging, Ledger, Observer};
 pub use reason::{BadEvent, Line, Position, Reason, Violation};
 use std::fmt;
 
-/// A rule of SPEC §4.
+/// A rule of docs/spec.md §4.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Rule {
     /// Send only messages with all envelope fields, `data` an object, `response` an object.
@@ -62,7 +62,7 @@ pub enum Rule {
 }
 
 impl Rule {
-    /// Every rule, in the order of SPEC §4.
+    /// Every rule, in the order of docs/spec.md §4.
     pub const ALL: [Rule; 19] = [
         Rule::WellFormedMessage,
         Rule::ResponseMatchesRequest,
@@ -115,7 +115,7 @@ impl Rule {
         Rule::ALL.into_iter().find(|r| r.id() == id)
     }
 
-    /// What the client must do (SPEC §4).
+    /// What the client must do (docs/spec.md §4).
     pub const fn summary(self) -> &'static str {
         match self {
             Rule::WellFormedMessage => "send only messages with all envelope fields, data an object, response an object",
@@ -140,7 +140,7 @@ impl Rule {
         }
     }
 
-    /// Whether the rule applies under `profile` (SPEC §4 "applies to"), derived from its choices.
+    /// Whether the rule applies under `profile` (docs/spec.md §4 "applies to"), derived from its choices.
     pub const fn applies_to(self, profile: &Profile) -> bool {
         let reexchange = profile.reexchange.advertised();
         match self {
@@ -203,7 +203,7 @@ impl RuleSet {
         self.0 == 0
     }
 
-    /// The rules in SPEC order.
+    /// The rules in the order of docs/spec.md §4.
     pub fn iter(self) -> impl Iterator<Item = Rule> {
         Rule::ALL.into_iter().filter(move |r| self.contains(*r))
     }

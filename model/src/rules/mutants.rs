@@ -61,8 +61,8 @@ pub enum MutantKind {
     WrongReexchangeAnswer,
     /// Sends the ack of `request_capabilities` after everything else the request caused.
     AckLast,
-    /// Holds the ack of a `request_capabilities` that arrives while a prompt is open until the
-    /// user has decided.
+    /// Holds the ack of a `request_capabilities` that arrives while a prompt is open until after
+    /// its next input: when that is the user's decision, the user decided before the ack.
     AckAfterDecision,
     /// Sends every notify twice.
     DoubleNotify,
@@ -349,7 +349,8 @@ impl Mutant {
                 }
             }
         }
-        if decided {
+        if !hold_ack {
+            // The next input releases the held acks: after a decision, they come too late.
             out.extend(self.held_acks.drain(..).map(|ack| Event::Client(Ok(ack))));
         }
         Ok(())
@@ -518,7 +519,7 @@ fn inner_setup(kind: MutantKind, setup: &Setup) -> Setup {
 enum Taken {
     /// As a re-exchange request: under a name the profile serves (MSC2974).
     Reexchange,
-    /// Refused, as every one is where the profile has no re-exchange (`legacy`: SPEC §3,
+    /// Refused, as every one is where the profile has no re-exchange (`legacy`: docs/spec.md §3,
     /// `acknowledge-request`).
     RefusedAlways,
     /// As anything else (a name the profile does not serve, as `widget-api` the stable one).

@@ -1,4 +1,4 @@
-//! The rules as one observer of events (SPEC §4, §5).
+//! The rules as one observer of events (docs/spec.md §4, §5).
 //!
 //! The [`Observer`] is fed the events of one session in order: the messages the client and the
 //! widget posted, the client's prompts and the user's decisions. It keeps the least state the
@@ -9,7 +9,7 @@
 //! This is the only place a rule is written: the model checker, the validator, the vectors, the
 //! property tests and the differential driver all judge through it.
 //!
-//! Rounds (SPEC §2): round 0 opens when the widget answers `capabilities`; a re-exchange round
+//! Rounds (docs/spec.md §2): round 0 opens when the widget answers `capabilities`; a re-exchange round
 //! opens when the widget sends a `request_capabilities` the profile serves, and is accepted when
 //! the client acks it. A round is *processed* when it is accepted (parallel profiles) or when it
 //! reaches the front of the queue (sequential profiles): its new capabilities are computed then,

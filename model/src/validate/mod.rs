@@ -1,4 +1,4 @@
-//! Trace validation (`capneg validate`): judging a recorded trace by the rules (SPEC §5, §7).
+//! Trace validation (`capneg validate`): judging a recorded trace by the rules (docs/spec.md §5, §7).
 //!
 //! A trace is streamed one line at a time through the rules' [`Observer`]; memory does not grow
 //! with its length beyond the observer's own tables. Where prompts are recorded, the observer

@@ -1,7 +1,7 @@
-//! Conformance vectors (`capneg vectors`, SPEC §7).
+//! Conformance vectors (`capneg vectors`, docs/spec.md §7).
 //!
-//! A vector is a script (SPEC §6) with the trace the reference client gives for it under one
-//! profile (SPEC §5), and, for a negative vector, the trace of a deliberately wrong client on
+//! A vector is a script (docs/spec.md §6) with the trace the reference client gives for it under one
+//! profile (docs/spec.md §5), and, for a negative vector, the trace of a deliberately wrong client on
 //! the same script, which the rules reject naming one rule. Everything here is built from the
 //! one semantics of the project, never restated:
 //! - the expected trace is [`run_script`]'s output, exactly what `capneg run` prints;
@@ -12,7 +12,7 @@
 //!   trace on the script is rejected naming that rule;
 //! - the scripts come from the model (the shortest counterexample of each mutant, found by the
 //!   checker and printed by the printer, with the client's lines taken out) and from
-//!   hand-designed scenarios per SPEC §3 row, written as data below.
+//!   hand-designed scenarios per docs/spec.md §3 row, written as data below.
 //!
 //! Generation is deterministic: the same build writes the same bytes every run.
 
@@ -30,12 +30,12 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// A row of the table of SPEC §3: one ambiguous point and its readings.
+/// A row of the table of docs/spec.md §3: one ambiguous point and its readings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SpecRow {
     /// The row's ID in `index.json`.
     pub id: &'static str,
-    /// The question of the row, as SPEC §3 words it.
+    /// The question of the row, as docs/spec.md §3 words it.
     pub question: &'static str,
     /// Whether the row is only meaningful with re-exchange (its `legacy` cell is "—").
     needs_reexchange: bool,
@@ -61,7 +61,7 @@ const fn row(id: &'static str, question: &'static str, needs_reexchange: bool) -
     }
 }
 
-/// The rows of SPEC §3, in order.
+/// The rows of docs/spec.md §3, in order.
 pub const SPEC_ROWS: [SpecRow; 10] = [
     row("re-exchange", "re-exchange", false),
     row(
@@ -130,11 +130,11 @@ pub struct Vector {
     pub description: String,
     /// The rules the vector exercises: those whose mutant its script exposes.
     pub rules: RuleSet,
-    /// The SPEC §3 rows it covers.
+    /// The docs/spec.md §3 rows it covers.
     pub spec_rows: Vec<&'static str>,
-    /// The script (SPEC §6).
+    /// The script (docs/spec.md §6).
     pub script: String,
-    /// The reference client's trace of the script (SPEC §5).
+    /// The reference client's trace of the script (docs/spec.md §5).
     pub trace: String,
     /// The violating trace, for a negative vector.
     pub negative: Option<Negative>,
@@ -270,7 +270,10 @@ fn check_scenarios() -> Result<(), VectorError> {
         }
         for r in sc.rows {
             if SpecRow::named(r).is_none() {
-                return fail(format!("scenario {}: unknown SPEC §3 row {r}", sc.name));
+                return fail(format!(
+                    "scenario {}: unknown docs/spec.md §3 row {r}",
+                    sc.name
+                ));
             }
         }
     }
@@ -505,7 +508,7 @@ fn exposes(profile: Profile, rule: Rule, script: &str) -> bool {
     )
 }
 
-/// The SPEC §3 rows a rule judges by.
+/// The docs/spec.md §3 rows a rule judges by.
 fn rows_of_rule(rule: Rule) -> &'static [&'static str] {
     match rule {
         Rule::UniqueRequestIds => &["request-id-reuse"],
@@ -651,7 +654,7 @@ enum In {
     AlwaysOnScreenInvalid,
     /// `send_event` of this type, state key and msgtype.
     Send(&'static str, Option<&'static str>, Option<&'static str>),
-    /// An action outside SPEC §2.
+    /// An action outside docs/spec.md §2.
     Unknown(&'static str),
     /// A message of another widget (`w2`): this action with this data.
     Foreign(&'static str, &'static str),
@@ -659,12 +662,12 @@ enum In {
     Decide(&'static [&'static str]),
 }
 
-/// A hand-designed scenario: a script, and the profiles, SPEC §3 rows and negative it is for.
+/// A hand-designed scenario: a script, and the profiles, docs/spec.md §3 rows and negative it is for.
 struct Scenario {
     name: &'static str,
     profiles: &'static [&'static str],
     description: &'static str,
-    /// The SPEC §3 rows it covers (kept per profile where the row applies).
+    /// The docs/spec.md §3 rows it covers (kept per profile where the row applies).
     rows: &'static [&'static str],
     /// Per profile, the rule whose mutant's trace is the vector's negative.
     negatives: &'static [(&'static str, Rule)],

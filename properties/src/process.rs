@@ -1,4 +1,6 @@
-//! Clients under test: anything that speaks the adapter protocol (SPEC §8).
+//! Clients under test: the [`Adapter`] trait, for anything that speaks the adapter protocol
+//! (docs/spec.md §8), and [`Process`], an external adapter process on pipes
+//! (`capneg drive -- CMD`, docs/spec.md §7.8).
 //!
 //! [`Adapter`] sends one command and collects the output lines up to `idle`. It is implemented
 //! by the in-process [`Handler`] (the reference or a mutant, no I/O) and by [`Process`], an
@@ -6,6 +8,10 @@
 //! `idle` is a [`Failure::NoAnswer`] after the timeout, never a hang; one that exits is a
 //! [`Failure::Crashed`] with what it wrote on stderr. A failed process is killed and started
 //! again at the next command.
+//!
+//! The pipe readers run on threads of their own: `read_stdout` hands over the lines before each
+//! `idle` (bounded in lines and bytes, docs/spec.md §8.2), `read_stderr` keeps the end of stderr
+//! for the report.
 
 use crate::protocol::{Handled, Handler, IDLE};
 use capneg_wire::trace::LineReader;

@@ -1,0 +1,275 @@
+//! One session run on the adapter and on the in-process reference at once (docs/spec.md §8.4).
+//!
+//! [`Lockstep`] sends each command of a session to both clients. After every command the
+//! adapter's outputs are judged by the rules of the profile (the
+//! [`Observer`](capneg_model::Observer) is fed the widget line, then the adapter's client and
+//! prompt lines), then compared with the reference's ([`compare`]); at the end of the
+//! session the end-of-trace obligations are judged. The first rule broken, or else the first
+//! difference, is the divergence. One difference does not end the session at once: a response
+//! the adapter has not sent yet where the reference has. It may come later (an ack held back
+//! past the user's decision breaks `ack-before-notify` then), so the session goes on: the first
+//! rule broken before the session ends is the divergence, or else that difference. An adapter that fails (no answer, a crash) or writes a line
+//! that is not a protocol line diverges too; what a failed adapter wrote is kept in its trace as
+//! far as it is a trace (docs/spec.md §5).
+
+use super::compare::compare;
+use super::findings::{Divergence, Finding};
+use crate::process::{Adapter, Failure};
+use crate::protocol::Handler;
+use crate::runner::Side;
+use crate::session::{Session, Step};
+use capneg_model::rules::mutants::ClientKind;
+use capneg_model::{Line, Rule};
+use capneg_reference::Profile;
+
+/// Runs sessions on the reference and an adapter in lockstep.
+pub struct Lockstep {
+    profile: Profile,
+    reference: Handler,
+    ref_side: Side,
+    side: Side,
+    ref_lines: Vec<String>,
+    lines: Vec<String>,
+    commands: u64,
+    /// A response the adapter has not sent yet where the reference has: the divergence unless
+    /// a rule breaks before the session ends.
+    late: Option<Finding>,
+}
+
+impl std::fmt::Debug for Lockstep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lockstep")
+            .field("profile", &self.profile.name)
+            .finish()
+    }
+}
+
+impl Lockstep {
+    /// A lockstep against `profile`'s reference, judging by `profile`'s rules.
+    pub fn new(profile: Profile) -> Lockstep {
+        Lockstep {
+            profile,
+            reference: Handler::new(profile, ClientKind::Reference),
+            ref_side: Side::new(None, false),
+            side: Side::new(Some(profile), false),
+            ref_lines: Vec::new(),
+            lines: Vec::new(),
+            commands: 0,
+            late: None,
+        }
+    }
+
+    /// The number of commands sent to adapters so far.
+    pub fn commands(&self) -> u64 {
+        self.commands
+    }
+
+    /// The profile.
+    pub fn profile(&self) -> Profile {
+        self.profile
+    }
+
+    /// The adapter's side of the last session.
+    pub fn trace(&self) -> &[String] {
+        self.side.trace()
+    }
+
+    /// The reference's side of the last session.
+    pub fn reference_trace(&self) -> &[String] {
+        self.ref_side.trace()
+    }
+
+    /// Runs one session; the first divergence, if any.
+    pub fn run(
+        &mut self,
+        session: &Session,
+        adapter: &mut dyn Adapter,
+    ) -> Result<(), Box<Divergence>> {
+        self.ref_side.begin(&session.start);
+        self.side.begin(&session.start);
+        self.late = None;
+        let start = session.start.command();
+        self.exchange(&start, &start, adapter)?;
+        for step in &session.steps {
+            match step {
+                Step::Decide(_) | Step::Decision(_) => {
+                    let Some(approved) = self.ref_side.decision(step) else {
+                        continue;
+                    };
+                    let line = self.ref_side.decision_input(&approved);
+                    self.side.decision_input(&approved);
+                    self.exchange(&line, &line, adapter)?;
+                }
+                _ => {
+                    let Some(ref_line) = self.ref_side.widget_line(step) else {
+                        continue;
+                    };
+                    let Some(line) = self.side.widget_line(step) else {
+                        if let Some(late) = self.late.take() {
+                            return Err(self.diverge(late));
+                        }
+                        return Err(self.diverge(Finding::Internal(format!(
+                            "the adapter has no open request for the widget's answer {ref_line}"
+                        ))));
+                    };
+                    self.ref_side.widget_input(ref_line.clone());
+                    self.side.widget_input(line.clone());
+                    self.exchange(&ref_line, &line, adapter)?;
+                }
+            }
+        }
+        // A response still missing at the end: the difference, with the obligation it leaves.
+        if let Some(late) = self.late.take() {
+            return Err(self.diverge(late));
+        }
+        self.side.finish();
+        self.check_rules()
+    }
+
+    fn diverge(&self, finding: Finding) -> Box<Divergence> {
+        Box::new(Divergence {
+            finding,
+            trace: self.side.trace().to_vec(),
+            reference: self.ref_side.trace().to_vec(),
+        })
+    }
+
+    fn exchange(
+        &mut self,
+        ref_line: &str,
+        line: &str,
+        adapter: &mut dyn Adapter,
+    ) -> Result<(), Box<Divergence>> {
+        let command_line = self.side.last();
+        self.commands += 1;
+        if let Err(e) = self.reference.handle(ref_line, &mut self.ref_lines) {
+            return Err(self.diverge(Finding::Internal(format!(
+                "the reference refused the command {ref_line}: {e}"
+            ))));
+        }
+        self.ref_side.outputs(&mut self.ref_lines);
+        self.lines.clear();
+        if let Err(mut failure) = adapter.command(line, &mut self.lines) {
+            if let Failure::Crashed { lines, detail, .. } = &mut failure {
+                keep_protocol_lines(lines, detail);
+                self.lines.clone_from(lines);
+                self.side.outputs(&mut self.lines);
+            }
+            return Err(self.diverge(Finding::Failed {
+                line: command_line,
+                failure,
+            }));
+        }
+        self.side.outputs(&mut self.lines);
+        if let Some((line, message)) = self.side.protocol_error() {
+            let finding = Finding::Protocol {
+                line: *line,
+                message: message.clone(),
+            };
+            return Err(self.diverge(finding));
+        }
+        self.check_rules()?;
+        if self.late.is_some() {
+            return Ok(());
+        }
+        if let Some(difference) = compare(&self.ref_side, &self.side) {
+            // If the session ended here, would the adapter leave obligations open (a request
+            // unanswered, a round without its notify)? The reference never does: that is the
+            // rule its difference breaks.
+            let end = self.side.end_violations();
+            let late = is_late_response(&difference);
+            let finding = match end.first() {
+                Some((line, _)) => Finding::Rules {
+                    line: *line,
+                    broken: self.broken(&end, *line),
+                    difference: Some(Box::new(difference)),
+                },
+                None => difference,
+            };
+            if late {
+                self.late = Some(finding);
+                return Ok(());
+            }
+            return Err(self.diverge(finding));
+        }
+        Ok(())
+    }
+
+    fn broken(
+        &self,
+        violations: &[(Line, capneg_model::Violation)],
+        at: Line,
+    ) -> Vec<(Rule, String)> {
+        let mut broken: Vec<(Rule, String)> = Vec::new();
+        for (_, v) in violations.iter().filter(|(p, _)| *p == at) {
+            if !broken.iter().any(|(r, _)| *r == v.rule) {
+                broken.push((v.rule, v.reason.describe(&self.side.codec().caps)));
+            }
+        }
+        broken
+    }
+
+    fn check_rules(&self) -> Result<(), Box<Divergence>> {
+        let violations = self.side.violations();
+        let Some((first, _)) = violations.first() else {
+            return Ok(());
+        };
+        Err(self.diverge(Finding::Rules {
+            line: *first,
+            broken: self.broken(violations, *first),
+            difference: None,
+        }))
+    }
+}
+
+/// Whether a difference is a response the reference sent and the adapter has not (yet).
+fn is_late_response(difference: &Finding) -> bool {
+    let Finding::Differs {
+        expected: Some(expected),
+        got: None,
+        ..
+    } = difference
+    else {
+        return false;
+    };
+    let Ok(line) = capneg_wire::trace::parse_line(expected) else {
+        return false;
+    };
+    line.key == capneg_wire::trace::Key::Client
+        && capneg_wire::envelope::EnvelopeView::parse(line.value)
+            .is_some_and(|v| v.response.is_some())
+}
+
+/// Keeps, of what a failed adapter wrote, the client and prompt lines before anything else, so
+/// that the divergence's trace stays a trace (docs/spec.md §5) whatever the adapter wrote (an
+/// adapter that floods its output is stopped after 100,000 lines). What is left out is counted in
+/// `detail`, with the first line left out.
+fn keep_protocol_lines(lines: &mut Vec<String>, detail: &mut Option<String>) {
+    let kept = lines
+        .iter()
+        .take_while(|l| {
+            matches!(
+                capneg_wire::trace::parse_line(l).map(|l| l.key),
+                Ok(capneg_wire::trace::Key::Client | capneg_wire::trace::Key::Prompt)
+            )
+        })
+        .count();
+    let Some(first) = lines.get(kept) else {
+        return;
+    };
+    let mut excerpt: String = first.chars().take(120).collect();
+    if excerpt.len() < first.len() {
+        excerpt.push_str("...");
+    }
+    let left_out = lines.len() - kept;
+    let note = format!(
+        "{left_out} line{} of its output left out of the trace, from the first that is not a \
+         client or prompt line: `{excerpt}`",
+        if left_out == 1 { "" } else { "s" }
+    );
+    *detail = Some(match detail.take() {
+        Some(d) => format!("{d}; {note}"),
+        None => note,
+    });
+    lines.truncate(kept);
+}
