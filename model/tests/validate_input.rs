@@ -129,13 +129,174 @@ fn a_line_too_long_is_named() {
     }
 }
 
+/// An empty file (or one of blank lines) is not a trace: a wrong path or an empty capture must
+/// not look green. A trace with only a session line is one.
 #[test]
-fn an_empty_trace_conforms() {
-    assert!(matches!(judge(b""), Verdict::Conforms { events: 0, .. }));
+fn an_empty_trace_is_bad_input() {
+    for empty in [&b""[..], b"\n\n  \n"] {
+        match judge(empty) {
+            Verdict::BadInput {
+                line: None,
+                message,
+            } => {
+                assert!(message.starts_with("no events"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
     assert!(matches!(
-        judge(b"\n\n  \n"),
+        judge(b"{\"session\": {\"widgetId\": \"w\"}}\n"),
         Verdict::Conforms { events: 0, .. }
     ));
+}
+
+/// What `capneg run` refuses as a script line, `capneg validate` refuses as a trace line, at
+/// the same line and in the same words: a last line that is not UTF-8 (once dropped, and the
+/// file judged without it), a byte order mark, JSON nested deeper than capneg reads, a lone
+/// surrogate escape, a widget message that is not a well-formed envelope.
+#[test]
+fn run_and_validate_refuse_the_same_lines() {
+    let session = "{\"session\": {\"widgetId\": \"w\"}}\n";
+    let deep = format!(
+        "{{\"widget\": {{\"api\": \"fromWidget\", \"widgetId\": \"w\", \"requestId\": \"r\", \"action\": \"x\", \"data\": {{\"a\": {}1{}}}}}}}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let cases: Vec<(Vec<u8>, u32, &str)> = vec![
+        (b"\xff".to_vec(), 1, "the line is not UTF-8"),
+        (
+            [
+                session.as_bytes(),
+                b"{\"widget\": {\"api\": \"fromWidget\", \"widgetId\": \"w\", \"requestId\": \"r\", \"action\": \"content_loaded\", \"data\": {}}}\n\xff\xfe",
+            ]
+            .concat(),
+            3,
+            "the line is not UTF-8",
+        ),
+        (
+            "\u{feff}{\"session\": {}}\n".as_bytes().to_vec(),
+            1,
+            "byte order mark",
+        ),
+        (
+            [session.as_bytes(), deep.as_bytes()].concat(),
+            2,
+            "nested deeper than 100",
+        ),
+        (
+            [
+                session,
+                r#"{"widget": {"api": "fromWidget", "widgetId": "w", "requestId": "r", "action": "x", "data": {"a": "a\ud800"}}}"#,
+            ]
+            .concat()
+            .into_bytes(),
+            2,
+            "lone surrogate",
+        ),
+        (
+            [
+                session,
+                r#"{"widget": {"api": "fromWiOdget", "widgetId": "w", "requestId": "r", "action": "content_loaded", "data": {}}}"#,
+            ]
+            .concat()
+            .into_bytes(),
+            2,
+            "malformed widget envelope",
+        ),
+    ];
+    for (text, line, words) in cases {
+        let shown = String::from_utf8_lossy(&text)
+            .chars()
+            .take(120)
+            .collect::<String>();
+        let run = run_script(Profile::MSC, text.as_slice(), io::sink()).unwrap_err();
+        let capneg_model::run::RunError::Script {
+            line: run_line,
+            message: run_message,
+        } = run
+        else {
+            panic!("{shown}: {run}")
+        };
+        assert_eq!(run_line as u32, line, "{shown}: {run_message}");
+        assert!(run_message.contains(words), "{shown}: {run_message}");
+        match judge(&text) {
+            Verdict::BadInput {
+                line: Some(l),
+                message,
+            } => {
+                assert_eq!(
+                    (l.get(), message.as_str()),
+                    (line, run_message.as_str()),
+                    "{shown}"
+                );
+            }
+            other => panic!("{shown}: {other:?}"),
+        }
+    }
+}
+
+/// A line just over the limit is refused by both, whether it ends the file or not.
+#[test]
+fn a_line_just_over_the_limit_is_refused_by_both() {
+    let limit = capneg_wire::lines::MAX_LINE;
+    let body = |len: usize| {
+        let head = "{\"widget\": {\"x\": \"";
+        let tail = "\"}}";
+        format!("{head}{}{tail}", "a".repeat(len - head.len() - tail.len()))
+    };
+    for (len, newline) in [
+        (limit + 1, true),
+        (limit + 1, false),
+        (limit + (1 << 19), true),
+    ] {
+        let mut text = body(len);
+        if newline {
+            text.push('\n');
+        }
+        let run = run_script(Profile::MSC, text.as_bytes(), io::sink()).unwrap_err();
+        assert!(
+            run.to_string().contains("longer than 16 MiB"),
+            "{len}: {run}"
+        );
+        match judge(text.as_bytes()) {
+            Verdict::BadInput { line, message } => {
+                assert_eq!(line.map(|l| l.get()), Some(1), "{len}");
+                assert!(message.contains("longer than 16 MiB"), "{len}: {message}");
+            }
+            other => panic!("{len}: {other:?}"),
+        }
+    }
+    // At the limit exactly, the line is read: what is wrong with it is its message.
+    let text = body(limit) + "\n";
+    match judge(text.as_bytes()) {
+        Verdict::BadInput { message, .. } => {
+            assert!(message.contains("malformed widget envelope"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A verdict is never given on input that is not a trace: a rule broken early does not hide
+/// bad input later in the file.
+#[test]
+fn bad_input_after_a_violation_is_still_bad_input() {
+    let trace = long_trace(1);
+    let mut lines: Vec<String> = trace.lines().map(str::to_owned).collect();
+    let first_client = lines
+        .iter()
+        .position(|l| l.starts_with("{\"client\""))
+        .unwrap();
+    lines.insert(first_client + 1, lines[first_client].clone());
+    let broken = lines.join("\n") + "\n";
+    assert!(matches!(judge(broken.as_bytes()), Verdict::Violates { .. }));
+    let garbage = broken.clone() + "{\"widget\": [1]}\n";
+    match judge(garbage.as_bytes()) {
+        Verdict::BadInput { line, message } => {
+            assert_eq!(line.map(|l| l.get() as usize), Some(lines.len() + 1));
+            assert!(message.contains("not a JSON object"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

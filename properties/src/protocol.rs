@@ -93,6 +93,8 @@ fn strip_position(e: &serde_json::Error) -> String {
 
 /// Reads one command line. The error says what is wrong with it, in one line.
 pub fn parse_command(line: &str) -> Result<Command<'_>, String> {
+    // JSON beyond what capneg reads is refused as in every other line (docs/spec.md §5).
+    capneg_wire::lines::check_json(line).map_err(|problem| problem.to_string())?;
     let not_json = || {
         serde_json::from_str::<IgnoredAny>(line)
             .err()

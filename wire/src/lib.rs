@@ -14,6 +14,7 @@
 
 pub mod codec;
 pub mod envelope;
+pub mod lines;
 pub mod pipeline;
 pub mod read;
 pub mod scan;

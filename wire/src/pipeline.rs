@@ -13,14 +13,16 @@
 //! in the same order, so the session numbers them exactly as one reader reading every line in
 //! turn would.
 //!
-//! Lines are read as [`crate::trace::LineReader`] reads them: numbered from 1, blank
-//! ones skipped, a line that is not UTF-8 or longer than [`MAX_LINE`] is bad input.
+//! Lines are read as [`crate::lines::LineReader`] reads them, by the same checks
+//! ([`crate::lines`]): numbered from 1, blank ones skipped, a line that is not UTF-8, longer than
+//! [`MAX_LINE`] or (the first) starting with a byte order mark is bad input.
 //!
 //! Memory is bounded: at most [`POOL`] blocks exist at once; a judged block goes back to the
 //! readers for reuse.
 
+use crate::lines::{line_str, TextProblem, MAX_LINE};
 use crate::read::{PreBody, PreData, Reading};
-use crate::trace::{read_event_line, EventLine, Key, Line, MAX_LINE};
+use crate::trace::{read_event_line, EventLine, Key, Line};
 use capneg_reference::CapSets;
 use capneg_reference::{CapSet, Interner};
 use std::borrow::Cow;
@@ -117,6 +119,14 @@ pub enum Item<'a> {
 }
 
 impl Item<'_> {
+    /// The line.
+    pub fn line(&self) -> Line {
+        match self {
+            Item::Message { line, .. } | Item::Caps { line, .. } => *line,
+            Item::Session(line, _) | Item::Bad(line, _) => *line,
+        }
+    }
+
     /// The line's key (`None` for bad input).
     pub fn key(&self) -> Option<Key> {
         match self {
@@ -181,6 +191,10 @@ impl Block {
     /// Reads `bytes` (whole lines, the first numbered `first`), appending their lines after the
     /// bad lines already found.
     fn read(&mut self, bytes: Vec<u8>, first: u32) {
+        // The pieces between line feeds are the lines, but for the empty piece after a last
+        // line feed: a last line without one is a line, also where it was emptied as bad.
+        let pieces = memchr::memchr_iter(b'\n', &bytes).count()
+            + usize::from(bytes.last().is_some_and(|&b| b != b'\n'));
         let bad_utf8 = match String::from_utf8(bytes) {
             Ok(text) => {
                 self.text = text;
@@ -209,26 +223,26 @@ impl Block {
             }
         };
         let mut rest = text;
-        let mut index = 0;
-        let mut line = first;
-        while !rest.is_empty() {
+        for index in 0..pieces {
             let (this, next) = match memchr::memchr(b'\n', rest.as_bytes()) {
                 Some(i) => (&rest[..i], &rest[i + 1..]),
                 None => (rest, ""),
             };
             rest = next;
-            let n = line;
-            line += 1;
-            index += 1;
-            if bad_utf8.binary_search(&(index - 1)).is_ok() {
-                self.lines
-                    .push((n, Parsed::Bad("the line is not UTF-8".into())));
+            let n = first + index as u32;
+            if bad_utf8.binary_search(&index).is_ok() {
+                let problem = TextProblem::NotUtf8.to_string();
+                self.lines.push((n, Parsed::Bad(problem)));
                 continue;
             }
-            let this = this.strip_suffix('\r').unwrap_or(this);
-            if this.trim().is_empty() {
-                continue;
-            }
+            let this = match line_str(n as usize, this) {
+                Ok(Some(text)) => text,
+                Ok(None) => continue,
+                Err(problem) => {
+                    self.lines.push((n, Parsed::Bad(problem.to_string())));
+                    continue;
+                }
+            };
             let parsed = match read_event_line(this, &mut self.caps) {
                 Err(e) => Parsed::Bad(e.to_string()),
                 Ok((key, EventLine::Message(reading))) => Parsed::Message {
@@ -553,7 +567,7 @@ impl<R: Read> Cutter<R> {
             if !has_newline && buf.len() > MAX_LINE {
                 // A line longer than a line may be: bad input; skip the rest of it.
                 self.line += 1;
-                let message = format!("the line is longer than {} MiB", MAX_LINE >> 20);
+                let message = TextProblem::TooLong.to_string();
                 block.lines.push((self.line, Parsed::Bad(message)));
                 buf.clear();
                 scanned = 0;

@@ -161,7 +161,8 @@ impl<'de> Scanner<'de> {
     }
 
     /// Skips a string at the current position (its opening quote), escapes checked as
-    /// `serde_json` checks them when it skips one.
+    /// `serde_json` checks them when it skips one, and surrogates paired as a Rust string needs
+    /// them (it gives up on a lone one).
     fn skip_str(&mut self) -> Result<(), GiveUp> {
         let bytes = self.bytes();
         let mut at = self.pos + 1;
@@ -179,7 +180,27 @@ impl<'de> Scanner<'de> {
                     if !hex.iter().all(u8::is_ascii_hexdigit) {
                         return Err(GiveUp);
                     }
-                    at += 6;
+                    // A surrogate must be the first half of a pair: a lone one is given up on, and
+                    // the line's own check names it ([`crate::lines::check_json`]).
+                    let unit = |h: &[u8]| {
+                        std::str::from_utf8(h)
+                            .ok()
+                            .and_then(|h| u16::from_str_radix(h, 16).ok())
+                    };
+                    match unit(hex) {
+                        Some(0xD800..=0xDBFF) => {
+                            let low = match bytes.get(at + 6..at + 12) {
+                                Some([b'\\', b'u', rest @ ..]) => unit(rest),
+                                _ => None,
+                            };
+                            if !matches!(low, Some(0xDC00..=0xDFFF)) {
+                                return Err(GiveUp);
+                            }
+                            at += 12;
+                        }
+                        Some(0xDC00..=0xDFFF) => return Err(GiveUp),
+                        _ => at += 6,
+                    }
                 }
                 _ => return Err(GiveUp),
             }

@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
-use std::io::{self, BufRead};
 use std::num::NonZeroU32;
 
 /// A line of a trace (counting from 1: line 1 is the first line, the `session` line if any).
@@ -273,6 +272,8 @@ pub enum LineError {
     Shape(String),
     /// The value of the key is not of its shape.
     Value(Key, String),
+    /// JSON beyond what capneg reads (docs/spec.md §5): too deep, or not Unicode text.
+    Json(JsonProblem),
 }
 
 impl fmt::Display for LineError {
@@ -281,6 +282,7 @@ impl fmt::Display for LineError {
             LineError::NotJson(e) => write!(f, "not JSON: {e}"),
             LineError::Shape(e) => f.write_str(e),
             LineError::Value(key, e) => write!(f, "bad `{}` line: {e}", key.as_str()),
+            LineError::Json(problem) => problem.fmt(f),
         }
     }
 }
@@ -323,6 +325,23 @@ enum Messages<'c> {
     Raw,
     /// Reads it, interning capability names in the interner.
     Read(&'c mut Interner),
+}
+
+/// Why the message of a `client` or `widget` line is bad input, in the words every reader uses:
+/// not a JSON object (or one that repeats an envelope field); for a widget message, an object
+/// that is not a well-formed envelope. A malformed client message is not bad input but the
+/// client's fault (rule `well-formed-message`).
+pub fn message_problem<S>(key: Key, reading: &Reading<S>) -> Option<String> {
+    match reading {
+        Reading::NotAnEnvelope => Some(format!(
+            "the `{}` message is not a JSON object (or repeats an envelope field)",
+            key.as_str()
+        )),
+        Reading::Envelope {
+            msg: Err(fault), ..
+        } if key == Key::Widget => Some(format!("malformed widget envelope: {fault}")),
+        Reading::Envelope { .. } => None,
+    }
 }
 
 /// Parses one non-blank line.
@@ -394,6 +413,9 @@ fn parse_with<'a>(text: &'a str, messages: Messages<'_>) -> Result<(Key, Parsed<
         }
         Messages::Raw => Messages::Raw,
     };
+    // What serde_json reads of a raw or skipped value but capneg does not: the same check
+    // whichever reader reads the line ([`crate::lines`]). The fast scanner gives up on both.
+    check_json(text).map_err(LineError::Json)?;
     let mut de = serde_json::Deserializer::from_str(text);
     let line = de
         .deserialize_any(LineVisitor { messages })
@@ -500,137 +522,8 @@ impl<'de> Visitor<'de> for LineVisitor<'_> {
     }
 }
 
-/// A line that could not be read: its number and why.
-#[derive(Debug)]
-pub struct LineIoError {
-    /// The 1-based line number.
-    pub line: usize,
-    /// The error; [`io::ErrorKind::InvalidData`] for a line that is not UTF-8 or too long.
-    pub error: io::Error,
-}
-
-impl LineIoError {
-    /// Whether the input itself is bad (as opposed to the reading failing).
-    pub fn is_bad_input(&self) -> bool {
-        self.error.kind() == io::ErrorKind::InvalidData
-    }
-}
-
-impl fmt::Display for LineIoError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.line, self.error)
-    }
-}
-
-impl std::error::Error for LineIoError {}
-
-/// The longest line a reader accepts: a longer one is an error, not an unbounded allocation.
-pub const MAX_LINE: usize = 16 << 20;
-
-/// Reads a JSON Lines file one line at a time, reusing one buffer; blank lines are skipped.
-pub struct LineReader<R> {
-    input: R,
-    buf: Vec<u8>,
-    line: usize,
-}
-
-impl<R: BufRead> LineReader<R> {
-    /// A reader over `input`.
-    pub fn new(input: R) -> Self {
-        LineReader {
-            input,
-            buf: Vec::new(),
-            line: 0,
-        }
-    }
-
-    /// The next non-blank line with its 1-based number, or `None` at the end. A line that is not
-    /// UTF-8 or longer than [`MAX_LINE`] is an [`io::ErrorKind::InvalidData`] error.
-    pub fn next_line(&mut self) -> Option<Result<(usize, &str), LineIoError>> {
-        loop {
-            self.buf.clear();
-            self.line += 1;
-            match self.fill() {
-                Ok(false) => return None,
-                Ok(true) => {}
-                Err(error) => {
-                    return Some(Err(LineIoError {
-                        line: self.line,
-                        error,
-                    }))
-                }
-            }
-            match std::str::from_utf8(&self.buf) {
-                Err(_) => {
-                    return Some(Err(LineIoError {
-                        line: self.line,
-                        error: io::Error::new(io::ErrorKind::InvalidData, "the line is not UTF-8"),
-                    }))
-                }
-                Ok(text) if text.trim().is_empty() => continue,
-                Ok(_) => break,
-            }
-        }
-        // Validated just above; read again so that the borrow starts after the loop.
-        let text = std::str::from_utf8(&self.buf).unwrap_or_default();
-        Some(Ok((self.line, text.trim_end_matches(['\n', '\r']))))
-    }
-
-    /// Reads one line (with its newline) into `buf`; false at end of input.
-    fn fill(&mut self) -> io::Result<bool> {
-        loop {
-            let chunk = match self.input.fill_buf() {
-                Ok(c) => c,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if chunk.is_empty() {
-                return Ok(!self.buf.is_empty());
-            }
-            let (take, done) = match memchr::memchr(b'\n', chunk) {
-                Some(i) => (i + 1, true),
-                None => (chunk.len(), false),
-            };
-            if self.buf.len() + take > MAX_LINE {
-                self.input.consume(take);
-                self.skip_rest(done)?;
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("the line is longer than {} MiB", MAX_LINE >> 20),
-                ));
-            }
-            self.buf.extend_from_slice(&chunk[..take]);
-            self.input.consume(take);
-            if done {
-                return Ok(true);
-            }
-        }
-    }
-
-    fn skip_rest(&mut self, mut done: bool) -> io::Result<()> {
-        while !done {
-            let chunk = self.input.fill_buf()?;
-            if chunk.is_empty() {
-                break;
-            }
-            let take = match memchr::memchr(b'\n', chunk) {
-                Some(i) => {
-                    done = true;
-                    i + 1
-                }
-                None => chunk.len(),
-            };
-            self.input.consume(take);
-        }
-        self.buf.clear();
-        Ok(())
-    }
-
-    /// The number of the last line read.
-    pub fn line_number(&self) -> usize {
-        self.line
-    }
-}
+use crate::lines::{check_json, JsonProblem};
+pub use crate::lines::{LineIoError, LineReader, MAX_LINE};
 
 /// Prints a line with `key` holding `value` (JSON, no trailing newline).
 pub fn print_line(key: Key, value: &impl Serialize) -> String {

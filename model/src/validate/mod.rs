@@ -18,7 +18,7 @@ use capneg_reference::{CapSet, Event, Interner, Profile};
 use capneg_wire::codec::{Codec, Poster};
 use capneg_wire::pipeline::{self, CapMap, Item};
 use capneg_wire::read::Reading;
-use capneg_wire::trace::{Key, Prompts, SessionLine};
+use capneg_wire::trace::{message_problem, Key, Prompts, SessionLine};
 use std::collections::HashSet;
 use std::io::{self, Read};
 
@@ -80,6 +80,8 @@ pub fn validate<R: Read + Send>(options: Options, input: R) -> io::Result<Verdic
         while let Some(mut block) = blocks.next_block() {
             v.caps.clear();
             for item in block.items() {
+                // Only bad input ends the reading early: a verdict waits for the whole trace to
+                // be read, since it is never given on input that is not a trace.
                 if let Some(verdict) = v.item(item, block.caps()) {
                     return Ok(verdict);
                 }
@@ -123,6 +125,11 @@ struct Validator {
     /// The hidden reading failed while the trace was not settled: the verdict, unless a prompt
     /// or decision line later shows prompts are recorded.
     hidden_failure: Option<Verdict>,
+    /// The verdict, once a line broke a rule: the rest of the trace is only read, to make sure
+    /// it is a trace.
+    settled: Option<Verdict>,
+    /// The last line read.
+    last: Option<Line>,
 }
 
 fn bad(line: Line, message: impl Into<String>) -> Option<Verdict> {
@@ -149,6 +156,8 @@ impl Validator {
             caps: CapMap::default(),
             scratch: Vec::new(),
             hidden_failure: None,
+            settled: None,
+            last: None,
         }
     }
 
@@ -162,11 +171,79 @@ impl Validator {
     /// Takes one line (its capability sets numbered in its block, whose names are `names`);
     /// returns a verdict when the trace is settled before its end. Each of the methods it calls
     /// takes one kind of line.
+    /// Returns only bad input: a rule broken is kept as the verdict ([`Validator::settled`]),
+    /// and the rest of the trace is then only read ([`Validator::read_only`]).
     fn item(&mut self, item: Item<'_>, names: &Interner) -> Option<Verdict> {
-        if self.hidden_failure.is_some() {
-            // Only a prompt or decision line still matters; bad input no longer does.
-            return item.key().and_then(|key| self.await_settlement(key));
+        if let Item::Bad(line, message) = item {
+            return bad(line, message);
         }
+        self.last = Some(item.line());
+        if self.settled.is_some() || self.hidden_failure.is_some() {
+            return self.read_only(item, names);
+        }
+        match self.judge_item(item, names) {
+            Some(verdict @ Verdict::Violates { .. }) => {
+                self.settled = Some(verdict);
+                None
+            }
+            other => other,
+        }
+    }
+
+    /// Reads a line once the verdict is known (or known unless prompts turn out recorded): it
+    /// must still be a line of a trace. A prompt or decision line settles a pending hidden
+    /// reading; in a trace of recorded prompts, decisions must still answer prompts.
+    fn read_only(&mut self, item: Item<'_>, names: &Interner) -> Option<Verdict> {
+        match item {
+            Item::Bad(line, message) => bad(line, message),
+            Item::Session(line, _) => bad(line, "a `session` line may only be the first line"),
+            Item::Caps {
+                line,
+                key,
+                set,
+                caps,
+            } => {
+                self.events += 1;
+                let set = match set {
+                    Ok(set) => set,
+                    Err(e) => return bad(line, e),
+                };
+                if self.hidden_failure.is_some() {
+                    self.settled = self.await_settlement(key);
+                }
+                match &mut self.mode {
+                    Mode::Hidden(_) => bad(
+                        line,
+                        "a prompt or decision line in a trace whose session says prompts are hidden",
+                    ),
+                    Mode::Recorded(observer) => {
+                        self.caps.sync(names, caps, &mut self.codec.caps);
+                        let event = match key {
+                            Key::Prompt => Event::Prompt(self.caps.set(set)),
+                            _ => Event::Decision(self.caps.set(set)),
+                        };
+                        let mut ignored = Vec::new();
+                        match observer.observe(&self.judge, line, &event, &mut ignored) {
+                            Err(BadEvent::DecisionWithoutPrompt) => {
+                                bad(line, "a decision with no open prompt")
+                            }
+                            Ok(()) => None,
+                        }
+                    }
+                    Mode::Unsettled { .. } => None,
+                }
+            }
+            Item::Message {
+                line, key, reading, ..
+            } => {
+                self.events += 1;
+                message_problem(key, &reading).and_then(|problem| bad(line, problem))
+            }
+        }
+    }
+
+    /// Judges one line.
+    fn judge_item(&mut self, item: Item<'_>, names: &Interner) -> Option<Verdict> {
         match item {
             Item::Bad(line, message) => bad(line, message),
             Item::Session(line, raw) => self.session_line(line, raw),
@@ -250,14 +327,11 @@ impl Validator {
         known: u32,
     ) -> Option<Verdict> {
         self.events += 1;
+        if let Some(problem) = message_problem(key, &reading) {
+            return bad(n, problem);
+        }
         let Reading::Envelope { widget_id, msg } = reading else {
-            return bad(
-                n,
-                format!(
-                    "the `{}` message is not a JSON object (or repeats an envelope field)",
-                    key.as_str()
-                ),
-            );
+            unreachable!("an envelope: no problem above")
         };
         if !self.widget_known {
             if let Some(w) = widget_id {
@@ -274,7 +348,7 @@ impl Validator {
         });
         match (key, msg) {
             (Key::Widget, Ok(msg)) => self.wire_event(n, Event::Widget(msg)),
-            (Key::Widget, Err(fault)) => bad(n, format!("malformed widget envelope: {fault}")),
+            (Key::Widget, Err(_)) => unreachable!("a malformed widget envelope is bad input above"),
             (_, msg) => self.wire_event(n, Event::Client(msg)),
         }
     }
@@ -394,11 +468,17 @@ impl Validator {
     }
 
     fn finish(mut self) -> Verdict {
-        if let Some(verdict) = self.hidden_failure.take() {
+        if let Some(verdict) = self.settled.take().or_else(|| self.hidden_failure.take()) {
             return verdict;
         }
-        let end = Line::new(self.events as u32 + if self.session.is_some() { 2 } else { 1 })
-            .unwrap_or(Line::FIRST);
+        let Some(last) = self.last else {
+            return Verdict::BadInput {
+                line: None,
+                message: "no events: the trace is empty (a trace has a session line or an event)"
+                    .into(),
+            };
+        };
+        let end = last.next();
         let prompts = self.prompts();
         let conforms = Verdict::Conforms {
             events: self.events,
