@@ -322,3 +322,51 @@ fn a_read_error_is_an_error() {
     .unwrap_err();
     assert_eq!(err.to_string(), "the disk is gone");
 }
+
+/// A wire-only trace of many rounds open at once under a parallel profile is judged as fast as
+/// any other: the hidden-prompt search keeps one explanation where rounds are alike (the same
+/// capability asked again and again) and where they all differ (docs/spec.md §5.3).
+#[test]
+fn a_thousand_parallel_rounds_without_prompts_conform() {
+    for distinct in [false, true] {
+        let mut script = String::from(
+            r#"{"session": {"widgetId": "w"}}
+{"widget": {"api": "toWidget", "action": "capabilities", "response": {"capabilities": ["m.always_on_screen"]}}}
+{"decision": {"approved": ["m.always_on_screen"]}}
+{"widget": {"api": "toWidget", "action": "notify_capabilities", "response": {}}}
+"#,
+        );
+        for i in 0..1000 {
+            let cap = if distinct {
+                format!("org.matrix.msc2762.send.event:org.example.e{i}")
+            } else {
+                "org.matrix.msc2762.send.event:m.reaction".to_owned()
+            };
+            script.push_str(&format!(
+                "{{\"widget\": {{\"api\": \"fromWidget\", \"action\": \"org.matrix.msc2974.request_capabilities\", \"data\": {{\"capabilities\": [\"{cap}\"]}}}}}}\n"
+            ));
+        }
+        for _ in 0..1000 {
+            script.push_str("{\"decision\": {\"approved\": []}}\n{\"widget\": {\"api\": \"toWidget\", \"action\": \"notify_capabilities\", \"response\": {}}}\n");
+        }
+        let mut trace = Vec::new();
+        run_script(Profile::WIDGET_API, script.as_bytes(), &mut trace).unwrap();
+        let wire: String = String::from_utf8(trace)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("{\"prompt\"") && !l.starts_with("{\"decision\""))
+            .map(|l| l.replace("\"prompts\":\"recorded\",", "") + "\n")
+            .collect();
+        let options = Options {
+            profile: Profile::WIDGET_API,
+            partial: false,
+        };
+        match validate(options, wire.as_bytes()).unwrap() {
+            Verdict::Conforms { events, prompts } => {
+                assert_eq!(events, 4004, "distinct {distinct}");
+                assert_eq!(prompts, capneg_wire::trace::Prompts::Hidden);
+            }
+            other => panic!("distinct {distinct}: {other:?}"),
+        }
+    }
+}

@@ -457,7 +457,7 @@ mod tests {
         let script = concat!(
             r#"{"session":{"widgetId":"w1"}}"#,
             "\n",
-            r#"{"widget":{"widgetId":"w2","action":"capabilities","response":{"capabilities":["m.always_on_screen"]}}}"#,
+            r#"{"widget":{"api":"toWidget","widgetId":"w2","requestId":"c0","action":"capabilities","data":{},"response":{"capabilities":["m.always_on_screen"]}}}"#,
             "\n",
             r#"{"widget":{"action":"capabilities","response":{"capabilities":["m.always_on_screen"]}}}"#,
             "\n",

@@ -14,7 +14,7 @@ pub mod observer;
 mod observer_tests;
 pub mod reason;
 
-pub use observer::{Judge, Judging, Ledger, Observer};
+pub use observer::{Judge, Judging, Ledger, Observer, RoundSeen};
 pub use reason::{BadEvent, Line, Position, Reason, Violation};
 use std::fmt;
 

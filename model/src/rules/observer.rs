@@ -816,6 +816,48 @@ impl<P: Position> Observer<P> {
             });
         (prompt, self.prompt_open())
     }
+
+    /// The open rounds, oldest first, as the hidden-prompt search sees them: which is waiting
+    /// for the user, which may prompt, and what a notify ending it must report as `requested`
+    /// under `judge`'s profile.
+    pub fn rounds_seen<'a>(&'a self, judge: &Judge) -> impl Iterator<Item = RoundSeen<'a>> + 'a {
+        let requested = judge.profile.requested;
+        self.rounds.iter().map(move |r| {
+            // A round is processed once acked (parallel profiles): only acked rounds are ended
+            // or prompted, so an unprocessed one's report is never asked for.
+            let new = r.new.as_ref().unwrap_or(&r.list);
+            RoundSeen {
+                waiting: r.prompt == PromptState::Open,
+                acked: r.acked,
+                may_prompt: r.acked && r.prompt == PromptState::None && !new.is_empty(),
+                expected: match requested {
+                    RequestedReport::SessionTotal => None,
+                    RequestedReport::RoundNew if r.origin == Origin::Initial => Some(&r.list),
+                    RequestedReport::RoundNew => Some(new),
+                },
+            }
+        })
+    }
+
+    /// Whether some open round is not acked yet (a decision now would break
+    /// `ack-before-notify`).
+    pub fn unacked(&self) -> bool {
+        self.rounds.iter().any(|r| !r.acked)
+    }
+}
+
+/// An open round as the hidden-prompt search sees it ([`Observer::rounds_seen`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RoundSeen<'a> {
+    /// Its prompt waits for the user.
+    pub waiting: bool,
+    /// Its request is acked (round 0 always is).
+    pub acked: bool,
+    /// It has not prompted, and a prompt for it may be shown now (acked, something new).
+    pub may_prompt: bool,
+    /// What a notify ending it must report as `requested`, where that depends on the round
+    /// (`None`: the session's requested total, whichever round it ends).
+    pub expected: Option<&'a CapSet>,
 }
 
 /// The request ids of a session that the rules must remember for as long as it lasts: the

@@ -12,14 +12,24 @@
 //! exactly when it has a prompt or decision line. Both readings are followed until the first such
 //! line settles it, so one pass suffices.
 
-use crate::rules::{BadEvent, Judge, Ledger, Line, Observer, Rule, Violation};
-use capneg_reference::profile::Concurrency;
+use crate::rules::{BadEvent, Judge, Line, Observer, Rule, Violation};
 use capneg_reference::{CapSet, Event, Interner, Profile};
 use capneg_wire::codec::{Codec, Poster};
 use capneg_wire::pipeline::{self, CapMap, Item};
 use capneg_wire::read::Reading;
 use capneg_wire::trace::{message_problem, Key, Prompts, SessionLine};
 use std::collections::HashSet;
+
+mod hidden;
+use hidden::{Explanations, Unexplained, MAX_EXPLANATIONS};
+
+/// Why a wire-only trace is refused where its explanations are too many to follow.
+fn too_many() -> String {
+    format!(
+        "more than {MAX_EXPLANATIONS} placements of the hidden prompts explain the wire so far: \
+         too ambiguous to judge without its prompts (record prompts and decisions, docs/spec.md §5.3)"
+    )
+}
 use std::io::{self, Read};
 
 /// How to validate.
@@ -434,11 +444,12 @@ impl Validator {
                 judge.prompts_recorded = false;
                 match states.explain(&judge, n, &event) {
                     Ok(()) => None,
-                    Err(found) => Some(Verdict::Violates {
+                    Err(Unexplained::Violates(found)) => Some(Verdict::Violates {
                         line: n,
                         findings: self.findings(found),
                         prompts: Prompts::Hidden,
                     }),
+                    Err(Unexplained::TooMany) => bad(n, too_many()),
                 }
             }
             Mode::Unsettled {
@@ -455,7 +466,9 @@ impl Validator {
                     }
                 }
                 judge.prompts_recorded = false;
-                if let Err(found) = hidden.explain(&judge, n, &event) {
+                // Too many explanations: judged only if a prompt line settles the trace as
+                // recorded ([`Validator::finish`]).
+                if let Err(Unexplained::Violates(found)) = hidden.explain(&judge, n, &event) {
                     self.hidden_failure = Some(Verdict::Violates {
                         line: n,
                         findings: self.findings(found),
@@ -496,6 +509,12 @@ impl Validator {
                 found
             }
             Mode::Hidden(states) | Mode::Unsettled { hidden: states, .. } => {
+                if let Some(at) = states.overflow() {
+                    return Verdict::BadInput {
+                        line: Some(at),
+                        message: too_many(),
+                    };
+                }
                 judge.prompts_recorded = false;
                 match states.finish(&judge) {
                     Ok(()) => return conforms,
@@ -512,133 +531,5 @@ impl Validator {
                 prompts,
             }
         }
-    }
-}
-
-/// The observer states some explanation of a wire-only trace leads to, sharing the ledger of
-/// the session's request ids (which the wire alone fixes).
-#[derive(Clone, Debug)]
-struct Explanations {
-    ledger: Ledger,
-    states: Vec<Observer>,
-}
-
-impl Explanations {
-    fn new() -> Self {
-        Explanations {
-            ledger: Ledger::default(),
-            states: vec![Observer::new()],
-        }
-    }
-
-    /// Closes the set under the hidden events that could come next: a prompt for the next
-    /// round that may prompt, a decision on the oldest open prompt. Successors that break a
-    /// rule are not explanations and are dropped.
-    fn close(&mut self, judge: &Judge) {
-        let states = &mut self.states;
-        let mut i = 0;
-        let mut seen: Option<HashSet<Observer>> = None;
-        let mut scratch = Vec::new();
-        // Prompts and decisions add no request id: a scratch ledger does.
-        let mut no_ids = Ledger::default();
-        while i < states.len() {
-            let (prompt, decision) = states[i].hidden_moves(judge);
-            let mut successors: [Option<Observer>; 2] = [None, None];
-            if let Some(caps) = prompt {
-                let mut next = states[i].clone();
-                scratch.clear();
-                if next
-                    .observe_with(
-                        &mut no_ids,
-                        judge,
-                        Line::FIRST,
-                        &Event::Prompt(caps),
-                        &mut scratch,
-                    )
-                    .is_ok()
-                    && scratch.is_empty()
-                {
-                    successors[0] = Some(next);
-                }
-            }
-            if decision {
-                let mut next = states[i].clone();
-                scratch.clear();
-                if next
-                    .observe_with(
-                        &mut no_ids,
-                        judge,
-                        Line::FIRST,
-                        &Event::Decision(CapSet::new()),
-                        &mut scratch,
-                    )
-                    .is_ok()
-                    && scratch.is_empty()
-                {
-                    successors[1] = Some(next);
-                }
-            }
-            for s in successors.into_iter().flatten() {
-                let seen = seen.get_or_insert_with(|| states.iter().cloned().collect());
-                if seen.insert(s.clone()) {
-                    states.push(s);
-                }
-            }
-            i += 1;
-        }
-    }
-
-    /// Advances the set by one wire event; on failure, the violations of the explanation that
-    /// breaks the fewest rules (the one without hidden events first).
-    ///
-    /// Under sequential profiles no wire event depends on where prompts were: a notify ends the
-    /// front round wherever its prompt is. The set then stays one state, and hidden events are
-    /// placed only at the end, where a round waiting for the user is not a missing notify.
-    fn explain(&mut self, judge: &Judge, at: Line, event: &Event) -> Result<(), Vec<Violation>> {
-        if judge.profile.concurrency == Concurrency::Parallel {
-            self.close(judge);
-        }
-        let mut best: Option<Vec<Violation>> = None;
-        let mut survivors = Vec::with_capacity(self.states.len());
-        for mut s in self.states.drain(..) {
-            let mut found = Vec::new();
-            if s.observe_with(&mut self.ledger, judge, at, event, &mut found)
-                .is_err()
-            {
-                continue;
-            }
-            if found.is_empty() {
-                survivors.push(s);
-            } else if best.as_ref().is_none_or(|b| found.len() < b.len()) {
-                best = Some(found);
-            }
-        }
-        self.ledger.commit();
-        if survivors.is_empty() {
-            return Err(best.unwrap_or_default());
-        }
-        if survivors.len() > 1 {
-            let mut seen = HashSet::with_capacity(survivors.len());
-            survivors.retain(|s| seen.insert(s.clone()));
-        }
-        self.states = survivors;
-        Ok(())
-    }
-
-    /// The end of the trace: `Ok` if some explanation leaves nothing open.
-    fn finish(&mut self, judge: &Judge) -> Result<(), Vec<Violation>> {
-        self.close(judge);
-        let mut best: Option<Vec<Violation>> = None;
-        for s in &self.states {
-            let mut found = Vec::new();
-            s.finish(judge, &mut found);
-            if found.is_empty() {
-                return Ok(());
-            }
-            if best.as_ref().is_none_or(|b| found.len() < b.len()) {
-                best = Some(found);
-            }
-        }
-        Err(best.unwrap_or_default())
     }
 }
