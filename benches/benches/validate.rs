@@ -26,6 +26,7 @@ fn bench(c: &mut Criterion) {
     let options = Options {
         profile: Profile::MSC,
         partial: false,
+        side: capneg_model::rules::Side::Client,
     };
     let mut group = c.benchmark_group("validate");
     group.measurement_time(Duration::from_secs(10));

@@ -36,6 +36,7 @@ fn main() -> ExitCode {
     let options = Options {
         profile: Profile::MSC,
         partial: false,
+        side: capneg_model::rules::Side::Client,
     };
     for _ in 0..reps {
         match what.as_str() {

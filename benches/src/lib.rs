@@ -233,7 +233,7 @@ impl Session {
                         let msg = codec.read(Poster::Widget, &view).expect("well-formed");
                         inputs.push(Input::Widget(msg.clone()));
                         json_inputs.push(JsonInput::Widget(line.value.to_owned()));
-                        events.push((n, Event::Widget(msg)));
+                        events.push((n, Event::Widget(Ok(msg))));
                     } else {
                         events.push((n, Event::Client(codec.read(Poster::Client, &view))));
                     }
@@ -251,6 +251,7 @@ impl Session {
                     events.push((n, Event::Decision(set)));
                 }
                 Key::Session => panic!("a second session line"),
+                Key::View | Key::App => panic!("the benchmark session is the client's"),
             }
         }
         Session {
@@ -389,6 +390,7 @@ mod tests {
         let options = Options {
             profile: Profile::MSC,
             partial: false,
+            side: capneg_model::rules::Side::Client,
         };
         for (trace, prompts, events) in [
             (&recorded, Prompts::Recorded, 6 + 8 * 20),

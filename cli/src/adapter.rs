@@ -1,12 +1,17 @@
 //! `capneg adapter`: the reference client (or, for testing the driver, a deliberately wrong one)
-//! speaking the adapter protocol (docs/spec.md §8) on stdin and stdout.
+//! speaking the adapter protocol (docs/spec.md §8) on stdin and stdout; with `--side widget`,
+//! the reference widget (or a widget mutant) speaking the widget adapter protocol (§9.3).
 //!
-//! One command per stdin line; for each, the client's messages and prompts, then `{"idle": {}}`,
-//! flushed. A line that is not a command ends the adapter with one line on stderr naming it, and
-//! exit code 2. A decision while no prompt is open is noted on stderr and ignored.
+//! One command per stdin line; for each, the client's messages and prompts (the widget's
+//! messages and its view), then `{"idle": {}}`, flushed. A line that is not a command ends the
+//! adapter with one line on stderr naming it, and exit code 2. A decision while no prompt is open
+//! is noted on stderr and ignored.
 
 use capneg_model::rules::mutants::{ClientKind, MutantKind};
-use capneg_properties::protocol::{Handled, Handler, IDLE};
+use capneg_model::rules::widget_mutants::WidgetMutant;
+use capneg_model::rules::Side;
+use capneg_properties::protocol::{BadCommand, Handled, Handler, IDLE};
+use capneg_properties::widget_protocol::WidgetHandler;
 use capneg_reference::Profile;
 use capneg_wire::trace::LineReader;
 use std::io::{self, BufWriter, Write};
@@ -15,7 +20,41 @@ use std::process::ExitCode;
 /// Exit code for bad input (docs/spec.md §7).
 const BAD_INPUT: u8 = 2;
 
-pub fn run(profile: Profile, mutant: Option<String>) -> ExitCode {
+/// The reference speaking one of the two protocols.
+enum Speaker {
+    Client(Box<Handler>),
+    Widget(Box<WidgetHandler>),
+}
+
+impl Speaker {
+    fn handle(&mut self, line: &str, out: &mut Vec<String>) -> Result<Handled, BadCommand> {
+        match self {
+            Speaker::Client(h) => h.handle(line, out),
+            Speaker::Widget(h) => h.handle(line, out),
+        }
+    }
+}
+
+pub fn run(profile: Profile, side: Side, mutant: Option<String>) -> ExitCode {
+    if side == Side::Widget {
+        let widget = match mutant {
+            None => None,
+            Some(name) => {
+                match WidgetMutant::named(name.strip_prefix("mutant:").unwrap_or(&name)) {
+                    Some(m) => Some(m),
+                    None => {
+                        let names: Vec<&str> = WidgetMutant::ALL.iter().map(|k| k.name()).collect();
+                        eprintln!(
+                            "capneg adapter: unknown widget mutant `{name}` (expected one of {})",
+                            names.join(", ")
+                        );
+                        return ExitCode::from(BAD_INPUT);
+                    }
+                }
+            }
+        };
+        return finish(serve(Speaker::Widget(Box::new(WidgetHandler::new(widget)))));
+    }
     let kind = match mutant {
         None => ClientKind::Reference,
         Some(name) => match MutantKind::named(name.strip_prefix("mutant:").unwrap_or(&name)) {
@@ -30,7 +69,13 @@ pub fn run(profile: Profile, mutant: Option<String>) -> ExitCode {
             }
         },
     };
-    match serve(Handler::new(profile, kind)) {
+    finish(serve(Speaker::Client(Box::new(Handler::new(
+        profile, kind,
+    )))))
+}
+
+fn finish(result: Result<(), Stop>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Stop::BadInput(message)) => {
             eprintln!("capneg adapter: {message}");
@@ -56,7 +101,7 @@ impl From<io::Error> for Stop {
     }
 }
 
-fn serve(mut handler: Handler) -> Result<(), Stop> {
+fn serve(mut handler: Speaker) -> Result<(), Stop> {
     let mut lines = LineReader::new(io::stdin().lock());
     let mut out = BufWriter::with_capacity(64 << 10, io::stdout().lock());
     let mut emitted = Vec::new();

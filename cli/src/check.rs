@@ -1,12 +1,18 @@
 //! `capneg check`: the report of an exhaustive model check.
 
+use crate::progress::{rate, ProgressLine};
 use capneg_model::check::model::Bounds;
-use capneg_model::check::{check, CheckConfig, CheckReport, Phase, Progress, Verdict};
+use capneg_model::check::{
+    check_until, CheckConfig, CheckReport, Phase, Progress, Subject, Verdict,
+};
 use capneg_model::rules::mutants::{ClientKind, MutantKind};
+use capneg_model::rules::widget_mutants::WidgetMutant;
+use capneg_model::rules::Side;
 use capneg_reference::Profile;
 use serde_json::json;
-use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// A client to check: a profile, or `mutant:NAME` (the reference with one defect, under the profile
 /// [`Readings::resolve`] gives it: the rules').
@@ -79,7 +85,27 @@ impl Readings {
     }
 }
 
+/// A widget to check (`--widget mutant:NAME`): a widget mutant.
+#[derive(Clone, Copy, Debug)]
+pub struct WidgetArg(pub WidgetMutant);
+
+impl std::str::FromStr for WidgetArg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let name = s.strip_prefix("mutant:").unwrap_or(s);
+        WidgetMutant::named(name).map(WidgetArg).ok_or_else(|| {
+            let names: Vec<&str> = WidgetMutant::ALL.iter().map(|m| m.name()).collect();
+            format!(
+                "unknown widget mutant `{name}` (one of: {})",
+                names.join(", ")
+            )
+        })
+    }
+}
+
 pub struct CheckArgs {
+    pub side: Side,
+    pub widget: Option<WidgetMutant>,
     pub client: ClientArg,
     pub rules: Profile,
     pub bounds: Bounds,
@@ -97,9 +123,24 @@ fn client_name(c: &ClientArg) -> String {
     }
 }
 
+fn widget_name(w: Option<WidgetMutant>) -> String {
+    match w {
+        None => "reference".to_owned(),
+        Some(m) => format!("mutant:{m}"),
+    }
+}
+
+/// Exit code of a check interrupted (Ctrl-C) before any violation was found: 128 + SIGINT, as a
+/// shell reports a program ended by Ctrl-C (docs/check.md).
+const INTERRUPTED: u8 = 130;
+
 pub fn run(args: CheckArgs) -> ExitCode {
+    let subject = match args.side {
+        Side::Widget => Subject::Widget(args.widget),
+        Side::Client | Side::Both => Subject::Client(args.client.kind),
+    };
     let config = CheckConfig {
-        client: args.client.kind,
+        subject,
         client_profile: args.client.profile,
         rules_profile: args.rules,
         bounds: args.bounds,
@@ -108,52 +149,104 @@ pub fn run(args: CheckArgs) -> ExitCode {
         counterexamples: true,
         measure_symmetry: args.measure_symmetry,
     };
-    let tty = std::io::stderr().is_terminal();
+    let stop = stop_on_ctrl_c();
+    let mut line = ProgressLine::new();
     let mut progress = |p: Progress| {
-        if tty {
+        line.update(|| {
             let what = match p.phase {
                 Phase::Exhaustive => "exhaustive run".to_owned(),
                 Phase::Counterexample(rule) => format!("shortest counterexample of {rule}"),
                 Phase::Unreduced => "run without symmetry".to_owned(),
             };
-            eprint!(
-                "\r\x1b[2K{what}: {} unique states, {:.1} s",
+            format!(
+                "{what}: {} unique states, {:.0}/s, {:.1} s",
                 p.unique,
+                rate(p.unique as f64, p.elapsed),
                 p.elapsed.as_secs_f64()
-            );
-            let _ = std::io::stderr().flush();
-        }
+            )
+        });
     };
-    let report = check(&config, &mut progress);
-    if tty {
-        eprint!("\r\x1b[2K");
-    }
-    let name = client_name(&args.client);
+    let report = check_until(&config, &mut progress, &stop);
+    line.clear();
+    let name = match subject {
+        Subject::Client(_) => client_name(&args.client),
+        Subject::Widget(w) => widget_name(w),
+    };
     if args.json {
         print_json(&report, &name, args.diagram);
     } else {
         print_text(&report, &name, args.diagram);
     }
-    if report.all_hold() {
+    exit_code(&report)
+}
+
+/// 1 a rule is violated (interrupted or not: a violation found is one); else 0 if every rule
+/// holds (an interruption after the exhaustive run loses only the symmetry measure); else
+/// [`INTERRUPTED`]: the exhaustive run was interrupted, and the rules not violated so far are
+/// unsettled.
+fn exit_code(report: &CheckReport) -> ExitCode {
+    if !report.violated().is_empty() {
+        ExitCode::from(1)
+    } else if report.all_hold() {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(1)
+        ExitCode::from(INTERRUPTED)
     }
 }
 
-fn print_text(r: &CheckReport, client: &str, with_diagram: bool) {
+/// A flag set by the first Ctrl-C (SIGINT); a second one ends the process at once. If the
+/// handler cannot be installed, Ctrl-C ends the process as usual and the flag is never set.
+fn stop_on_ctrl_c() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    let installed = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(i32::from(INTERRUPTED));
+        }
+    });
+    if let Err(e) = installed {
+        eprintln!("capneg check: Ctrl-C will end the check without a report: {e}");
+    }
+    stop
+}
+
+/// Whether the report covers every reachable state, in words.
+fn completeness(r: &CheckReport) -> &'static str {
+    match (r.exhaustive, r.interrupted) {
+        (true, false) => "exhaustive",
+        (true, true) => "exhaustive, then interrupted",
+        (false, true) => "not exhaustive (interrupted)",
+        (false, false) => "NOT exhaustive",
+    }
+}
+
+fn print_text(r: &CheckReport, name: &str, with_diagram: bool) {
     let b = r.config.bounds;
-    println!(
-        "capneg check: client {client}, rules {}, {} capabilities, {} re-exchange rounds, {} gated actions, {} session settings",
-        r.config.rules_profile, b.caps, b.rounds, b.gated, r.settings
-    );
+    match r.config.subject {
+        Subject::Client(_) => println!(
+            "capneg check: client {name}, rules {}, {} capabilities, {} re-exchange rounds, {} gated actions, {} session settings",
+            r.config.rules_profile, b.caps, b.rounds, b.gated, r.settings
+        ),
+        Subject::Widget(_) => println!(
+            "capneg check: widget {name}, the widget's rules, with the reference client of {}, {} capabilities, {} application requests",
+            r.config.client_profile, b.caps, b.rounds
+        ),
+    }
     for (rule, verdict) in &r.rules {
         match verdict {
             Verdict::Holds => println!("{:<30} holds", rule.id()),
+            Verdict::Unsettled => {
+                println!("{:<30} not violated so far (interrupted)", rule.id())
+            }
             Verdict::Violated(None) => println!("{:<30} violated", rule.id()),
             Verdict::Violated(Some(cx)) => {
+                let (what, note) = if cx.shortest {
+                    ("shortest counterexample", "")
+                } else {
+                    ("a counterexample", "; not the shortest: interrupted")
+                };
                 println!(
-                    "{:<30} violated: shortest counterexample ({} lines), line {}: {}",
+                    "{:<30} violated: {what} ({} lines{note}), line {}: {}",
                     rule.id(),
                     cx.lines.len(),
                     cx.line,
@@ -175,7 +268,10 @@ fn print_text(r: &CheckReport, client: &str, with_diagram: bool) {
     let reached: Vec<String> = r
         .reachable
         .iter()
-        .map(|(name, yes)| format!("{name}: {}", if *yes { "yes" } else { "NO" }))
+        .map(|(name, yes)| {
+            let no = if r.exhaustive { "NO" } else { "not yet" };
+            format!("{name}: {}", if *yes { "yes" } else { no })
+        })
         .collect();
     println!("reachable: {}", reached.join("; "));
     println!(
@@ -190,11 +286,7 @@ fn print_text(r: &CheckReport, client: &str, with_diagram: bool) {
         r.max_depth,
         r.elapsed.as_secs_f64(),
         r.rate(),
-        if r.exhaustive {
-            "exhaustive"
-        } else {
-            "NOT exhaustive"
-        }
+        completeness(r)
     );
     if let (Some(unreduced), Some(factor)) = (r.unreduced, r.symmetry_factor()) {
         println!(
@@ -204,12 +296,13 @@ fn print_text(r: &CheckReport, client: &str, with_diagram: bool) {
     }
 }
 
-fn print_json(r: &CheckReport, client: &str, with_diagram: bool) {
+fn print_json(r: &CheckReport, name: &str, with_diagram: bool) {
     let rules: Vec<_> = r
         .rules
         .iter()
         .map(|(rule, verdict)| match verdict {
             Verdict::Holds => json!({"rule": rule.id(), "verdict": "holds"}),
+            Verdict::Unsettled => json!({"rule": rule.id(), "verdict": "unsettled"}),
             Verdict::Violated(None) => json!({"rule": rule.id(), "verdict": "violated"}),
             Verdict::Violated(Some(cx)) => {
                 let mut v = json!({
@@ -217,6 +310,7 @@ fn print_json(r: &CheckReport, client: &str, with_diagram: bool) {
                     "verdict": "violated",
                     "line": cx.line,
                     "reason": cx.reason,
+                    "shortest": cx.shortest,
                     "trace": cx.lines.iter().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap_or_default()).collect::<Vec<_>>(),
                 });
                 if with_diagram {
@@ -231,8 +325,14 @@ fn print_json(r: &CheckReport, client: &str, with_diagram: bool) {
         .iter()
         .map(|(n, y)| ((*n).to_owned(), json!(y)))
         .collect();
+    let (side, client, widget) = match r.config.subject {
+        Subject::Client(_) => ("client", json!(name), json!(null)),
+        Subject::Widget(_) => ("widget", json!(r.config.client_profile.name), json!(name)),
+    };
     let out = json!({
+        "side": side,
         "client": client,
+        "widget": widget,
         "rules_profile": r.config.rules_profile.name,
         "bounds": {"caps": r.config.bounds.caps, "rounds": r.config.bounds.rounds, "gated": r.config.bounds.gated},
         "settings": r.settings,
@@ -245,6 +345,7 @@ fn print_json(r: &CheckReport, client: &str, with_diagram: bool) {
         "seconds": r.elapsed.as_secs_f64(),
         "unique_states_per_second": r.rate(),
         "exhaustive": r.exhaustive,
+        "interrupted": r.interrupted,
         "unique_states_without_symmetry": r.unreduced,
         "symmetry_factor": r.symmetry_factor(),
         "all_hold": r.all_hold(),

@@ -6,8 +6,14 @@
 //! rule broken, or the expected and the actual output), the adapter's stderr, and the counts with
 //! the rate.
 
-use capneg_properties::drive::{drive, replay, Options, Outcome, Report};
+use crate::progress::ProgressLine;
+use capneg_model::rules::Side;
+use capneg_properties::drive::{
+    drive_with, printed, replay, Divergence, Options, Outcome, Progress, Report, ShrinkLimit,
+    PRINTED_BYTES, PRINTED_LINES,
+};
 use capneg_properties::session::Session;
+use capneg_properties::widget_drive::drive_widget;
 use capneg_properties::Process;
 use capneg_reference::Profile;
 use std::fs::File;
@@ -21,15 +27,48 @@ const DIVERGENCE: u8 = 1;
 /// Exit code for bad input, or an adapter that cannot be started (docs/spec.md §7).
 const BAD_INPUT: u8 = 2;
 
-pub fn run(
-    profile: Profile,
-    cases: u32,
-    seed: Option<u64>,
-    timeout_ms: u64,
-    command: &[String],
-    replay_script: Option<&Path>,
-) -> ExitCode {
-    let script = match replay_script.map(read_script).transpose() {
+/// What to drive, from the command line.
+pub struct DriveArgs<'a> {
+    pub profile: Profile,
+    pub side: Side,
+    pub cases: u32,
+    pub seed: Option<u64>,
+    pub timeout_ms: u64,
+    pub shrink_time: Duration,
+    pub command: &'a [String],
+    pub replay: Option<&'a Path>,
+}
+
+/// A number of seconds (`--shrink-time`): not negative, decimals allowed.
+pub fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .ok()
+        .filter(|s: &f64| !s.is_nan())
+        .ok_or_else(|| format!("`{text}` is not a number of seconds"))?;
+    if seconds < 0.0 {
+        return Err(format!("`{text}`: a time cannot be negative"));
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{text}`: too long a time"))
+}
+
+pub fn run(args: DriveArgs) -> ExitCode {
+    let DriveArgs {
+        profile,
+        side,
+        cases,
+        seed,
+        timeout_ms,
+        shrink_time,
+        command,
+        replay,
+    } = args;
+    if side == Side::Widget && replay.is_some() {
+        eprintln!("capneg drive: --replay replays a client's script: not with --side widget");
+        return ExitCode::from(BAD_INPUT);
+    }
+    let script = match replay.map(read_script).transpose() {
         Ok(s) => s,
         Err(message) => {
             eprintln!("capneg drive: {message}");
@@ -50,9 +89,60 @@ pub fn run(
     }
     let options = Options {
         seed: seed.unwrap_or(0),
+        max_shrink_time: shrink_time,
         ..Options::new(profile, cases)
     };
-    match drive(&options, &mut adapter) {
+    let mut line = ProgressLine::new();
+    if side == Side::Widget {
+        let drive = drive_widget(&options, &mut adapter, &mut |p: &Progress| {
+            line.update(|| progress_text(p, cases));
+        });
+        line.clear();
+        let reference = format!("reference widget (with the {profile} reference client)");
+        let stats = drive.stats;
+        let Some((first, others)) = drive.divergences.split_first() else {
+            let _ = writeln!(
+                io::stdout().lock(),
+                "capneg drive: `{shown}` follows the {reference}: {} sessions ({} commands) without a divergence in {:.2} s, {:.0} sessions/s",
+                stats.sessions,
+                stats.commands,
+                stats.elapsed.as_secs_f64(),
+                stats.rate()
+            );
+            return ExitCode::SUCCESS;
+        };
+        if !others.is_empty() {
+            let rules: Vec<String> = drive
+                .divergences
+                .iter()
+                .filter_map(|r| r.divergence.rules().first().map(|r| r.to_string()))
+                .collect();
+            eprintln!(
+                "capneg drive: `{shown}` breaks {} widget rules: {}; the first is printed on stdout, each with its own minimal session below",
+                rules.len(),
+                rules.join(", ")
+            );
+        }
+        print_report(first, side, &reference, &shown);
+        for report in others {
+            print_other(report, &reference, &shown);
+        }
+        if !others.is_empty() {
+            eprintln!(
+                "capneg drive: in all, {} sessions ({} commands) in {:.2} s, {:.0} sessions/s",
+                stats.sessions,
+                stats.commands,
+                stats.elapsed.as_secs_f64(),
+                stats.rate()
+            );
+        }
+        return ExitCode::from(DIVERGENCE);
+    }
+    let outcome = drive_with(&options, &mut adapter, &mut |p: &Progress| {
+        line.update(|| progress_text(p, cases));
+    });
+    line.clear();
+    match outcome {
         Outcome::Passed(stats) => {
             let _ = writeln!(
                 io::stdout().lock(),
@@ -65,10 +155,24 @@ pub fn run(
             ExitCode::SUCCESS
         }
         Outcome::Diverged(report) => {
-            print_report(&report, profile, &shown);
+            print_report(&report, side, &format!("{profile} reference"), &shown);
             ExitCode::from(DIVERGENCE)
         }
     }
+}
+
+/// The progress line: sessions run of those asked for, or shrinking, and the rate.
+fn progress_text(p: &Progress, cases: u32) -> String {
+    let rate = p.sessions as f64 / p.elapsed.as_secs_f64().max(1e-9);
+    let what = if p.shrinking {
+        format!("shrinking a divergence: {} sessions run", p.sessions)
+    } else {
+        format!("{} of {cases} sessions", p.sessions)
+    };
+    format!(
+        "{what}, {rate:.0} sessions/s, {:.1} s",
+        p.elapsed.as_secs_f64()
+    )
 }
 
 fn read_script(path: &Path) -> Result<Session, String> {
@@ -77,31 +181,65 @@ fn read_script(path: &Path) -> Result<Session, String> {
     Session::from_script(BufReader::new(file)).map_err(|e| format!("{name}:{e}"))
 }
 
-fn print_trace(trace: &[String]) {
+/// Prints the trace on stdout, bounded ([`printed`]); what was left out, in words, for stderr.
+fn print_trace(trace: &[String], divergence: Option<&Divergence>) -> Option<String> {
+    let (lines, left_out) = printed(trace);
     let mut out = io::stdout().lock();
-    for line in trace {
+    for line in lines {
         let _ = writeln!(out, "{line}");
     }
     let _ = out.flush();
+    if left_out == 0 {
+        return None;
+    }
+    let mut note = format!(
+        "the trace printed stops after line {} of {}: {left_out} line{} left out (at most {PRINTED_LINES} lines or {} MiB are printed)",
+        lines.len(),
+        trace.len(),
+        if left_out == 1 { "" } else { "s" },
+        PRINTED_BYTES >> 20
+    );
+    if let Some(at) = divergence
+        .and_then(Divergence::line)
+        .filter(|l| l.get() as usize > lines.len() && l.get() as usize <= trace.len())
+    {
+        note.push_str(&format!("; line {at}, where it diverges, is among them"));
+    }
+    Some(note)
 }
 
-fn print_report(report: &Report, profile: Profile, shown: &str) {
+fn print_report<S>(report: &Report<S>, side: Side, reference: &str, shown: &str) {
     let d = &report.divergence;
-    print_trace(&d.trace);
+    let cut = print_trace(&d.trace, Some(d));
     let mut err = io::stderr().lock();
+    // The commands: the inputs of the side under test, and its start.
+    let inputs: [&str; 2] = match side {
+        Side::Widget => ["{\"client\"", "{\"app\""],
+        Side::Client | Side::Both => ["{\"widget\"", "{\"decision\""],
+    };
     let commands = d
         .trace
         .iter()
-        .filter(|l| l.starts_with("{\"widget\"") || l.starts_with("{\"decision\""))
+        .filter(|l| inputs.iter().any(|p| l.starts_with(p)))
         .count()
         + 1;
+    let plural = if commands == 1 { "" } else { "s" };
+    let shrunk = match report.shrink_limit {
+        None => format!("shrunk to {commands} command{plural}"),
+        Some(limit @ ShrinkLimit::Time(_)) => {
+            format!("{commands} command{plural}, NOT minimal: {limit} (--shrink-time)")
+        }
+        Some(limit) => format!("{commands} command{plural}, NOT minimal: {limit}"),
+    };
     let _ = writeln!(
         err,
-        "capneg drive: `{shown}` diverges from the {profile} reference (generated session {}, shrunk to {commands} command{}):",
+        "capneg drive: `{shown}` diverges from the {reference} (generated session {}, {shrunk}):",
         report.found_after,
-        if commands == 1 { "" } else { "s" }
     );
     let _ = write!(err, "{}", d.describe());
+    if let Some(cut) = cut {
+        let _ = writeln!(err, "{cut}");
+    }
     if !report.stderr.trim().is_empty() && !d.describe().contains("its stderr") {
         let _ = writeln!(err, "the adapter's stderr during this session:");
         for line in report.stderr.trim_end().lines() {
@@ -119,10 +257,32 @@ fn print_report(report: &Report, profile: Profile, shown: &str) {
     );
 }
 
+/// A further divergence of a widget drive: described on stderr with its own minimal trace.
+fn print_other<S>(report: &Report<S>, reference: &str, shown: &str) {
+    let d = &report.divergence;
+    let mut err = io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "capneg drive: `{shown}` also diverges from the {reference} (generated session {}):",
+        report.found_after
+    );
+    let _ = write!(err, "{}", d.describe());
+    let (lines, left_out) = printed(&d.trace);
+    let _ = writeln!(err, "its minimal trace:");
+    for line in lines {
+        let _ = writeln!(err, "  {line}");
+    }
+    if left_out > 0 {
+        let _ = writeln!(err, "  ({left_out} more lines left out)");
+    }
+}
+
 fn run_replay(profile: Profile, session: &Session, adapter: &mut Process, shown: &str) -> ExitCode {
     let mark = capneg_properties::Adapter::stderr_mark(adapter);
     let (trace, divergence) = replay(profile, session, adapter);
-    print_trace(&trace);
+    let cut = print_trace(&trace, divergence.as_deref());
+    // The session is over: the adapter ends, and its stderr is read to the end.
+    adapter.close();
     let stderr = capneg_properties::Adapter::stderr_since(adapter, mark);
     let mut err = io::stderr().lock();
     let code = match divergence {
@@ -142,6 +302,9 @@ fn run_replay(profile: Profile, session: &Session, adapter: &mut Process, shown:
             ExitCode::from(DIVERGENCE)
         }
     };
+    if let Some(cut) = cut {
+        let _ = writeln!(err, "{cut}");
+    }
     if !stderr.trim().is_empty() {
         let _ = writeln!(err, "the adapter's stderr during this session:");
         for line in stderr.trim_end().lines() {
@@ -149,4 +312,27 @@ fn run_replay(profile: Profile, session: &Session, adapter: &mut Process, shown:
         }
     }
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_parse_or_say_why_not() {
+        assert_eq!(parse_seconds("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_seconds("0.25"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_seconds("0"), Ok(Duration::ZERO));
+        for (bad, why) in [
+            ("abc", "not a number of seconds"),
+            ("NaN", "not a number of seconds"),
+            ("", "not a number of seconds"),
+            ("-1", "cannot be negative"),
+            ("inf", "too long"),
+            ("1e300", "too long"),
+        ] {
+            let e = parse_seconds(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
 }

@@ -14,11 +14,13 @@ mod adapter;
 mod check;
 mod drive;
 mod explore;
+mod progress;
 mod run;
 mod validate;
 mod vectors;
 
 use capneg_model::check::model::Bounds;
+use capneg_model::rules::Side;
 use capneg_reference::profile::Profile;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -37,18 +39,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Runs the reference client on a script and prints the whole trace (docs/spec.md §6).
+    /// Runs the reference client on a script and prints the whole trace (docs/spec.md §6); with
+    /// `--side widget`, the reference widget on a widget's script (docs/spec.md §9).
     Run {
         /// The reading of the MSCs: msc, widget-api or legacy.
         #[arg(long, default_value = "msc")]
         profile: Profile,
+        /// Whose script: `client` (widget and decision lines) or `widget` (client and app lines).
+        #[arg(long, default_value = "client", value_parser = parse_side_of_check)]
+        side: Side,
         /// The script (JSON Lines); `-` reads standard input.
         script: PathBuf,
     },
     /// The stateright Explorer over the model, on 127.0.0.1 (docs/spec.md §7).
     Explore {
-        /// The port.
-        #[arg(long, default_value_t = 3000)]
+        /// The port (1 to 65535).
+        #[arg(long, default_value_t = 3000, value_parser = clap::value_parser!(u16).range(1..))]
         port: u16,
         #[command(flatten)]
         readings: check::Readings,
@@ -71,20 +77,28 @@ enum Command {
         #[arg(long)]
         profile: Option<Profile>,
     },
-    /// The reference client speaking the adapter protocol on stdin/stdout (docs/spec.md §8).
+    /// The reference client speaking the adapter protocol on stdin/stdout (docs/spec.md §8);
+    /// with `--side widget`, the reference widget speaking the widget adapter protocol (§9.3).
     Adapter {
         /// The reading of the MSCs the client follows.
         #[arg(long, default_value = "msc")]
         profile: Profile,
+        /// Which side speaks: `client` or `widget`.
+        #[arg(long, default_value = "client", value_parser = parse_side_of_check)]
+        side: Side,
         /// Runs a deliberately wrong client instead (for testing the driver).
         #[arg(long, hide = true)]
         mutant: Option<String>,
     },
     /// Differential test of an external client through the adapter protocol (docs/spec.md §7, §8).
     Drive {
-        /// The profile whose rules judge the client and whose reference it is compared with.
+        /// The profile whose rules judge the client and whose reference it is compared with
+        /// (with `--side widget`: the profile of the reference client the widget talks with).
         #[arg(long, default_value = "msc")]
         profile: Profile,
+        /// Which side the adapter is: `client` (docs/spec.md §8) or `widget` (§9.3).
+        #[arg(long, default_value = "client", value_parser = parse_side_of_check)]
+        side: Side,
         /// The number of generated sessions.
         #[arg(long, default_value_t = 256)]
         cases: u32,
@@ -94,6 +108,10 @@ enum Command {
         /// How long the adapter may take to say `idle` after a command, in milliseconds.
         #[arg(long, default_value_t = 5000)]
         timeout_ms: u64,
+        /// The longest time spent shrinking a divergence, in seconds (decimals allowed; 0: do
+        /// not shrink). A divergence shrunk for that long is printed as it then is, not minimal.
+        #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = drive::parse_seconds)]
+        shrink_time: std::time::Duration,
         /// The adapter command and its arguments, after `--`.
         #[arg(last = true, required = true)]
         command: Vec<String>,
@@ -106,6 +124,9 @@ enum Command {
         /// The profile whose rules judge the traces.
         #[arg(long, default_value = "msc")]
         profile: Profile,
+        /// Whose rules judge the traces: `client` (docs/spec.md §4), `widget` (§9.2) or `both`.
+        #[arg(long, default_value = "client", value_parser = parse_side)]
+        side: Side,
         /// The traces may end mid-session: skip end-of-trace obligations.
         #[arg(long)]
         partial: bool,
@@ -120,10 +141,20 @@ enum Command {
     Check {
         #[command(flatten)]
         readings: check::Readings,
+        /// Whose rules: `client` (a client under test, with a nondeterministic widget) or
+        /// `widget` (a widget under test, with the reference client of the profile; docs/spec.md
+        /// §9).
+        #[arg(long, default_value = "client", value_parser = parse_side_of_check)]
+        side: Side,
+        /// With `--side widget`: a deliberately wrong widget, `mutant:NAME`, instead of the
+        /// reference widget.
+        #[arg(long)]
+        widget: Option<check::WidgetArg>,
         /// The number of capabilities in the universe (1 to 8).
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=8))]
         caps: u8,
-        /// The most re-exchange requests the widget sends.
+        /// The most re-exchange requests the widget sends (with `--side widget`: the most
+        /// requests of the widget's application).
         #[arg(long, default_value_t = 2)]
         rounds: u8,
         /// The most gated actions the widget performs.
@@ -147,10 +178,27 @@ enum Command {
     },
 }
 
+/// A `--side`: `client`, `widget` or `both`.
+fn parse_side(s: &str) -> Result<Side, String> {
+    Side::named(s).ok_or_else(|| format!("unknown side `{s}` (client, widget or both)"))
+}
+
+/// The `--side` of a command that judges one side at a time: `client` or `widget`.
+fn parse_side_of_check(s: &str) -> Result<Side, String> {
+    match parse_side(s)? {
+        Side::Both => Err("one side at a time: client or widget".to_owned()),
+        side => Ok(side),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { profile, script } => run::run(profile, &script),
+        Command::Run {
+            profile,
+            side,
+            script,
+        } => run::run(profile, side, &script),
         Command::Explore {
             port,
             readings,
@@ -171,30 +219,41 @@ fn main() -> ExitCode {
             })
         }
         Command::Vectors { out, profile } => vectors::run(&out, profile),
-        Command::Adapter { profile, mutant } => adapter::run(profile, mutant),
+        Command::Adapter {
+            profile,
+            side,
+            mutant,
+        } => adapter::run(profile, side, mutant),
         Command::Drive {
             profile,
+            side,
             cases,
             seed,
             timeout_ms,
+            shrink_time,
             command,
             replay,
-        } => drive::run(
+        } => drive::run(drive::DriveArgs {
             profile,
+            side,
             cases,
             seed,
             timeout_ms,
-            &command,
-            replay.as_deref(),
-        ),
+            shrink_time,
+            command: &command,
+            replay: replay.as_deref(),
+        }),
         Command::Validate {
             profile,
+            side,
             partial,
             json,
             traces,
-        } => validate::run(profile, partial, json, &traces),
+        } => validate::run(profile, side, partial, json, &traces),
         Command::Check {
             readings,
+            side,
+            widget,
             caps,
             rounds,
             gated,
@@ -204,8 +263,14 @@ fn main() -> ExitCode {
             json,
             diagram,
         } => {
+            if widget.is_some() && side != Side::Widget {
+                eprintln!("capneg check: --widget needs --side widget");
+                return ExitCode::from(2);
+            }
             let (client, rules) = readings.resolve();
             check::run(check::CheckArgs {
+                side,
+                widget: widget.map(|w| w.0),
                 client,
                 rules,
                 bounds: Bounds {

@@ -1,6 +1,9 @@
-//! `capneg run`: the reference client on a script.
+//! `capneg run`: the reference client on a script, or (`--side widget`) the reference widget on
+//! a widget's script (docs/spec.md §9).
 
+use capneg_model::rules::Side;
 use capneg_model::run::{run_script, RunError};
+use capneg_model::widget_run::run_widget_script;
 use capneg_reference::profile::Profile;
 use std::fs::File;
 use std::io::{self, BufReader, Write};
@@ -9,14 +12,18 @@ use std::process::ExitCode;
 /// Exit code for bad input (docs/spec.md §7).
 const BAD_INPUT: u8 = 2;
 
-pub fn run(profile: Profile, script: &std::path::Path) -> ExitCode {
+pub fn run(profile: Profile, side: Side, script: &std::path::Path) -> ExitCode {
     let name = script.display().to_string();
     let stdout = io::stdout().lock();
+    let run_on = |input: &mut dyn io::BufRead, out| match side {
+        Side::Widget => run_widget_script(None, input, out),
+        Side::Client | Side::Both => run_script(profile, input, out),
+    };
     let result = if name == "-" {
-        run_script(profile, io::stdin().lock(), io::BufWriter::new(stdout))
+        run_on(&mut io::stdin().lock(), io::BufWriter::new(stdout))
     } else {
         match File::open(script) {
-            Ok(f) => run_script(profile, BufReader::new(f), io::BufWriter::new(stdout)),
+            Ok(f) => run_on(&mut BufReader::new(f), io::BufWriter::new(stdout)),
             Err(e) => {
                 eprintln!("{name}: cannot read: {e}");
                 return ExitCode::from(BAD_INPUT);

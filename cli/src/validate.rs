@@ -1,5 +1,6 @@
 //! `capneg validate`: judging recorded traces.
 
+use capneg_model::rules::Side;
 use capneg_model::validate::{validate, Options, Verdict};
 use capneg_reference::Profile;
 use capneg_wire::trace::Prompts;
@@ -9,8 +10,18 @@ use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub fn run(profile: Profile, partial: bool, as_json: bool, traces: &[PathBuf]) -> ExitCode {
-    let options = Options { profile, partial };
+pub fn run(
+    profile: Profile,
+    side: Side,
+    partial: bool,
+    as_json: bool,
+    traces: &[PathBuf],
+) -> ExitCode {
+    let options = Options {
+        profile,
+        partial,
+        side,
+    };
     let (mut conform, mut violate, mut bad) = (0usize, 0usize, 0usize);
     for path in traces {
         let name = path.display().to_string();
@@ -35,9 +46,9 @@ pub fn run(profile: Profile, partial: bool, as_json: bool, traces: &[PathBuf]) -
             Verdict::BadInput { .. } => bad += 1,
         }
         if as_json {
-            println!("{}", to_json(&name, profile, &verdict));
+            println!("{}", to_json(&name, profile, side, &verdict));
         } else {
-            print_text(&name, profile, &verdict);
+            print_text(&name, profile, side, &verdict);
         }
     }
     if traces.len() > 1 {
@@ -70,10 +81,15 @@ fn prompts_word(p: Prompts) -> &'static str {
     }
 }
 
-fn print_text(name: &str, profile: Profile, verdict: &Verdict) {
+fn print_text(name: &str, profile: Profile, side: Side, verdict: &Verdict) {
+    // Today's output where the client is judged; the side is named where it is not.
+    let judged = match side {
+        Side::Client => String::new(),
+        side => format!(", side {side}"),
+    };
     match verdict {
         Verdict::Conforms { events, prompts } => println!(
-            "conforms: {name} ({events} events, profile {profile}, {})",
+            "conforms: {name} ({events} events, profile {profile}{judged}, {})",
             prompts_word(*prompts)
         ),
         Verdict::Violates { line, findings, .. } => {
@@ -92,7 +108,13 @@ fn print_text(name: &str, profile: Profile, verdict: &Verdict) {
     }
 }
 
-fn to_json(name: &str, profile: Profile, verdict: &Verdict) -> serde_json::Value {
+fn to_json(name: &str, profile: Profile, side: Side, verdict: &Verdict) -> serde_json::Value {
+    let mut value = verdict_json(name, profile, verdict);
+    value["side"] = json!(side.name());
+    value
+}
+
+fn verdict_json(name: &str, profile: Profile, verdict: &Verdict) -> serde_json::Value {
     match verdict {
         Verdict::Conforms { events, prompts } => json!({
             "file": name, "profile": profile.name, "verdict": "conforms", "events": events,

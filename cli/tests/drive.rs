@@ -357,3 +357,115 @@ fn an_adapter_that_floods_its_output_is_stopped_and_kept_out_of_the_trace() {
     );
     assert!(run.stderr.contains("`garbage`"), "{run}");
 }
+
+#[test]
+fn a_flood_of_protocol_lines_is_cut_in_the_printed_trace() {
+    // 100,000 prompt lines without `idle`: all of them protocol lines, so all in the divergence's
+    // trace; the printed trace stops at 1000 lines and says how many were left out.
+    let run = drive(
+        &["--cases", "3"],
+        &[
+            "sh",
+            "-c",
+            r#"read line; while :; do echo '{"prompt":{"capabilities":[]}}'; done"#,
+        ],
+    );
+    assert_eq!(run.code, DIVERGENCE, "{run}");
+    let trace = run.trace();
+    assert_eq!(trace.len(), 1000, "{}", run.stderr);
+    assert!(trace[0].get("session").is_some());
+    assert!(
+        run.stderr
+            .contains("the trace printed stops after line 1000 of 100001: 99001 lines left out"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("output broke off"), "{}", run.stderr);
+}
+
+#[test]
+fn each_malformed_adapter_line_is_named_precisely() {
+    let cases = [
+        (
+            r#"{"idle":{},"idle":{}}"#,
+            "the key `idle` twice: a line holds exactly one key",
+        ),
+        (
+            r#"{"idle":{},"x":1}"#,
+            "2 keys (`idle`, `x`): a line holds exactly one",
+        ),
+        (
+            r#"{"x":1,"y":2}"#,
+            "2 keys (`x`, `y`): a line holds exactly one",
+        ),
+        (r#"{"client":{},"client":{}}"#, "the key `client` twice"),
+        (r#"{"idle":5}"#, "bad `idle` line: its value is `5`, not {}"),
+        (
+            r#"{"x":1}"#,
+            "unknown key `x`: an adapter writes client, prompt and idle lines",
+        ),
+        ("[1]", "a list, not an object with one key"),
+        ("{}", "an empty object, with no key"),
+        ("not json", "not JSON: expected ident (column 2)"),
+        (r#"{"widget":{}}"#, "a `widget` line: an adapter writes"),
+        (
+            r#"{"client":7}"#,
+            "the `client` message is a number, not an object",
+        ),
+        (
+            r#"{"client":{"action":"a","action":"b"}}"#,
+            "the `client` message has the field `action` twice",
+        ),
+        (
+            r#"{"prompt":{"capabilities":[1]}}"#,
+            "bad `prompt` line: invalid type: integer `1`, expected a string",
+        ),
+    ];
+    for (bad, want) in cases {
+        // Answers every command with the bad line, then `idle`.
+        let run = drive(
+            &["--cases", "1"],
+            &[
+                "sh",
+                "-c",
+                r#"while read line; do printf '%s\n' "$0"; echo '{"idle":{}}'; done"#,
+                bad,
+            ],
+        );
+        assert_eq!(run.code, DIVERGENCE, "{bad}: {run}");
+        let said = format!("line 2: not a protocol line: {want}");
+        assert!(run.stderr.contains(&said), "{bad}: {}", run.stderr);
+        // The line is in the printed trace, where it is; the trace ends there.
+        assert_eq!(run.stdout.lines().last(), Some(bad), "{bad}: {run}");
+    }
+}
+
+#[test]
+fn a_slow_adapter_stops_shrinking_at_the_time_limit() {
+    // double-notify behind 50 ms per command: shrinking it to the end takes about 12 s.
+    let slow = format!(
+        r#"while IFS= read -r line; do sleep 0.05; printf '%s\n' "$line"; done | {} adapter --mutant double-notify"#,
+        capneg_path()
+    );
+    let started = Instant::now();
+    let run = drive(&["--shrink-time", "1"], &["sh", "-c", &slow]);
+    let took = started.elapsed();
+    assert_eq!(run.code, DIVERGENCE, "{run}");
+    assert!(
+        run.stderr
+            .contains("NOT minimal: shrinking stopped at its time limit of 1 s (--shrink-time)"),
+        "{run}"
+    );
+    assert!(
+        run.stderr.contains("violates one-notify-per-round"),
+        "{run}"
+    );
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    // A shrinking time that is not one is refused.
+    let run = drive(&["--shrink-time", "soon"], &["true"]);
+    assert_eq!(run.code, BAD_INPUT, "{run}");
+    assert!(
+        run.stderr.contains("`soon` is not a number of seconds"),
+        "{run}"
+    );
+}

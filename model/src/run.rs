@@ -172,6 +172,13 @@ impl<W: Write> Runner<W> {
         let line = parse_line(text).map_err(|e| bad(n, e.to_string()))?;
         match line.key {
             Key::Session => Err(bad(n, "a `session` line may only be the first line")),
+            Key::View | Key::App => Err(bad(
+                n,
+                format!(
+                    "`{}` lines are the widget's (docs/spec.md §9.1): a script holds only session, widget and decision lines",
+                    line.key.as_str()
+                ),
+            )),
             Key::Client | Key::Prompt => Err(bad(
                 n,
                 format!(
@@ -225,7 +232,7 @@ impl<W: Write> Runner<W> {
     fn flush(&mut self) -> Result<(), RunError> {
         for e in self.emitted.drain(..) {
             if let Emitted::Client(env) = &e {
-                self.completer.client_posted(env);
+                self.completer.counterpart_posted(env);
             }
             writeln!(self.out, "{}", e.to_line())?;
         }

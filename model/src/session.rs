@@ -142,10 +142,10 @@ impl ClientSession {
         for output in self.out.drain(..) {
             match output {
                 Event::Prompt(caps) => emitted.push(Emitted::Prompt(self.codec.caps.to_vec(&caps))),
-                Event::Client(Err(fault)) => {
-                    emitted.push(Emitted::Malformed(self.codec.faulty_json(fault)))
-                }
-                Event::Widget(_) | Event::Decision(_) => {}
+                Event::Client(Err(fault)) => emitted.push(Emitted::Malformed(
+                    self.codec.faulty_json(Poster::Client, fault),
+                )),
+                Event::Widget(_) | Event::Decision(_) | Event::View(_) | Event::App(_) => {}
                 Event::Client(Ok(msg)) => {
                     let env = match (&msg.body, &echo) {
                         (Body::Response(reply), Some((request, key)))

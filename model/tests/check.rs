@@ -3,7 +3,7 @@
 //! rejects by that rule and that `capneg run` accepts once the client's lines are stripped.
 
 use capneg_model::check::model::{Bounds, SessionModel};
-use capneg_model::check::{check, shortest, CheckConfig};
+use capneg_model::check::{check, shortest, CheckConfig, Subject};
 use capneg_model::rules::mutants::{ClientKind, MutantKind};
 use capneg_model::rules::Rule;
 use capneg_model::run::run_script;
@@ -24,7 +24,7 @@ fn violated(
     bounds: Bounds,
 ) -> Vec<Rule> {
     let config = CheckConfig {
-        client,
+        subject: Subject::Client(client),
         client_profile,
         rules_profile: rules,
         bounds,
@@ -125,6 +125,7 @@ fn counterexamples_validate_and_run() {
             Options {
                 profile,
                 partial: false,
+                side: capneg_model::rules::Side::Client,
             },
             trace.as_bytes(),
         )

@@ -100,6 +100,7 @@ fn run(path: &Path, profile: &str) -> Verdict {
         Options {
             profile,
             partial: false,
+            side: capneg_model::rules::Side::Client,
         },
         BufReader::new(file),
     )

@@ -12,6 +12,7 @@ fn options() -> Options {
     Options {
         profile: Profile::MSC,
         partial: false,
+        side: capneg_model::rules::Side::Client,
     }
 }
 
@@ -360,6 +361,7 @@ fn a_thousand_parallel_rounds_without_prompts_conform() {
         let options = Options {
             profile: Profile::WIDGET_API,
             partial: false,
+            side: capneg_model::rules::Side::Client,
         };
         match validate(options, wire.as_bytes()).unwrap() {
             Verdict::Conforms { events, prompts } => {

@@ -3,10 +3,11 @@
 //! naming its rule, every rule and every docs/spec.md §3 row is covered, and the bytes are the same
 //! every run.
 
-use capneg_model::rules::Rule;
+use capneg_model::rules::{Rule, Side};
 use capneg_model::run::run_script;
 use capneg_model::validate::{validate, Options, Verdict};
 use capneg_model::vectors::{generate, write};
+use capneg_model::widget_run::run_widget_script;
 use capneg_reference::Profile;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -60,10 +61,15 @@ fn profile_of(entry: &Value) -> Profile {
     Profile::named(entry["profile"].as_str().unwrap()).unwrap()
 }
 
-fn verdict(profile: Profile, trace: &str) -> Verdict {
+fn side_of(entry: &Value) -> Side {
+    Side::named(entry["side"].as_str().unwrap()).unwrap()
+}
+
+fn verdict(profile: Profile, side: Side, trace: &str) -> Verdict {
     let options = Options {
         profile,
         partial: false,
+        side,
     };
     validate(options, trace.as_bytes()).unwrap()
 }
@@ -98,6 +104,7 @@ fn vectors_mean_what_the_index_says() {
     for entry in &entries {
         let name = entry["name"].as_str().unwrap();
         let profile = profile_of(entry);
+        let side = side_of(entry);
         let files = &entry["files"];
         let expected = &entry["expected"];
 
@@ -113,8 +120,11 @@ fn vectors_mean_what_the_index_says() {
             "{name}: no session line"
         );
         let mut rerun = Vec::new();
-        run_script(profile, script.as_bytes(), &mut rerun)
-            .unwrap_or_else(|e| panic!("{name}: the script does not run: {e}"));
+        match side {
+            Side::Widget => run_widget_script(None, script.as_bytes(), &mut rerun),
+            _ => run_script(profile, script.as_bytes(), &mut rerun),
+        }
+        .unwrap_or_else(|e| panic!("{name}: the script does not run: {e}"));
         assert_eq!(
             String::from_utf8(rerun).unwrap(),
             trace,
@@ -124,9 +134,9 @@ fn vectors_mean_what_the_index_says() {
         // The expected trace conforms.
         assert_eq!(expected["trace"], "conforms", "{name}");
         assert!(
-            matches!(verdict(profile, &trace), Verdict::Conforms { .. }),
+            matches!(verdict(profile, side, &trace), Verdict::Conforms { .. }),
             "{name}: {:?}",
-            verdict(profile, &trace)
+            verdict(profile, side, &trace)
         );
 
         // The violating trace is rejected, naming its rule at the line the index gives.
@@ -136,7 +146,7 @@ fn vectors_mean_what_the_index_says() {
             let rule = expected["violating"]["violates"].as_str().unwrap();
             assert!(Rule::from_id(rule).is_some(), "{name}: unknown rule {rule}");
             let bad = read(dir, bad_file);
-            match verdict(profile, &bad) {
+            match verdict(profile, side, &bad) {
                 Verdict::Violates { line, findings, .. } => {
                     assert!(
                         findings.iter().any(|f| f.rule.id() == rule),

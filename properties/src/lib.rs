@@ -11,6 +11,9 @@
 //! - [`runner`]: an abstract session run against a client: the concrete trace and the compact
 //!   events, judged by the rules.
 //! - [`drive`](mod@drive): the differential driver (`capneg drive`).
+//! - [`widget_protocol`]: the widget adapter protocol (docs/spec.md §9.3), and the reference
+//!   widget (or a widget mutant) speaking it; [`widget_drive`]: the widget driver (`capneg drive
+//!   --side widget`).
 #![forbid(unsafe_code)]
 
 pub mod drive;
@@ -20,6 +23,8 @@ pub mod runner;
 pub mod session;
 pub mod strategy;
 pub mod universe;
+pub mod widget_drive;
+pub mod widget_protocol;
 
 pub use drive::{drive, replay, Divergence, Finding, Lockstep, Options, Outcome, Report, Stats};
 pub use process::{Adapter, Failure, Process};

@@ -10,8 +10,9 @@
 //! again at the next command.
 //!
 //! The pipe readers run on threads of their own: `read_stdout` hands over the lines before each
-//! `idle` (bounded in lines and bytes, docs/spec.md §8.2), `read_stderr` keeps the end of stderr
-//! for the report.
+//! `idle` (bounded in lines and bytes, docs/spec.md §8.2; a line meant as `idle` but malformed,
+//! such as `{"idle":{},"idle":{}}`, ends the command too and is handed over with its lines, where
+//! it is not a protocol line), `read_stderr` keeps the end of stderr for the report.
 
 use crate::protocol::{Handled, Handler, IDLE};
 use capneg_wire::trace::LineReader;
@@ -101,7 +102,7 @@ const MAX_OUTPUT: usize = 64 << 20;
 const MAX_LINES: usize = 100_000;
 
 /// What the stdout thread hands over.
-enum Batch {
+pub(crate) enum Batch {
     /// The lines before an `idle`.
     Idle(Vec<String>),
     /// The lines before the end of output, and what went wrong if anything.
@@ -144,18 +145,87 @@ impl std::fmt::Debug for Process {
     }
 }
 
-fn is_idle(line: &str) -> bool {
-    let t = line.trim();
+/// Whether `c` is whitespace between JSON tokens.
+fn is_json_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r')
+}
+
+/// How a line of an adapter's stdout stands to `idle` (docs/spec.md §8.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum IdleLine {
+    /// `{"idle": {}}`: the end of the command's output.
+    Idle,
+    /// A JSON object with an `idle` key, but not `{"idle": {}}` (another value, or other keys
+    /// besides, or the key twice): the adapter meant to say `idle`, so the command's output ends
+    /// there too; the line is kept as an output, where it is not a protocol line.
+    Malformed,
+    /// Any other line.
+    Other,
+}
+
+fn idle_line(line: &str) -> IdleLine {
+    // JSON's whitespace only: a line that starts with another space (a no-break space, a form
+    // feed) is not JSON, so not `idle`.
+    let t = line.trim_matches(is_json_space);
     if t == IDLE {
-        return true;
+        return IdleLine::Idle;
     }
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Idle {
-        #[allow(dead_code)]
-        idle: serde::de::IgnoredAny,
+    // Only an object naming `idle` (or spelling it with escapes) can be one: the others are not
+    // parsed here.
+    if !t.starts_with('{') || !(t.contains("idle") || t.contains('\\')) {
+        return IdleLine::Other;
     }
-    t.contains("idle") && t.starts_with('{') && serde_json::from_str::<Idle>(t).is_ok()
+    let Ok(keys) = serde_json::from_str::<TopKeys>(t) else {
+        return IdleLine::Other;
+    };
+    match keys.idle {
+        0 => IdleLine::Other,
+        1 if keys.count == 1 && keys.idle_empty => IdleLine::Idle,
+        _ => IdleLine::Malformed,
+    }
+}
+
+/// The top level of a JSON object: how many keys, how many of them are `idle`, and whether the
+/// (last) `idle` value is `{}`.
+#[derive(Default)]
+struct TopKeys {
+    count: usize,
+    idle: usize,
+    idle_empty: bool,
+}
+
+impl<'de> serde::Deserialize<'de> for TopKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Keys;
+        impl<'de> serde::de::Visitor<'de> for Keys {
+            type Value = TopKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<TopKeys, A::Error> {
+                let mut keys = TopKeys::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    keys.count += 1;
+                    if key == "idle" {
+                        keys.idle += 1;
+                        let value = map.next_value::<&'de serde_json::value::RawValue>()?;
+                        keys.idle_empty = value
+                            .get()
+                            .chars()
+                            .filter(|c| !is_json_space(*c))
+                            .eq("{}".chars());
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(keys)
+            }
+        }
+        d.deserialize_map(Keys)
+    }
 }
 
 impl Process {
@@ -333,7 +403,7 @@ fn tail(text: &str, max: usize) -> String {
     }
 }
 
-fn read_stdout(stdout: impl Read, tx: mpsc::Sender<Batch>) {
+pub(crate) fn read_stdout(stdout: impl Read, tx: mpsc::Sender<Batch>) {
     let mut lines = LineReader::new(BufReader::with_capacity(64 << 10, stdout));
     let mut batch = Vec::new();
     let mut bytes = 0;
@@ -349,7 +419,11 @@ fn read_stdout(stdout: impl Read, tx: mpsc::Sender<Batch>) {
                 return;
             }
             Some(Ok((_, text))) => {
-                if is_idle(text) {
+                let idle = idle_line(text);
+                if idle != IdleLine::Other {
+                    if idle == IdleLine::Malformed {
+                        batch.push(text.to_owned());
+                    }
                     bytes = 0;
                     if tx.send(Batch::Idle(std::mem::take(&mut batch))).is_err() {
                         return;
@@ -480,26 +554,37 @@ impl Adapter for Process {
     }
 }
 
-impl Drop for Process {
-    fn drop(&mut self) {
-        if let Some(mut r) = self.running.take() {
-            // Closing stdin asks the adapter to end; it gets a moment, then it is killed.
-            drop(r.stdin);
-            let deadline = Instant::now() + Duration::from_millis(500);
-            loop {
-                match r.child.try_wait() {
-                    Ok(Some(_)) => break,
-                    Ok(None) if Instant::now() < deadline => {
-                        thread::sleep(Duration::from_millis(2))
-                    }
-                    _ => {
-                        let _ = r.child.kill();
-                        let _ = r.child.wait();
-                        break;
-                    }
+impl Process {
+    /// Ends the adapter: closing its stdin asks it to end; it gets a moment, then it is killed.
+    /// Its stderr is then read to the end (as far as it comes within a moment), so that
+    /// [`Adapter::stderr_since`] has all of it.
+    pub fn close(&mut self) {
+        let Some(mut r) = self.running.take() else {
+            return;
+        };
+        drop(r.stdin);
+        let deadline = Instant::now() + Duration::from_millis(500);
+        loop {
+            match r.child.try_wait() {
+                Ok(Some(_)) => break,
+                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(2)),
+                _ => {
+                    let _ = r.child.kill();
+                    let _ = r.child.wait();
+                    break;
                 }
             }
         }
+        let deadline = Instant::now() + Duration::from_millis(500);
+        while Instant::now() < deadline && !r.stderr.lock().map(|s| s.closed).unwrap_or(true) {
+            thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.close();
     }
 }
 
@@ -509,10 +594,39 @@ mod tests {
 
     #[test]
     fn idle_lines_are_recognised() {
-        assert!(is_idle(r#"{"idle":{}}"#));
-        assert!(is_idle(r#" {"idle": {}} "#));
-        assert!(!is_idle(r#"{"idle":{},"x":1}"#));
-        assert!(!is_idle(r#"{"client":{"action":"idle"}}"#));
+        for idle in [
+            r#"{"idle":{}}"#,
+            r#" {"idle": {}} "#,
+            "{ \"idle\" :\t{ } }",
+            r#"{"\u0069dle":{}}"#,
+        ] {
+            assert_eq!(idle_line(idle), IdleLine::Idle, "{idle}");
+        }
+        // Meant as `idle`, but not one: the command's output ends, with the line in it.
+        for bad in [
+            r#"{"idle":{},"idle":{}}"#,
+            r#"{"idle":{},"x":1}"#,
+            r#"{"x":1,"idle":{}}"#,
+            r#"{"idle":5}"#,
+            r#"{"idle":null}"#,
+            r#"{"idle":{"a":1}}"#,
+        ] {
+            assert_eq!(idle_line(bad), IdleLine::Malformed, "{bad}");
+        }
+        for other in [
+            r#"{"client":{"action":"idle"}}"#,
+            r#"{"client":{"idle":{}}}"#,
+            r#"{"idle":{}"#,
+            r#"["idle"]"#,
+            "idle",
+            r#"{"prompt":{"capabilities":["a\\b"]}}"#,
+            // Not JSON: spaces JSON does not have.
+            "\u{a0}{\"idle\":{}}",
+            "\u{b}{\"idle\":{}}",
+            "\u{c}{\"idle\":{},\"x\":1}",
+        ] {
+            assert_eq!(idle_line(other), IdleLine::Other, "{other}");
+        }
     }
 
     #[test]

@@ -65,7 +65,7 @@ impl Side {
             codec: Codec::new(""),
             widget_json: String::new(),
             foreign_json: String::new(),
-            completer: Completer::default(),
+            completer: Completer::new(""),
             prompts: VecDeque::new(),
             trace: Vec::new(),
             judged: judge.map(|profile| Judging::new(Judge::new(profile))),
@@ -217,7 +217,7 @@ impl Side {
     }
 
     fn request(&mut self, action: &str, data: &str, foreign: bool) -> String {
-        let id = self.completer.fresh_widget_id();
+        let id = self.completer.fresh_id();
         let widget = if foreign {
             &self.foreign_json
         } else {
@@ -249,7 +249,7 @@ impl Side {
         let Ok(msg) = self.codec.read(Poster::Widget, &view) else {
             return; // a malformed widget message (replay only): the rules do not see it
         };
-        let event = Event::Widget(msg);
+        let event = Event::Widget(Ok(msg));
         if let Some(j) = &mut self.judged {
             let _ = j.observe(at, &event);
         }
@@ -307,7 +307,7 @@ impl Side {
                             if let (Some(request_id), Some(data)) =
                                 (self.codec.client_ids.name(m.id), data)
                             {
-                                self.completer.client_requested(
+                                self.completer.counterpart_requested(
                                     request_id.to_owned(),
                                     self.codec.action_name(m.action),
                                     data,

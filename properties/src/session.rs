@@ -199,6 +199,15 @@ impl Session {
                     return Err(bad(n, "a `session` line may only be the first line".into()))
                 }
                 Key::Client | Key::Prompt => {}
+                Key::View | Key::App => {
+                    return Err(bad(
+                        n,
+                        format!(
+                            "`{}` lines are the widget's (docs/spec.md §9.1): a script holds only session, widget and decision lines",
+                            line.key.as_str()
+                        ),
+                    ))
+                }
                 Key::Decision => {
                     let d = line.decision().map_err(|e| bad(n, e.to_string()))?;
                     steps.push(Step::Decision(d.approved));

@@ -127,8 +127,10 @@ fn every_check_is_reached_by_some_mutant() {
     for (check, by) in &reached {
         println!("{check:24} reached by {by}");
     }
+    // The widget's own checks are reached by the widget's mutants (tests/widget_drive.rs).
     let missed: Vec<&str> = Reason::<capneg_model::Line>::KINDS
         .into_iter()
+        .filter(|k| !Reason::<capneg_model::Line>::WIDGET_KINDS.contains(k))
         .filter(|k| !reached.contains_key(k))
         .collect();
     assert!(missed.is_empty(), "checks no mutant reaches: {missed:?}");

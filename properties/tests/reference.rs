@@ -12,7 +12,7 @@ use capneg_properties::runner::run_session;
 use capneg_properties::strategy::sessions;
 use capneg_properties::universe::Caps;
 use capneg_reference::msg::{Action, Body, Data};
-use capneg_reference::widget::{WidgetInput, WidgetSession};
+use capneg_reference::widget::{Widget, WidgetInput};
 use capneg_reference::Event;
 use capneg_reference::{CapSet, Profile};
 use proptest::prelude::*;
@@ -56,7 +56,7 @@ proptest! {
     fn the_widget_view_is_the_last_notify(profile in profiles(), session in sessions()) {
         let mut client = Handler::new(profile, ClientKind::Reference);
         let run = run_session(profile, &session, &mut client);
-        let mut widget = WidgetSession::new(CapSet::new());
+        let mut widget = Widget::new(CapSet::new());
         let mut last: Option<CapSet> = None;
         let mut notifies = 0;
         for event in &run.events {
@@ -67,7 +67,7 @@ proptest! {
                 last = Some(approved.clone());
                 notifies += 1;
             }
-            let _ = widget.handle(&WidgetInput::Client(msg.clone()), &mut Vec::new());
+            widget.handle(&WidgetInput::Client(msg.clone()), &mut Vec::new());
         }
         prop_assert_eq!(widget.notifies(), notifies);
         prop_assert_eq!(widget.approved(), &last.unwrap_or_default());

@@ -71,6 +71,7 @@ fn judge(profile: Profile, lines: &[String]) -> Verdict {
         Options {
             profile,
             partial: false,
+            side: capneg_model::rules::Side::Client,
         },
         text.as_bytes(),
     )

@@ -2,24 +2,29 @@
 //!
 //! One vocabulary for every place that looks at a session from outside: the rules' observer
 //! judges [`Event`]s, the model records them to print a counterexample, the validator reads them
-//! from a trace, and the clients under test (the reference, or a deliberately wrong one) emit
-//! them.
+//! from a trace, and the clients and widgets under test (the references, or deliberately wrong
+//! ones) emit them.
 
 use crate::caps::{CapSet, CapSets};
 use crate::client::Output;
-use crate::msg::{ClientMsg, Msg};
+use crate::msg::{ClientMsg, Posted};
 
 /// One event of a session, in compact form.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Event {
     /// A message the client posted: a well-formed envelope, or how it is not one.
     Client(ClientMsg),
-    /// A message the widget posted.
-    Widget(Msg),
+    /// A message the widget posted: a well-formed envelope, or how it is not one.
+    Widget(Posted),
     /// The client asked the user about these capabilities.
     Prompt(CapSet),
     /// The user answered the oldest open prompt, approving these.
     Decision(CapSet),
+    /// The widget's own belief, at this point, of the capabilities it holds (docs/spec.md §9.1).
+    View(CapSet),
+    /// The widget's application asked its library for more capabilities (MSC2974,
+    /// docs/spec.md §9.1).
+    App(CapSet),
 }
 
 impl From<Output> for Event {
@@ -36,14 +41,14 @@ impl CapSets for Event {
         match self {
             Event::Client(m) => m.each_set(f),
             Event::Widget(m) => m.each_set(f),
-            Event::Prompt(c) | Event::Decision(c) => f(c),
+            Event::Prompt(c) | Event::Decision(c) | Event::View(c) | Event::App(c) => f(c),
         }
     }
     fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
         match self {
             Event::Client(m) => m.each_set_mut(f),
             Event::Widget(m) => m.each_set_mut(f),
-            Event::Prompt(c) | Event::Decision(c) => f(c),
+            Event::Prompt(c) | Event::Decision(c) | Event::View(c) | Event::App(c) => f(c),
         }
     }
 }

@@ -34,6 +34,6 @@ pub mod widget;
 pub use caps::{Cap, CapSet, CapSets, Interner};
 pub use client::{Client, Input, Output, Setup};
 pub use event::Event;
-pub use msg::{Action, Api, Body, ClientMsg, Data, Fault, Msg, Reply, ReqId};
+pub use msg::{Action, Api, Body, ClientMsg, Data, Fault, Msg, Posted, Reply, ReqId};
 pub use profile::Profile;
 pub use settings::{DeclinedPolicy, Settings};

@@ -414,8 +414,11 @@ impl std::fmt::Display for Fault {
     }
 }
 
+/// A message as posted: a well-formed envelope in compact form, or how it is not one.
+pub type Posted = Result<Msg, Fault>;
+
 /// A message the client posted: well-formed, or not.
-pub type ClientMsg = Result<Msg, Fault>;
+pub type ClientMsg = Posted;
 
 #[cfg(test)]
 mod tests {

@@ -1,10 +1,16 @@
-//! The widget's side of a session: a well-behaved widget, deterministic and sans-IO.
+//! The reference widget: the widget's side of a session, deterministic and sans-IO
+//! (docs/spec.md §9).
 //!
-//! It answers the client's `capabilities` request with its list, acks every notify and takes
-//! the approved set of the **latest** notify as its view (matrix-widget-api's widget side keeps
-//! only the first: this one follows MSC2974, where a later notify supersedes). It asks for more
-//! capabilities (MSC2974) only once the client has advertised `org.matrix.msc2974` in its answer
-//! to `supported_api_versions`.
+//! It asks the client for its supported versions when it starts, answers the client's
+//! `capabilities` request with what its application asked for, acks every notify and takes the
+//! approved set of the **latest** notify as its view (MSC2871; MSC2974: a later notify supersedes
+//! an earlier one; matrix-widget-api's `WidgetApi` keeps only the first, issue #52).
+//!
+//! What the application asks for later (MSC2974) goes into the `capabilities` answer if the
+//! client has not asked yet; once the widget has answered it, into a `request_capabilities`,
+//! sent as soon as the latest answer to `supported_api_versions` lists `org.matrix.msc2974`
+//! (rules `widget-reexchange-after-session`, `widget-reexchange-advertised`) and held until
+//! then.
 
 use crate::caps::{CapSet, CapSets};
 use crate::msg::{Action, Api, Body, Data, Msg, ReexchangeName, Reply, ReqId};
@@ -14,63 +20,66 @@ use crate::msg::{Action, Api, Body, Data, Msg, ReexchangeName, Reply, ReqId};
 pub enum WidgetInput {
     /// A message the client posted.
     Client(Msg),
-    /// Ask the client which API versions it supports.
-    AskVersions,
+    /// The application asks for more capabilities (MSC2974).
+    App(CapSet),
     /// Tell the client the content has loaded.
     ContentLoaded,
-    /// Ask for more capabilities (MSC2974).
-    RequestCapabilities(CapSet),
     /// Perform a gated action (`set_always_on_screen` or `send_event`) that these capabilities
     /// permit.
     Gated(Action, CapSet),
 }
 
-/// Why the widget did not do what it was asked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WidgetRefusal {
-    /// The client has not advertised `org.matrix.msc2974` (or not been asked yet).
-    ReexchangeNotAdvertised,
-}
-
-impl std::fmt::Display for WidgetRefusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            WidgetRefusal::ReexchangeNotAdvertised => {
-                f.write_str("the client has not advertised org.matrix.msc2974")
-            }
-        }
-    }
-}
-
-impl std::error::Error for WidgetRefusal {}
-
-/// The widget's state for one session.
+/// The reference widget's state for one session.
+///
+/// Its methods are grouped as in a connection: the constructor, getters, and one handler.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct WidgetSession {
-    initial: CapSet,
+pub struct Widget {
+    /// What the application asked for before the widget answered `capabilities`: its answer.
+    asked: CapSet,
+    /// What the application asked for since, not sent yet: the client has not advertised
+    /// `org.matrix.msc2974`.
+    held: CapSet,
     next_id: u32,
     view: CapSet,
     reported_requested: CapSet,
     notifies: u32,
-    client_msc2974: Option<bool>,
+    /// Whether the widget has answered the client's `capabilities` request.
+    answered_capabilities: bool,
+    /// What the latest answer to `supported_api_versions` says of `org.matrix.msc2974`
+    /// (`None`: no answer yet).
+    advertised: Option<bool>,
     open: Vec<(ReqId, Action)>,
 }
 
-impl WidgetSession {
-    /// A widget that will answer `capabilities` with `initial`.
+impl Widget {
+    /// A widget whose application asks for `initial`; it asks the client for its supported
+    /// versions (its first message is appended to `out`).
+    pub fn start(initial: CapSet, out: &mut Vec<Msg>) -> Self {
+        let mut widget = Widget::new(initial);
+        widget.send(Action::SupportedApiVersions, Data::Empty, out);
+        widget
+    }
+
+    /// A widget whose application asks for `initial`, before it sent anything (it has not asked
+    /// for the client's versions: it will not ask for more capabilities).
     pub fn new(initial: CapSet) -> Self {
-        WidgetSession {
-            initial,
+        Widget {
+            asked: initial,
+            held: CapSet::new(),
             next_id: 0,
             view: CapSet::new(),
             reported_requested: CapSet::new(),
             notifies: 0,
-            client_msc2974: None,
+            answered_capabilities: false,
+            advertised: None,
             open: Vec::new(),
         }
     }
 
-    /// The capabilities the widget believes approved: those of the latest notify.
+    // Getters.
+
+    /// The capabilities the widget believes approved: those of the latest notify
+    /// (`widget-view-follows-notify`).
     pub fn approved(&self) -> &CapSet {
         &self.view
     }
@@ -85,9 +94,21 @@ impl WidgetSession {
         self.notifies
     }
 
-    /// Whether the client advertised MSC2974 (`None`: not asked or not answered yet).
+    /// What the latest answer to `supported_api_versions` says of `org.matrix.msc2974`
+    /// (`None`: not asked or not answered yet).
     pub fn client_supports_reexchange(&self) -> Option<bool> {
-        self.client_msc2974
+        self.advertised
+    }
+
+    /// Whether the widget has answered the client's `capabilities` request.
+    pub fn answered_capabilities(&self) -> bool {
+        self.answered_capabilities
+    }
+
+    /// What the application asked for that the widget holds until the client advertises
+    /// `org.matrix.msc2974`.
+    pub fn held(&self) -> &CapSet {
+        &self.held
     }
 
     /// Requests the widget sent that the client has not answered.
@@ -95,46 +116,71 @@ impl WidgetSession {
         &self.open
     }
 
+    /// Whether the widget may send `request_capabilities` now: it has answered `capabilities`
+    /// and the latest answer to `supported_api_versions` lists `org.matrix.msc2974`.
+    pub fn may_reexchange(&self) -> bool {
+        self.answered_capabilities && self.advertised == Some(true)
+    }
+
+    // The handler.
+
     /// Takes one input; the widget's messages are appended to `out`.
-    pub fn handle(&mut self, input: &WidgetInput, out: &mut Vec<Msg>) -> Result<(), WidgetRefusal> {
+    pub fn handle(&mut self, input: &WidgetInput, out: &mut Vec<Msg>) {
         match input {
             WidgetInput::Client(msg) => self.on_client(msg, out),
-            WidgetInput::AskVersions => {
-                self.send(Action::SupportedApiVersions, Data::Empty, out);
+            WidgetInput::App(caps) => {
+                if !self.answered_capabilities {
+                    self.asked.union_with(caps);
+                } else {
+                    self.held.union_with(caps);
+                    self.send_held(out);
+                }
             }
             WidgetInput::ContentLoaded => self.send(Action::ContentLoaded, Data::Empty, out),
-            WidgetInput::RequestCapabilities(caps) => {
-                if self.client_msc2974 != Some(true) {
-                    return Err(WidgetRefusal::ReexchangeNotAdvertised);
-                }
-                self.send(
-                    Action::RequestCapabilities(ReexchangeName::Unstable),
-                    Data::Capabilities(caps.clone()),
-                    out,
-                );
-            }
             WidgetInput::Gated(action, permitting) => {
                 self.send(*action, Data::Gated(permitting.clone()), out)
             }
         }
-        Ok(())
+    }
+
+    /// A request id the widget has not used and will not use: for a wrapper that posts
+    /// requests of its own beside the widget's (the deliberately wrong widgets of
+    /// `capneg-model`).
+    pub fn take_request_id(&mut self) -> ReqId {
+        let id = ReqId::Used(self.next_id);
+        self.next_id += 1;
+        id
     }
 
     fn send(&mut self, action: Action, data: Data, out: &mut Vec<Msg>) {
-        let id = ReqId::Used(self.next_id);
-        self.next_id += 1;
+        let id = self.take_request_id();
         self.open.push((id, action));
         out.push(Msg::request(Api::FromWidget, id, action, data));
     }
 
+    /// Sends what the application asked for, if it may ask now.
+    fn send_held(&mut self, out: &mut Vec<Msg>) {
+        if self.may_reexchange() && !self.held.is_empty() {
+            let caps = std::mem::take(&mut self.held);
+            self.send(
+                Action::RequestCapabilities(ReexchangeName::Unstable),
+                Data::Capabilities(caps),
+                out,
+            );
+        }
+    }
+
     fn on_client(&mut self, msg: &Msg, out: &mut Vec<Msg>) {
         if msg.foreign {
-            return;
+            return; // docs/spec.md §9.4: the widget owes nothing to another widget's messages.
         }
         match (msg.api, &msg.body) {
             (Api::ToWidget, Body::Request(data)) => {
                 let reply = match (msg.action, data) {
-                    (Action::Capabilities, _) => Reply::Capabilities(self.initial.clone()),
+                    (Action::Capabilities, _) => {
+                        self.answered_capabilities = true;
+                        Reply::Capabilities(self.asked.clone())
+                    }
                     (
                         Action::NotifyCapabilities,
                         Data::Notify {
@@ -151,6 +197,7 @@ impl WidgetSession {
                     _ => Reply::Ack,
                 };
                 out.push(Msg::response(Api::ToWidget, msg.id, msg.action, reply));
+                self.send_held(out);
             }
             (Api::FromWidget, Body::Response(reply)) => {
                 let Some(i) = self
@@ -161,10 +208,11 @@ impl WidgetSession {
                     return;
                 };
                 self.open.remove(i);
-                if let (Action::SupportedApiVersions, Reply::Versions { msc2974 }) =
-                    (msg.action, reply)
-                {
-                    self.client_msc2974 = Some(*msc2974);
+                if msg.action == Action::SupportedApiVersions {
+                    // The latest answer decides; an error, or an answer without the list,
+                    // advertises nothing (docs/spec.md §9.4).
+                    self.advertised = Some(matches!(reply, Reply::Versions { msc2974: true }));
+                    self.send_held(out);
                 }
             }
             _ => {}
@@ -172,14 +220,16 @@ impl WidgetSession {
     }
 }
 
-impl CapSets for WidgetSession {
+impl CapSets for Widget {
     fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
-        f(&self.initial);
+        f(&self.asked);
+        f(&self.held);
         f(&self.view);
         f(&self.reported_requested)
     }
     fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
-        f(&mut self.initial);
+        f(&mut self.asked);
+        f(&mut self.held);
         f(&mut self.view);
         f(&mut self.reported_requested)
     }
@@ -191,130 +241,138 @@ mod tests {
     use crate::client::{Client, Input, Output, Setup};
     use crate::profile::Profile;
 
-    /// Runs a reference client against the widget until both are quiet; decisions approve all.
-    fn exchange(
-        client: &mut Client,
-        setup: &Setup,
-        widget: &mut WidgetSession,
-        mut to_widget: Vec<Msg>,
-    ) {
-        let mut to_client = Vec::new();
-        loop {
-            for m in to_widget.drain(..) {
-                widget
-                    .handle(&WidgetInput::Client(m), &mut to_client)
-                    .unwrap();
-            }
-            if to_client.is_empty() {
-                break;
-            }
-            let mut out = Vec::new();
-            for m in to_client.drain(..) {
-                client.handle(setup, &Input::Widget(m), &mut out).unwrap();
-            }
-            while let Some(i) = out.iter().position(|o| matches!(o, Output::Prompt(_))) {
-                let Output::Prompt(asked) = out.remove(i) else {
-                    unreachable!()
-                };
-                client
-                    .handle(setup, &Input::Decision(asked), &mut out)
-                    .unwrap();
-            }
-            to_widget = out
-                .into_iter()
-                .filter_map(|o| match o {
-                    Output::Send(m) => Some(m),
-                    Output::Prompt(_) => None,
-                })
-                .collect();
-        }
+    /// The reference client and widget, connected; every prompt is approved in full.
+    struct Pair {
+        setup: Setup,
+        client: Client,
+        widget: Widget,
+        to_widget: Vec<Msg>,
+        to_client: Vec<Msg>,
     }
 
-    fn run(profile: Profile) -> (Client, WidgetSession, Setup) {
-        let setup = Setup::new(profile);
-        let mut out = Vec::new();
-        let mut client = Client::start(&setup, &mut out);
-        let mut widget = WidgetSession::new(CapSet::from_mask(0b01));
-        let first = out
-            .into_iter()
-            .filter_map(|o| match o {
-                Output::Send(m) => Some(m),
-                _ => None,
-            })
-            .collect();
-        exchange(&mut client, &setup, &mut widget, first);
-        (client, widget, setup)
+    impl Pair {
+        fn start(profile: Profile, initial: CapSet) -> Pair {
+            let setup = Setup::new(profile);
+            let mut out = Vec::new();
+            let client = Client::start(&setup, &mut out);
+            let mut to_client = Vec::new();
+            let widget = Widget::start(initial, &mut to_client);
+            let mut pair = Pair {
+                setup,
+                client,
+                widget,
+                to_widget: Vec::new(),
+                to_client,
+            };
+            pair.client_outputs(out);
+            pair
+        }
+
+        fn client_outputs(&mut self, mut out: Vec<Output>) {
+            while let Some(output) = (!out.is_empty()).then(|| out.remove(0)) {
+                match output {
+                    Output::Send(m) => self.to_widget.push(m),
+                    Output::Prompt(asked) => {
+                        let mut more = Vec::new();
+                        self.client
+                            .handle(&self.setup, &Input::Decision(asked), &mut more)
+                            .unwrap();
+                        out.extend(more);
+                    }
+                }
+            }
+        }
+
+        /// Delivers every message until both sides are quiet.
+        fn settle(&mut self) {
+            while !self.to_widget.is_empty() || !self.to_client.is_empty() {
+                for m in std::mem::take(&mut self.to_widget) {
+                    self.widget
+                        .handle(&WidgetInput::Client(m), &mut self.to_client);
+                }
+                for m in std::mem::take(&mut self.to_client) {
+                    let mut out = Vec::new();
+                    self.client
+                        .handle(&self.setup, &Input::Widget(m), &mut out)
+                        .unwrap();
+                    self.client_outputs(out);
+                }
+            }
+        }
+
+        fn app(&mut self, caps: CapSet) {
+            self.widget
+                .handle(&WidgetInput::App(caps), &mut self.to_client);
+        }
     }
 
     #[test]
     fn view_follows_the_latest_notify() {
-        let (mut client, mut widget, setup) = run(Profile::MSC);
-        assert_eq!(widget.approved(), &CapSet::from_mask(0b01));
-        // Not advertised yet: the widget does not ask.
-        assert_eq!(
-            widget.handle(
-                &WidgetInput::RequestCapabilities(CapSet::from_mask(0b10)),
-                &mut Vec::new()
-            ),
-            Err(WidgetRefusal::ReexchangeNotAdvertised)
+        let mut pair = Pair::start(Profile::MSC, CapSet::from_mask(0b01));
+        pair.settle();
+        assert_eq!(pair.widget.approved(), &CapSet::from_mask(0b01));
+        assert_eq!(pair.widget.client_supports_reexchange(), Some(true));
+        pair.app(CapSet::from_mask(0b10));
+        pair.settle();
+        assert_eq!(pair.widget.approved(), &CapSet::from_mask(0b11));
+        assert_eq!(pair.widget.notifies(), 2);
+        assert!(pair.widget.open_requests().is_empty());
+    }
+
+    #[test]
+    fn an_early_request_joins_the_answer() {
+        let mut pair = Pair::start(Profile::MSC, CapSet::from_mask(0b01));
+        pair.app(CapSet::from_mask(0b10));
+        pair.settle();
+        assert_eq!(pair.widget.approved(), &CapSet::from_mask(0b11));
+        assert_eq!(pair.widget.notifies(), 1);
+    }
+
+    #[test]
+    fn a_request_waits_for_the_versions() {
+        let setup = Setup::new(Profile::MSC);
+        let mut asked = Vec::new();
+        let mut widget = Widget::start(CapSet::from_mask(0b01), &mut asked);
+        let mut out = Vec::new();
+        let capabilities = Msg::request(
+            Api::ToWidget,
+            ReqId::Used(0),
+            Action::Capabilities,
+            Data::Empty,
         );
-        let mut out = Vec::new();
-        widget.handle(&WidgetInput::AskVersions, &mut out).unwrap();
-        exchange_from_widget(&mut client, &setup, &mut widget, out);
-        assert_eq!(widget.client_supports_reexchange(), Some(true));
-        let mut out = Vec::new();
-        widget
-            .handle(
-                &WidgetInput::RequestCapabilities(CapSet::from_mask(0b10)),
-                &mut out,
-            )
+        widget.handle(&WidgetInput::Client(capabilities), &mut out);
+        widget.handle(&WidgetInput::App(CapSet::from_mask(0b10)), &mut out);
+        assert_eq!(out.len(), 1, "only the answer: not advertised yet");
+        assert_eq!(widget.held(), &CapSet::from_mask(0b10));
+        let mut client_out = Vec::new();
+        let mut client = Client::start(&setup, &mut client_out);
+        client_out.clear();
+        client
+            .handle(&setup, &Input::Widget(asked.remove(0)), &mut client_out)
             .unwrap();
-        exchange_from_widget(&mut client, &setup, &mut widget, out);
-        assert_eq!(widget.approved(), &CapSet::from_mask(0b11));
-        assert_eq!(widget.notifies(), 2);
-        assert!(widget.open_requests().is_empty());
+        let Some(Output::Send(answer)) = client_out.pop() else {
+            panic!("the client answers the versions")
+        };
+        out.clear();
+        widget.handle(&WidgetInput::Client(answer), &mut out);
+        assert!(matches!(
+            out[..],
+            [Msg {
+                action: Action::RequestCapabilities(ReexchangeName::Unstable),
+                ..
+            }]
+        ));
+        assert!(widget.held().is_empty());
     }
 
     #[test]
     fn legacy_clients_are_not_asked_again() {
-        let (mut client, mut widget, setup) = run(Profile::LEGACY);
-        let mut out = Vec::new();
-        widget.handle(&WidgetInput::AskVersions, &mut out).unwrap();
-        exchange_from_widget(&mut client, &setup, &mut widget, out);
-        assert_eq!(widget.client_supports_reexchange(), Some(false));
-        assert!(widget
-            .handle(
-                &WidgetInput::RequestCapabilities(CapSet::from_mask(0b10)),
-                &mut Vec::new()
-            )
-            .is_err());
-    }
-
-    fn exchange_from_widget(
-        client: &mut Client,
-        setup: &Setup,
-        widget: &mut WidgetSession,
-        from_widget: Vec<Msg>,
-    ) {
-        let mut out = Vec::new();
-        for m in from_widget {
-            client.handle(setup, &Input::Widget(m), &mut out).unwrap();
-        }
-        while let Some(i) = out.iter().position(|o| matches!(o, Output::Prompt(_))) {
-            let Output::Prompt(asked) = out.remove(i) else {
-                unreachable!()
-            };
-            client
-                .handle(setup, &Input::Decision(asked), &mut out)
-                .unwrap();
-        }
-        let to_widget = out
-            .into_iter()
-            .filter_map(|o| match o {
-                Output::Send(m) => Some(m),
-                _ => None,
-            })
-            .collect();
-        exchange(client, setup, widget, to_widget);
+        let mut pair = Pair::start(Profile::LEGACY, CapSet::from_mask(0b01));
+        pair.settle();
+        assert_eq!(pair.widget.client_supports_reexchange(), Some(false));
+        pair.app(CapSet::from_mask(0b10));
+        assert!(pair.to_client.is_empty());
+        assert_eq!(pair.widget.held(), &CapSet::from_mask(0b10));
+        assert_eq!(pair.widget.approved(), &CapSet::from_mask(0b01));
     }
 }

@@ -336,16 +336,26 @@ impl Codec {
         }
     }
 
-    /// A client message that breaks the envelope's shape as `fault` says, for printing a
-    /// counterexample: the simplest message with that fault.
-    pub fn faulty_json(&self, fault: Fault) -> Value {
-        let mut v = json!({
-            "api": "toWidget",
-            "widgetId": self.widget_id,
-            "requestId": "faulty",
-            "action": "notify_capabilities",
-            "data": {"requested": [], "approved": []},
-        });
+    /// A message `poster` posted that breaks the envelope's shape as `fault` says, for printing
+    /// a counterexample: the simplest message with that fault (a client's notify, a widget's
+    /// `supported_api_versions` request).
+    pub fn faulty_json(&self, poster: Poster, fault: Fault) -> Value {
+        let mut v = match poster {
+            Poster::Client => json!({
+                "api": "toWidget",
+                "widgetId": self.widget_id,
+                "requestId": "faulty",
+                "action": "notify_capabilities",
+                "data": {"requested": [], "approved": []},
+            }),
+            Poster::Widget => json!({
+                "api": "fromWidget",
+                "widgetId": self.widget_id,
+                "requestId": "faulty",
+                "action": "supported_api_versions",
+                "data": {},
+            }),
+        };
         match fault {
             Fault::Missing(field) => {
                 v.as_object_mut().map(|o| o.remove(field.name()));
@@ -509,11 +519,13 @@ mod tests {
             Fault::WrongType(Field::RequestId),
             Fault::WrongType(Field::Response),
         ] {
-            let json = serde_json::to_string(&codec.faulty_json(fault)).unwrap();
-            assert_eq!(
-                codec.read_json(Poster::Client, &raw(&json)),
-                Err(ReadError::Fault(fault))
-            );
+            for poster in [Poster::Client, Poster::Widget] {
+                let json = serde_json::to_string(&codec.faulty_json(poster, fault)).unwrap();
+                assert_eq!(
+                    codec.read_json(poster, &raw(&json)),
+                    Err(ReadError::Fault(fault))
+                );
+            }
         }
     }
 

@@ -1,20 +1,24 @@
-//! The script format (docs/spec.md §6): the one place that fills in what a script's widget
-//! message may leave out.
+//! The script format (docs/spec.md §6): the one place that fills in what a script's message may
+//! leave out.
 //!
-//! A script holds the widget's messages without the details that depend on the client: a
-//! response need not name the request it answers (it answers the client's oldest open request of
-//! its action), and a request need not carry a `requestId` or `widgetId`. [`Completer`] keeps the
-//! client's open requests and the widget's request ids, and completes each widget message
+//! A client's script holds the widget's messages without the details that depend on the client:
+//! a response need not name the request it answers (it answers the client's oldest open request
+//! of its action), and a request need not carry a `requestId` or `widgetId`. [`Completer`] keeps
+//! the client's open requests and the widget's request ids, and completes each widget message
 //! against them. `capneg run` (the reference, or a deliberately wrong client, on a script) and
 //! `capneg drive --replay` (an adapter on a script) both complete through it, so a script means
-//! the same thing to both.
+//! the same thing to both. A widget's script (`run --side widget`, docs/spec.md §9) holds the
+//! client's messages, completed the same way with the sides swapped
+//! ([`Completer::for_poster`]).
 
 use crate::envelope::Envelope;
+use crate::read::Poster;
+use capneg_reference::Api;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 
-/// A request the client posted that the widget has not answered yet.
+/// A request the other side posted that the script's side has not answered yet.
 #[derive(Clone, Debug)]
 pub struct OpenRequest {
     /// Its `requestId`.
@@ -36,7 +40,7 @@ pub enum Echo {
     Retarget,
 }
 
-/// Why a script's response cannot be completed: it answers no open request of the client.
+/// Why a script's response cannot be completed: it answers no open request of the other side.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unanswerable(pub String);
 
@@ -48,22 +52,41 @@ impl std::fmt::Display for Unanswerable {
 
 impl std::error::Error for Unanswerable {}
 
-/// The state a script's widget messages are completed against: the session's widget, the
-/// client's open requests, the request ids the widget used.
-#[derive(Clone, Debug, Default)]
+/// The state a script's messages are completed against: the session's widget, the other
+/// side's open requests, the request ids the script's side used.
+#[derive(Clone, Debug)]
 pub struct Completer {
+    /// The side whose messages the script holds.
+    poster: Poster,
     widget_id: String,
     open: Vec<OpenRequest>,
-    widget_ids: HashSet<String>,
-    next_widget_id: usize,
+    own_ids: HashSet<String>,
+    next_id: usize,
 }
 
 impl Completer {
-    /// A session of the widget `widget_id`, before any message.
+    /// A session of the widget `widget_id`, before any message, completing the widget's
+    /// messages (a client's script).
     pub fn new(widget_id: &str) -> Completer {
+        Completer::for_poster(Poster::Widget, widget_id)
+    }
+
+    /// A session of the widget `widget_id`, before any message, completing `poster`'s messages.
+    pub fn for_poster(poster: Poster, widget_id: &str) -> Completer {
         Completer {
+            poster,
             widget_id: widget_id.to_owned(),
-            ..Completer::default()
+            open: Vec::new(),
+            own_ids: HashSet::new(),
+            next_id: 0,
+        }
+    }
+
+    /// The `api` of the requests the other side starts, which the script's side answers.
+    fn other_api(&self) -> Api {
+        match self.poster {
+            Poster::Widget => Api::ToWidget,
+            Poster::Client => Api::FromWidget,
         }
     }
 
@@ -72,12 +95,11 @@ impl Completer {
         &self.widget_id
     }
 
-    /// Notes a message the client posted: a request of its own (`api: "toWidget"`, no
-    /// `response`) for the session's widget is open until the widget answers it.
-    pub fn client_posted(&mut self, env: &Envelope) {
-        if env.response.is_none()
-            && env.api == capneg_reference::Api::ToWidget
-            && env.widget_id == self.widget_id
+    /// Notes a message the other side posted (the client, for a client's script): a request of
+    /// its own (its `api`, no `response`) for the session's widget is open until the script's
+    /// side answers it.
+    pub fn counterpart_posted(&mut self, env: &Envelope) {
+        if env.response.is_none() && env.api == self.other_api() && env.widget_id == self.widget_id
         {
             if let Ok(data) = serde_json::value::to_raw_value(&env.data) {
                 self.open.push(OpenRequest {
@@ -89,9 +111,14 @@ impl Completer {
         }
     }
 
-    /// Notes a client request already read (its decoded `requestId` and `action`, and its `data`
-    /// as raw JSON text).
-    pub fn client_requested(&mut self, request_id: String, action: String, data: Box<RawValue>) {
+    /// Notes a request of the other side already read (its decoded `requestId` and `action`, and
+    /// its `data` as raw JSON text).
+    pub fn counterpart_requested(
+        &mut self,
+        request_id: String,
+        action: String,
+        data: Box<RawValue>,
+    ) {
         self.open.push(OpenRequest {
             request_id,
             action,
@@ -110,25 +137,29 @@ impl Completer {
         Some(self.open.remove(i))
     }
 
-    /// A fresh request id for a request of the widget: `w0`, `w1`, ..., skipping the ids the
-    /// script gave requests itself.
-    pub fn fresh_widget_id(&mut self) -> String {
+    /// A fresh request id for a request of the script's side: `w0`, `w1`, ... for the widget,
+    /// `c0`, `c1`, ... for the client, skipping the ids the script gave requests itself.
+    pub fn fresh_id(&mut self) -> String {
+        let side = match self.poster {
+            Poster::Widget => 'w',
+            Poster::Client => 'c',
+        };
         loop {
-            let id = format!("w{}", self.next_widget_id);
-            self.next_widget_id += 1;
-            if !self.widget_ids.contains(&id) {
-                self.widget_ids.insert(id.clone());
+            let id = format!("{side}{}", self.next_id);
+            self.next_id += 1;
+            if !self.own_ids.contains(&id) {
+                self.own_ids.insert(id.clone());
                 return id;
             }
         }
     }
 
-    /// Completes a script's widget message (a JSON object).
+    /// Completes a script's message (a JSON object).
     ///
-    /// A response answers one of the client's requests only where the client would take it as
-    /// an answer: with a `response` object, for the session's widget (its `widgetId` absent or
-    /// the session's). It answers the open request with its `requestId` (and its `action`, if it
-    /// names one), or else the oldest open request of its `action`; the missing `api`,
+    /// A response answers one of the other side's requests only where that side would take it
+    /// as an answer: with a `response` object, for the session's widget (its `widgetId` absent
+    /// or the session's). It answers the open request with its `requestId` (and its `action`, if
+    /// it names one), or else the oldest open request of its `action`; the missing `api`,
     /// `widgetId`, `requestId`, `action` and `data` are filled in from that request, which is no
     /// longer open. Any other response (another widget's, or one whose `response` is not an
     /// object) is left as it is and answers nothing. A request gets the session's `widgetId` and
@@ -146,8 +177,9 @@ impl Completer {
         let widget_id = Value::String(self.widget_id.clone());
         if answers {
             let open = self.answered(&map, echo)?;
+            let api = self.other_api().as_str();
             map.entry("api")
-                .or_insert_with(|| Value::String("toWidget".into()));
+                .or_insert_with(|| Value::String(api.into()));
             map.entry("widgetId").or_insert(widget_id);
             map.insert("requestId".into(), Value::String(open.request_id.clone()));
             map.entry("action")
@@ -159,17 +191,17 @@ impl Completer {
         } else if !map.contains_key("response") {
             map.entry("widgetId").or_insert(widget_id);
             if !map.contains_key("requestId") {
-                let id = self.fresh_widget_id();
+                let id = self.fresh_id();
                 map.insert("requestId".into(), Value::String(id));
             }
             if let Some(Value::String(id)) = map.get("requestId") {
-                self.widget_ids.insert(id.clone());
+                self.own_ids.insert(id.clone());
             }
         }
         Ok(map)
     }
 
-    /// The open client request a widget response answers, no longer open.
+    /// The open request of the other side a response answers, no longer open.
     fn answered(
         &mut self,
         map: &Map<String, Value>,
@@ -177,8 +209,16 @@ impl Completer {
     ) -> Result<OpenRequest, Unanswerable> {
         let bad = |s: &str| Err(Unanswerable(s.to_owned()));
         if let Some(api) = map.get("api") {
-            if api != "toWidget" {
-                return bad("a widget response must answer a client request (`api` \"toWidget\")");
+            if *api != self.other_api().as_str() {
+                return Err(Unanswerable(match self.poster {
+                    Poster::Widget => {
+                        "a widget response must answer a client request (`api` \"toWidget\")".into()
+                    }
+                    Poster::Client => {
+                        "a client response must answer a widget request (`api` \"fromWidget\")"
+                            .into()
+                    }
+                }));
             }
         }
         let action = match map.get("action") {
@@ -200,7 +240,8 @@ impl Completer {
                 })
                 .ok_or_else(|| {
                     Unanswerable(format!(
-                        "a response that answers nothing: no open client request `{id}`{}",
+                        "a response that answers nothing: no open {} request `{id}`{}",
+                        self.counterpart(),
                         action
                             .map(|a| format!(" with action `{a}`"))
                             .unwrap_or_default()
@@ -215,12 +256,21 @@ impl Completer {
                 };
                 by_action(Some(action)).ok_or_else(|| {
                         Unanswerable(format!(
-                            "a response that answers nothing: no open client request with action `{action}`"
+                            "a response that answers nothing: no open {} request with action `{action}`",
+                            self.counterpart()
                         ))
                     })?
             }
         };
         Ok(self.open.remove(index))
+    }
+
+    /// The other side, in words.
+    fn counterpart(&self) -> &'static str {
+        match self.poster {
+            Poster::Widget => "client",
+            Poster::Client => "widget",
+        }
     }
 }
 
@@ -252,8 +302,44 @@ mod tests {
             "api": "toWidget", "widgetId": "w1", "requestId": "c0", "action": "capabilities", "data": {}
         }))
         .unwrap();
-        c.client_posted(&env);
+        c.counterpart_posted(&env);
         c
+    }
+
+    /// A widget's script: the client's messages, completed against the widget's requests.
+    #[test]
+    fn a_client_script_answers_the_widget() {
+        let mut c = Completer::for_poster(Poster::Client, "w1");
+        let env: Envelope = serde_json::from_value(json!({
+            "api": "fromWidget", "widgetId": "w1", "requestId": "w0", "action": "supported_api_versions", "data": {}
+        }))
+        .unwrap();
+        c.counterpart_posted(&env);
+        let request = c
+            .complete(
+                object(json!({"api": "toWidget", "action": "capabilities", "data": {}})),
+                Echo::Exact,
+            )
+            .unwrap();
+        assert_eq!(request["requestId"], "c0");
+        assert_eq!(request["widgetId"], "w1");
+        let answer = c
+            .complete(
+                object(json!({"action": "supported_api_versions", "response": {"supported_versions": []}})),
+                Echo::Exact,
+            )
+            .unwrap();
+        assert_eq!(
+            print_message(answer),
+            r#"{"api":"fromWidget","widgetId":"w1","requestId":"w0","action":"supported_api_versions","data":{},"response":{"supported_versions":[]}}"#
+        );
+        assert!(c.open().is_empty());
+        assert!(c
+            .complete(
+                object(json!({"api": "toWidget", "requestId": "c0", "response": {}})),
+                Echo::Exact
+            )
+            .is_err());
     }
 
     #[test]

@@ -176,6 +176,24 @@ pub struct DecisionLine {
     pub approved: Vec<String>,
 }
 
+/// A `view` line's value: the widget's own belief, at this point, of the capabilities it holds
+/// (docs/spec.md §9.1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViewLine {
+    /// The capabilities the widget believes approved.
+    pub approved: Vec<String>,
+}
+
+/// An `app` line's value: the widget's application asked its library for more capabilities
+/// (MSC2974, docs/spec.md §9.1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppLine {
+    /// The capabilities asked for.
+    pub request: Vec<String>,
+}
+
 /// The key of a line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Key {
@@ -189,6 +207,10 @@ pub enum Key {
     Prompt,
     /// `decision`.
     Decision,
+    /// `view` (docs/spec.md §9.1).
+    View,
+    /// `app` (docs/spec.md §9.1).
+    App,
 }
 
 impl Key {
@@ -200,6 +222,19 @@ impl Key {
             Key::Widget => "widget",
             Key::Prompt => "prompt",
             Key::Decision => "decision",
+            Key::View => "view",
+            Key::App => "app",
+        }
+    }
+
+    /// The one field of a line whose value is a list of capabilities: `prompt`, `decision`,
+    /// `view` and `app` lines.
+    pub const fn caps_field(self) -> Option<&'static str> {
+        match self {
+            Key::Prompt => Some("capabilities"),
+            Key::Decision | Key::View => Some("approved"),
+            Key::App => Some("request"),
+            Key::Session | Key::Client | Key::Widget => None,
         }
     }
 
@@ -219,6 +254,8 @@ impl Key {
             "widget" => Key::Widget,
             "prompt" => Key::Prompt,
             "decision" => Key::Decision,
+            "view" => Key::View,
+            "app" => Key::App,
             _ => return None,
         })
     }
@@ -249,12 +286,28 @@ impl<'a> ParsedLine<'a> {
         self.typed()
     }
 
+    /// Reads the value of a `view` line.
+    pub fn view(&self) -> Result<ViewLine, LineError> {
+        self.typed()
+    }
+
+    /// Reads the value of an `app` line.
+    pub fn app(&self) -> Result<AppLine, LineError> {
+        self.typed()
+    }
+
+    /// Reads the capability list of a `prompt`, `decision`, `view` or `app` line (its
+    /// [`Key::caps_field`]), as the typed readers do.
+    pub fn caps(&self) -> Result<Vec<String>, LineError> {
+        caps_list(self.key, self.value.get())
+    }
+
     fn typed<T: Deserialize<'a>>(&self) -> Result<T, LineError> {
         typed_value(self.key, self.value.get())
     }
 }
 
-/// Reads the value of a `session`, `prompt` or `decision` line.
+/// Reads the value of a `session`, `prompt`, `decision`, `view` or `app` line.
 fn typed_value<'a, T: Deserialize<'a>>(key: Key, text: &'a str) -> Result<T, LineError> {
     // Serde would also read a list positionally into a struct: only objects are values.
     if !crate::envelope::raw_is_object(text) {
@@ -268,7 +321,7 @@ fn typed_value<'a, T: Deserialize<'a>>(key: Key, text: &'a str) -> Result<T, Lin
 pub enum LineError {
     /// Not JSON at all.
     NotJson(String),
-    /// JSON, but not an object with exactly one of the five keys.
+    /// JSON, but not an object with exactly one of the seven keys.
     Shape(String),
     /// The value of the key is not of its shape.
     Value(Key, String),
@@ -296,7 +349,7 @@ fn strip_position(e: &str) -> String {
     }
 }
 
-const KEYS: &str = "session, client, widget, prompt or decision";
+const KEYS: &str = "session, client, widget, prompt, decision, view or app";
 
 /// A line read for judging (see [`read_event_line`]).
 #[derive(Clone, Debug)]
@@ -304,8 +357,8 @@ pub enum EventLine<'a> {
     /// A `client` or `widget` message, read by [`crate::read`] in the same pass as the line
     /// (boxed: it is large, and moves through every layer of the reading).
     Message(Box<Reading<Cow<'a, str>>>),
-    /// A `prompt` (its `capabilities`) or `decision` (its `approved`) line: the capabilities,
-    /// interned, or why the value is not of its shape.
+    /// A `prompt` (its `capabilities`), `decision` or `view` (their `approved`) or `app` (its
+    /// `request`) line: the capabilities, interned, or why the value is not of its shape.
     Caps(Result<CapSet, LineError>),
     /// A `session` line: the text of its raw JSON.
     Session(&'a str),
@@ -314,7 +367,7 @@ pub enum EventLine<'a> {
 /// A line as the visitor reads it.
 enum Parsed<'a> {
     Message(Box<Reading<Cow<'a, str>>>),
-    /// A `prompt` or `decision` line's set; `None` where its value is not of its shape.
+    /// A capability line's set; `None` where its value is not of its shape.
     Caps(Option<CapSet>),
     Raw(&'a RawValue),
 }
@@ -328,9 +381,11 @@ enum Messages<'c> {
 }
 
 /// Why the message of a `client` or `widget` line is bad input, in the words every reader uses:
-/// not a JSON object (or one that repeats an envelope field); for a widget message, an object
-/// that is not a well-formed envelope. A malformed client message is not bad input but the
-/// client's fault (rule `well-formed-message`).
+/// not a JSON object (or one that repeats an envelope field); for a widget message, where the
+/// widget is not judged, an object that is not a well-formed envelope. A malformed client
+/// message is not bad input but the client's fault (rule `well-formed-message`), and where the
+/// widget is judged a malformed widget message is the widget's (`widget-well-formed-message`,
+/// docs/spec.md §9.4): use [`message_problem_judged`] there.
 pub fn message_problem<S>(key: Key, reading: &Reading<S>) -> Option<String> {
     match reading {
         Reading::NotAnEnvelope => Some(format!(
@@ -341,6 +396,19 @@ pub fn message_problem<S>(key: Key, reading: &Reading<S>) -> Option<String> {
             msg: Err(fault), ..
         } if key == Key::Widget => Some(format!("malformed widget envelope: {fault}")),
         Reading::Envelope { .. } => None,
+    }
+}
+
+/// [`message_problem`], where the widget's messages are judged too (`judge_widget`): then only
+/// a message that is not a JSON object is bad input.
+pub fn message_problem_judged<S>(
+    key: Key,
+    reading: &Reading<S>,
+    judge_widget: bool,
+) -> Option<String> {
+    match reading {
+        Reading::Envelope { .. } if judge_widget => None,
+        _ => message_problem(key, reading),
     }
 }
 
@@ -382,20 +450,32 @@ pub fn read_event_line<'a>(
             _ => unreachable!("values are kept raw here"),
         },
         Parsed::Raw(raw) => match key {
-            Key::Prompt | Key::Decision => EventLine::Caps(typed_caps(key, raw.get(), caps)),
-            _ => EventLine::Session(raw.get()),
+            Key::Prompt | Key::Decision | Key::View | Key::App => {
+                EventLine::Caps(typed_caps(key, raw.get(), caps))
+            }
+            Key::Session | Key::Client | Key::Widget => EventLine::Session(raw.get()),
         },
     };
     Ok((key, line))
 }
 
-/// The set of a `prompt` or `decision` line's value, read as a [`Line`] reads it.
+/// The set of a capability line's value, read as a [`ParsedLine`] reads it.
 fn typed_caps(key: Key, text: &str, caps: &mut Interner) -> Result<CapSet, LineError> {
-    let names = match key {
-        Key::Prompt => typed_value::<PromptLine>(key, text).map(|p| p.capabilities),
-        _ => typed_value::<DecisionLine>(key, text).map(|d| d.approved),
-    }?;
+    let names = caps_list(key, text)?;
     Ok(caps.set(names.iter().map(String::as_str)))
+}
+
+/// The list of a capability line's value (`prompt`, `decision`, `view`, `app`).
+fn caps_list(key: Key, text: &str) -> Result<Vec<String>, LineError> {
+    match key {
+        Key::Prompt => typed_value::<PromptLine>(key, text).map(|p| p.capabilities),
+        Key::Decision => typed_value::<DecisionLine>(key, text).map(|d| d.approved),
+        Key::View => typed_value::<ViewLine>(key, text).map(|v| v.approved),
+        Key::App => typed_value::<AppLine>(key, text).map(|a| a.request),
+        Key::Session | Key::Client | Key::Widget => {
+            Err(LineError::Value(key, "not a line of capabilities".into()))
+        }
+    }
 }
 
 fn parse_with<'a>(text: &'a str, messages: Messages<'_>) -> Result<(Key, Parsed<'a>), LineError> {
@@ -452,12 +532,8 @@ impl<'de> Visitor<'de> for LineVisitor<'_> {
             (_, Some(poster), Messages::Read(caps)) => {
                 Parsed::Message(map.next_value_seed(MessageSeed::new(poster, caps))?)
             }
-            (Some(key @ (Key::Prompt | Key::Decision)), _, Messages::Read(caps)) => {
-                let field = if key == Key::Prompt {
-                    "capabilities"
-                } else {
-                    "approved"
-                };
+            (Some(key), _, Messages::Read(caps)) if key.caps_field().is_some() => {
+                let field = key.caps_field().unwrap_or_default();
                 Parsed::Caps(map.next_value_seed(OnlyCapsSeed { field, caps })?)
             }
             _ => Parsed::Raw(map.next_value()?),

@@ -1,29 +1,53 @@
-//! Exhaustive model checking of the rules (`capneg check`).
+//! Exhaustive model checking of the rules (`capneg check`, docs/spec.md §7.3).
+//!
+//! Two models: [`model`] judges a client under test by the client's rules, with a
+//! nondeterministic widget; [`widget_model`] judges a widget under test by the widget's rules
+//! (docs/spec.md §9.2), with the reference client. Both are run the same way ([`Checked`]).
 //!
 //! One exhaustive run (depth-first, with threads, reduced by the symmetry of interchangeable
 //! capabilities) settles which rules hold. For each rule that does not, a breadth-first run
 //! checking only that rule finds a shortest counterexample, which is replayed into a trace
 //! (docs/spec.md §5) and judged again by the observer to name the line that breaks the rule.
+//!
+//! A check can be stopped early ([`check_until`], a flag `capneg check` sets on Ctrl-C): the runs
+//! are of [`Stoppable`], the model whose boundary closes once the flag is seen, so that the
+//! checker's threads run out of new states and end, and the report says what was found so far.
 
 use crate::rules::mutants::ClientKind;
-use crate::rules::{Line, Rule};
-use capneg_reference::{Event, Profile};
+use crate::rules::widget_mutants::WidgetMutant;
+use crate::rules::{Judge, Line, Rule, RuleSet};
+use capneg_reference::{Event, Interner, Profile};
 use model::{Bounds, SessionModel, State, Step, REACHABLE};
 use printer::{diagram, judge_events, TracePrinter};
+use widget_model::{WidgetModel, WidgetState, WidgetStep, WIDGET_REACHABLE};
 
 pub mod model;
 pub mod printer;
 pub mod symmetry;
-use stateright::{Checker, HasDiscoveries, Model};
+pub mod widget_model;
+use stateright::{Checker, Expectation, HasDiscoveries, Model, Property};
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// What is under test: a client, judged by the client's rules, or a widget, judged by the
+/// widget's (docs/spec.md §9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subject {
+    /// A client: the reference, or a mutant.
+    Client(ClientKind),
+    /// A widget: the reference (`None`), or a widget mutant; it talks with the reference client
+    /// of the client profile.
+    Widget(Option<WidgetMutant>),
+}
 
 /// What to check.
 #[derive(Clone, Debug)]
 pub struct CheckConfig {
-    /// The client under test.
-    pub client: ClientKind,
-    /// The profile the client follows.
+    /// What is under test.
+    pub subject: Subject,
+    /// The profile the client follows (for a widget under test: the reference client's).
     pub client_profile: Profile,
     /// The profile the rules follow.
     pub rules_profile: Profile,
@@ -42,8 +66,14 @@ pub struct CheckConfig {
 impl CheckConfig {
     /// `client` under its profile, judged by the rules of the same profile, default bounds.
     pub fn new(client: ClientKind, profile: Profile) -> Self {
+        CheckConfig::of(Subject::Client(client), profile)
+    }
+
+    /// `subject` with the reference client of `profile` or under it, judged by the rules of
+    /// the same profile, default bounds.
+    pub fn of(subject: Subject, profile: Profile) -> Self {
         CheckConfig {
-            client,
+            subject,
             client_profile: profile,
             rules_profile: profile,
             bounds: Bounds::default(),
@@ -54,13 +84,110 @@ impl CheckConfig {
         }
     }
 
-    /// The model this configuration checks.
+    /// The client model of this configuration (for a widget under test: the reference
+    /// client's model).
     pub fn model(&self) -> SessionModel {
-        SessionModel::new(
-            self.client,
-            self.client_profile,
-            self.rules_profile,
-            self.bounds,
+        let client = match self.subject {
+            Subject::Client(client) => client,
+            Subject::Widget(_) => ClientKind::Reference,
+        };
+        SessionModel::new(client, self.client_profile, self.rules_profile, self.bounds)
+    }
+
+    /// The widget model of this configuration (for a client under test: the reference
+    /// widget's).
+    pub fn widget_model(&self) -> WidgetModel {
+        let widget = match self.subject {
+            Subject::Widget(widget) => widget,
+            Subject::Client(_) => None,
+        };
+        WidgetModel::new(widget, self.client_profile, self.bounds)
+    }
+}
+
+/// A model the checker runs: the client's ([`SessionModel`]) or the widget's
+/// ([`WidgetModel`]).
+pub trait Checked:
+    Model<
+        State: stateright::Representative
+                   + std::hash::Hash
+                   + Eq
+                   + Clone
+                   + std::fmt::Debug
+                   + Send
+                   + Sync
+                   + 'static,
+        Action: Clone + std::fmt::Debug + std::hash::Hash + Eq + Send + Sync + 'static,
+    > + Clone
+    + Send
+    + Sync
+    + 'static
+{
+    /// The rules it checks, in the order of docs/spec.md §4 and §9.2.
+    fn rules(&self) -> RuleSet;
+    /// The same model, checking only `rule`.
+    fn focused(&self, rule: Rule) -> Self;
+    /// The number of initial states that are session settings (1 for the widget model).
+    fn settings_count(&self) -> usize;
+    /// The names of the `sometimes` properties.
+    fn reachable(&self) -> Vec<&'static str>;
+    /// Replays a path from `init` and prints it as a trace, naming the line that breaks `rule`.
+    fn counterexample(
+        &self,
+        rule: Rule,
+        init: &Self::State,
+        actions: &[Self::Action],
+    ) -> Counterexample;
+}
+
+impl Checked for SessionModel {
+    fn rules(&self) -> RuleSet {
+        self.rules
+    }
+    fn focused(&self, rule: Rule) -> Self {
+        SessionModel::focused(self, rule)
+    }
+    fn settings_count(&self) -> usize {
+        self.settings.len()
+    }
+    fn reachable(&self) -> Vec<&'static str> {
+        REACHABLE.iter().map(|(name, _)| *name).collect()
+    }
+    fn counterexample(&self, rule: Rule, init: &State, actions: &[Step]) -> Counterexample {
+        counterexample(self, rule, init, actions)
+    }
+}
+
+impl Checked for WidgetModel {
+    fn rules(&self) -> RuleSet {
+        self.rules
+    }
+    fn focused(&self, rule: Rule) -> Self {
+        WidgetModel::focused(self, rule)
+    }
+    fn settings_count(&self) -> usize {
+        1
+    }
+    fn reachable(&self) -> Vec<&'static str> {
+        WIDGET_REACHABLE.iter().map(|(name, _)| *name).collect()
+    }
+    fn counterexample(
+        &self,
+        rule: Rule,
+        init: &WidgetState,
+        actions: &[WidgetStep],
+    ) -> Counterexample {
+        let mut events = Vec::new();
+        self.replay(init, actions, &mut |e: &Event| events.push(e.clone()));
+        let printer = TracePrinter::new(&self.universe);
+        let session = printer.widget_session_line();
+        printed(
+            &self.judge(),
+            &self.universe,
+            printer,
+            session,
+            &events,
+            rule,
         )
     }
 }
@@ -99,6 +226,9 @@ pub struct Counterexample {
     pub reason: String,
     /// The trace as a Mermaid sequence diagram.
     pub diagram: String,
+    /// Whether it is a shortest one: not when the check was stopped before the search for a
+    /// shortest one ended (then it is the path the exhaustive run found).
+    pub shortest: bool,
 }
 
 /// The verdict on a rule.
@@ -106,8 +236,11 @@ pub struct Counterexample {
 pub enum Verdict {
     /// No reachable state breaks it.
     Holds,
-    /// Some path breaks it (with a shortest counterexample, where one was searched).
+    /// Some path breaks it (with a counterexample, where one was searched).
     Violated(Option<Box<Counterexample>>),
+    /// The check was stopped before it ended, and no state explored so far breaks it: it may hold
+    /// or not.
+    Unsettled,
 }
 
 /// The report of a check.
@@ -131,6 +264,10 @@ pub struct CheckReport {
     pub elapsed: Duration,
     /// Whether the exhaustive run explored every reachable state.
     pub exhaustive: bool,
+    /// Whether the check was stopped before it ended ([`check_until`]): the exhaustive run
+    /// (then not [`exhaustive`](CheckReport::exhaustive)), or a search for a counterexample, or
+    /// the run without the symmetry reduction (then not measured).
+    pub interrupted: bool,
     /// Unique states of a run without the symmetry reduction, where measured.
     pub unreduced: Option<usize>,
 }
@@ -165,103 +302,203 @@ impl CheckReport {
 /// A name no property has: finishing when it is discovered means never finishing early.
 const NEVER: &str = "(exhaustive)";
 
-fn run<C: Checker<SessionModel>>(
-    checker: C,
+/// How often a run reports its progress.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// Starts a run (`spawn`) and waits for it to finish, reporting progress when it starts and
+/// about every [`PROGRESS_EVERY`]; once `stop` is set (before it starts, or while it runs), closes
+/// the boundary of its model (`halt`) so that it ends early. The checker, and whether it was
+/// stopped.
+///
+/// The polls come quickly at first (1 ms, doubling up to [`PROGRESS_EVERY`]): the searches for
+/// counterexamples often end within milliseconds, and `capneg vectors` runs dozens of them.
+fn run<M: Model, C: Checker<Stoppable<M>>>(
+    spawn: impl FnOnce() -> C,
+    halt: &AtomicBool,
+    stop: &AtomicBool,
     phase: Phase,
     progress: &mut dyn FnMut(Progress),
-) -> C {
+) -> (C, bool) {
     let start = Instant::now();
-    while !checker.is_done() {
-        std::thread::sleep(Duration::from_millis(100));
-        progress(Progress {
-            phase,
-            unique: checker.unique_state_count(),
-            elapsed: start.elapsed(),
-        });
+    progress(Progress {
+        phase,
+        unique: 0,
+        elapsed: Duration::ZERO,
+    });
+    if stop.load(Ordering::Relaxed) {
+        halt.store(true, Ordering::Relaxed);
     }
-    checker.join()
+    let checker = spawn();
+    let mut pause = Duration::from_millis(1);
+    let mut reported = Duration::ZERO;
+    while !checker.is_done() {
+        if stop.load(Ordering::Relaxed) {
+            halt.store(true, Ordering::Relaxed);
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(PROGRESS_EVERY);
+        let elapsed = start.elapsed();
+        if elapsed >= reported + PROGRESS_EVERY {
+            reported = elapsed;
+            progress(Progress {
+                phase,
+                unique: checker.unique_state_count(),
+                elapsed,
+            });
+        }
+    }
+    (checker.join(), halt.load(Ordering::Relaxed))
 }
 
-/// Runs the check.
+/// Runs the check to the end.
 pub fn check(config: &CheckConfig, progress: &mut dyn FnMut(Progress)) -> CheckReport {
-    let model = config.model();
-    let settings = model.settings.len();
-    let rules: Vec<Rule> = model.rules.iter().collect();
+    check_until(config, progress, &AtomicBool::new(false))
+}
+
+/// Runs the check until it ends or `stop` is set (`capneg check` sets it on Ctrl-C), whichever
+/// comes first. Once `stop` is set (seen within 100 ms), the run under way ends early and none
+/// after it starts: the report has what was found so far, with
+/// [`interrupted`](CheckReport::interrupted) set. A rule broken in the exhaustive run is
+/// violated whatever comes after; its counterexample is then the path that run found (not
+/// always the shortest, [`Counterexample::shortest`]) when the search for a shortest one was
+/// stopped. A rule not broken is [`Verdict::Unsettled`] when the exhaustive run was stopped.
+pub fn check_until(
+    config: &CheckConfig,
+    progress: &mut dyn FnMut(Progress),
+    stop: &AtomicBool,
+) -> CheckReport {
+    match config.subject {
+        Subject::Client(_) => check_model(config, config.model(), progress, stop),
+        Subject::Widget(_) => check_model(config, config.widget_model(), progress, stop),
+    }
+}
+
+/// [`check_until`] on `model`.
+fn check_model<M: Checked>(
+    config: &CheckConfig,
+    model: M,
+    progress: &mut dyn FnMut(Progress),
+    stop: &AtomicBool,
+) -> CheckReport {
+    let settings = model.settings_count();
+    let rules: Vec<Rule> = model.rules().iter().collect();
+    let halt = Arc::new(AtomicBool::new(false));
     let start = Instant::now();
-    let mut builder = model
-        .clone()
+    let mut builder = Stoppable::new(model.clone(), &halt)
         .checker()
         .threads(config.threads.max(1))
         .finish_when(HasDiscoveries::AnyOf(BTreeSet::from([NEVER])));
     if config.symmetry {
         builder = builder.symmetry();
     }
-    let checker = run(builder.spawn_dfs(), Phase::Exhaustive, progress);
+    let (checker, stopped) = run(
+        || builder.spawn_dfs(),
+        &halt,
+        stop,
+        Phase::Exhaustive,
+        progress,
+    );
     let elapsed = start.elapsed();
-    let discoveries: BTreeSet<&str> = checker.discoveries().keys().copied().collect();
+    let discoveries = checker.discoveries();
     let verdicts = rules
         .iter()
         .map(|&rule| {
-            let verdict = if discoveries.contains(rule.id()) {
-                Verdict::Violated(if config.counterexamples {
-                    shortest(&model, rule, progress).map(Box::new)
-                } else {
-                    None
-                })
-            } else {
-                Verdict::Holds
+            let verdict = match discoveries.get(rule.id()) {
+                None if stopped => Verdict::Unsettled,
+                None => Verdict::Holds,
+                Some(_) if !config.counterexamples => Verdict::Violated(None),
+                Some(found) => {
+                    let shortest = if stop.load(Ordering::Relaxed) {
+                        None
+                    } else {
+                        shortest_until(&model, rule, progress, stop)
+                    };
+                    // Stopped before the search ended: the exhaustive run's path instead.
+                    let cx = shortest.or_else(|| {
+                        let states = found.clone().into_states();
+                        let actions = found.clone().into_actions();
+                        let mut cx = model.counterexample(rule, states.first()?, &actions);
+                        cx.shortest = false;
+                        Some(cx)
+                    });
+                    Verdict::Violated(cx.map(Box::new))
+                }
             };
             (rule, verdict)
         })
         .collect();
-    let unreduced = (config.symmetry && config.measure_symmetry).then(|| {
-        let checker = model
-            .clone()
-            .checker()
-            .threads(config.threads.max(1))
-            .finish_when(HasDiscoveries::AnyOf(BTreeSet::from([NEVER])))
-            .spawn_dfs();
-        run(checker, Phase::Unreduced, progress).unique_state_count()
-    });
+    let unreduced = (config.symmetry && config.measure_symmetry && !stop.load(Ordering::Relaxed))
+        .then(|| {
+            let halt = Arc::new(AtomicBool::new(false));
+            let builder = Stoppable::new(model.clone(), &halt)
+                .checker()
+                .threads(config.threads.max(1))
+                .finish_when(HasDiscoveries::AnyOf(BTreeSet::from([NEVER])));
+            let (checker, stopped) = run(
+                || builder.spawn_dfs(),
+                &halt,
+                stop,
+                Phase::Unreduced,
+                progress,
+            );
+            (!stopped).then(|| checker.unique_state_count())
+        })
+        .flatten();
     CheckReport {
         unreduced,
         config: config.clone(),
         settings,
         rules: verdicts,
-        reachable: REACHABLE
-            .iter()
-            .map(|(name, _)| (*name, discoveries.contains(name)))
+        reachable: model
+            .reachable()
+            .into_iter()
+            .map(|name| (name, discoveries.contains_key(name)))
             .collect(),
         generated: checker.state_count(),
         unique: checker.unique_state_count(),
         max_depth: checker.max_depth(),
         elapsed,
-        exhaustive: checker.is_done(),
+        exhaustive: checker.is_done() && !stopped,
+        interrupted: stop.load(Ordering::Relaxed),
     }
 }
 
 /// A shortest path that breaks `rule`, as a trace; `None` if no path breaks it. The search runs
 /// on one thread, so that the counterexample printed is always the same one.
-pub fn shortest(
-    model: &SessionModel,
+pub fn shortest<M: Checked>(
+    model: &M,
     rule: Rule,
     progress: &mut dyn FnMut(Progress),
 ) -> Option<Counterexample> {
-    let focused = model.focused(rule);
-    let checker = run(
-        focused
-            .clone()
-            .checker()
-            .threads(1)
-            .finish_when(HasDiscoveries::AnyFailures)
-            .spawn_bfs(),
+    shortest_until(model, rule, progress, &AtomicBool::new(false))
+}
+
+/// [`shortest`], or `None` once `stop` is set.
+fn shortest_until<M: Checked>(
+    model: &M,
+    rule: Rule,
+    progress: &mut dyn FnMut(Progress),
+    stop: &AtomicBool,
+) -> Option<Counterexample> {
+    let halt = Arc::new(AtomicBool::new(false));
+    let builder = Stoppable::new(model.focused(rule), &halt)
+        .checker()
+        .threads(1)
+        .finish_when(HasDiscoveries::AnyFailures);
+    let (checker, stopped) = run(
+        || builder.spawn_bfs(),
+        &halt,
+        stop,
         Phase::Counterexample(rule),
         progress,
     );
+    if stopped {
+        return None;
+    }
     let path = checker.discovery(rule.id())?;
     let states = path.clone().into_states();
     let actions = path.into_actions();
-    Some(counterexample(model, rule, states.first()?, &actions))
+    Some(model.counterexample(rule, states.first()?, &actions))
 }
 
 /// Replays a path and prints it as a trace, naming the line that breaks `rule`.
@@ -273,26 +510,285 @@ pub fn counterexample(
 ) -> Counterexample {
     let mut events = Vec::new();
     model.replay(init, actions, &mut |e: &Event| events.push(e.clone()));
-    let mut printer = TracePrinter::new(&model.universe);
-    let mut lines = vec![printer.session_line(&init.settings)];
+    let printer = TracePrinter::new(&model.universe);
+    let session = printer.session_line(&init.settings);
+    printed(
+        &model.judge(&init.settings),
+        &model.universe,
+        printer,
+        session,
+        &events,
+        rule,
+    )
+}
+
+/// A path's events printed as a trace after its `session` line, judged by `judge` to name the
+/// line that breaks `rule`.
+fn printed(
+    judge: &Judge,
+    universe: &Interner,
+    mut printer: TracePrinter,
+    session: String,
+    events: &[Event],
+    rule: Rule,
+) -> Counterexample {
+    let mut lines = vec![session];
     lines.extend(events.iter().map(|e| printer.line(e)));
-    let judge = model.judge(&init.settings);
-    let found = judge_events(&judge, &events);
+    let found = judge_events(judge, events);
     let end = Line::new(lines.len() as u32 + 1).unwrap_or(Line::FIRST);
     let (line, reason) = found
         .iter()
         .find(|(_, v)| v.rule == rule)
-        .map(|(at, v)| (*at, v.reason.describe(&model.universe)))
+        .map(|(at, v)| (*at, v.reason.describe(universe)))
         .unwrap_or((end, String::from("(the replay did not break the rule)")));
-    let diagram = diagram(
-        &printer,
-        &events,
-        Some((line, &format!("{rule}: {reason}"))),
-    );
+    let diagram = diagram(&printer, events, Some((line, &format!("{rule}: {reason}"))));
     Counterexample {
         lines,
         line,
         reason,
         diagram,
+        shortest: true,
+    }
+}
+
+/// A model whose boundary closes once `halt` is set: no new state is then within it, so the
+/// checker's threads run out of work (what they hold is at most one block of states each) and
+/// end, with everything found so far. stateright 0.31 has no other way to stop a run from
+/// outside: `finish_when`, `target_state_count` and `timeout` are fixed when the run starts, and
+/// a visitor only watches.
+#[derive(Clone)]
+pub struct Stoppable<M: Model = SessionModel> {
+    model: M,
+    properties: Vec<(Expectation, &'static str, Condition<M>)>,
+    halt: Arc<AtomicBool>,
+}
+
+impl<M: Model> Stoppable<M> {
+    /// `model`, stopped by `halt`.
+    pub fn new(model: M, halt: &Arc<AtomicBool>) -> Stoppable<M> {
+        let properties = model
+            .properties()
+            .into_iter()
+            .map(|p| (p.expectation, p.name, p.condition))
+            .collect();
+        Stoppable {
+            model,
+            properties,
+            halt: Arc::clone(halt),
+        }
+    }
+}
+
+/// Property `I` of the wrapped model (a property's condition is a plain function of the model
+/// and the state: one instance per index).
+fn lifted<M: Model, const I: usize>(m: &Stoppable<M>, s: &M::State) -> bool {
+    m.properties
+        .get(I)
+        .is_none_or(|(_, _, condition)| condition(&m.model, s))
+}
+
+/// The most properties a model has: the client model's rules (or the widget model's) and its
+/// `sometimes` properties.
+const MAX_PROPERTIES: usize = 24;
+
+const _: () = assert!(model::RULE_PROPERTIES.len() + REACHABLE.len() <= MAX_PROPERTIES);
+const _: () =
+    assert!(widget_model::WIDGET_RULE_PROPERTIES.len() + WIDGET_REACHABLE.len() <= MAX_PROPERTIES);
+
+/// A property's condition on a state of model `M`.
+type Condition<M> = fn(&M, &<M as Model>::State) -> bool;
+
+/// The conditions of [`Stoppable`]'s properties, by index.
+fn lifted_all<M: Model>() -> [Condition<Stoppable<M>>; MAX_PROPERTIES] {
+    [
+        lifted::<M, 0>,
+        lifted::<M, 1>,
+        lifted::<M, 2>,
+        lifted::<M, 3>,
+        lifted::<M, 4>,
+        lifted::<M, 5>,
+        lifted::<M, 6>,
+        lifted::<M, 7>,
+        lifted::<M, 8>,
+        lifted::<M, 9>,
+        lifted::<M, 10>,
+        lifted::<M, 11>,
+        lifted::<M, 12>,
+        lifted::<M, 13>,
+        lifted::<M, 14>,
+        lifted::<M, 15>,
+        lifted::<M, 16>,
+        lifted::<M, 17>,
+        lifted::<M, 18>,
+        lifted::<M, 19>,
+        lifted::<M, 20>,
+        lifted::<M, 21>,
+        lifted::<M, 22>,
+        lifted::<M, 23>,
+    ]
+}
+
+impl<M: Model> Model for Stoppable<M> {
+    type State = M::State;
+    type Action = M::Action;
+
+    fn init_states(&self) -> Vec<M::State> {
+        self.model.init_states()
+    }
+
+    fn actions(&self, s: &M::State, actions: &mut Vec<M::Action>) {
+        self.model.actions(s, actions);
+    }
+
+    fn next_state(&self, s: &M::State, action: M::Action) -> Option<M::State> {
+        self.model.next_state(s, action)
+    }
+
+    fn format_action(&self, action: &M::Action) -> String
+    where
+        M::Action: std::fmt::Debug,
+    {
+        self.model.format_action(action)
+    }
+
+    fn format_step(&self, last: &M::State, action: M::Action) -> Option<String>
+    where
+        M::State: std::fmt::Debug,
+    {
+        self.model.format_step(last, action)
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        self.properties
+            .iter()
+            .zip(lifted_all::<M>())
+            .map(|((expectation, name, _), condition)| Property {
+                expectation: expectation.clone(),
+                name,
+                condition,
+            })
+            .collect()
+    }
+
+    fn within_boundary(&self, s: &M::State) -> bool {
+        !self.halt.load(Ordering::Relaxed) && self.model.within_boundary(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::mutants::MutantKind;
+
+    fn config(client: ClientKind) -> CheckConfig {
+        let mut config = CheckConfig::new(client, Profile::MSC);
+        config.bounds = Bounds {
+            caps: 2,
+            rounds: 1,
+            gated: 1,
+        };
+        config
+    }
+
+    #[test]
+    fn an_uninterrupted_check_is_exhaustive() {
+        let report = check_until(
+            &config(ClientKind::Reference),
+            &mut |_| {},
+            &AtomicBool::new(false),
+        );
+        assert!(report.exhaustive && !report.interrupted);
+        assert!(report.all_hold());
+        assert!(report
+            .rules
+            .iter()
+            .all(|(_, v)| matches!(v, Verdict::Holds)));
+    }
+
+    #[test]
+    fn a_stopped_check_reports_what_it_found_so_far() {
+        let full = check(&config(ClientKind::Reference), &mut |_| {});
+        let stop = AtomicBool::new(true);
+        let report = check_until(&config(ClientKind::Reference), &mut |_| {}, &stop);
+        assert!(report.interrupted);
+        assert!(!report.exhaustive);
+        assert!(
+            report.unique < full.unique,
+            "{} of {}",
+            report.unique,
+            full.unique
+        );
+        // Nothing is said to hold: the run did not see every state.
+        assert!(!report.all_hold());
+        assert!(report
+            .rules
+            .iter()
+            .all(|(_, v)| matches!(v, Verdict::Unsettled)));
+    }
+
+    #[test]
+    fn a_check_stopped_midway_reports_the_states_seen() {
+        // The default bounds: seconds of work, stopped at the first report after the start.
+        let mut config = CheckConfig::new(ClientKind::Reference, Profile::MSC);
+        config.threads = 2;
+        let full_unique = 239_196; // model/tests/check.rs
+        let stop = AtomicBool::new(false);
+        let report = check_until(
+            &config,
+            &mut |p| {
+                if p.unique > 0 {
+                    stop.store(true, Ordering::Relaxed);
+                }
+            },
+            &stop,
+        );
+        assert!(report.interrupted && !report.exhaustive);
+        assert!(
+            report.unique > 0 && report.unique < full_unique,
+            "{}",
+            report.unique
+        );
+    }
+
+    #[test]
+    fn a_violation_found_before_the_stop_keeps_a_counterexample() {
+        let client = ClientKind::Mutant(MutantKind::DoubleNotify);
+        let rule = MutantKind::DoubleNotify.target();
+        let stop = AtomicBool::new(false);
+        // Stopped once the exhaustive run is over, as the first search for a shortest
+        // counterexample starts.
+        let report = check_until(
+            &config(client),
+            &mut |p| {
+                if p.phase != Phase::Exhaustive {
+                    stop.store(true, Ordering::Relaxed);
+                }
+            },
+            &stop,
+        );
+        assert!(report.interrupted);
+        assert!(report.exhaustive, "the exhaustive run had ended");
+        let verdict = report
+            .rules
+            .iter()
+            .find(|(r, _)| *r == rule)
+            .map(|(_, v)| v.clone());
+        let Some(Verdict::Violated(Some(cx))) = verdict else {
+            panic!("{rule}: {verdict:?}")
+        };
+        assert!(!cx.shortest, "the search for a shortest one was stopped");
+        assert!(cx.lines.len() > 1, "{:?}", cx.lines);
+        assert!(
+            cx.reason != "(the replay did not break the rule)",
+            "{}",
+            cx.reason
+        );
+        // Uninterrupted, the same rule gets a shortest counterexample.
+        let report = check(&config(client), &mut |_| {});
+        let Some((_, Verdict::Violated(Some(cx)))) = report.rules.iter().find(|(r, _)| *r == rule)
+        else {
+            panic!("{rule} not violated")
+        };
+        assert!(cx.shortest);
     }
 }

@@ -225,10 +225,10 @@ impl SessionModel {
             Step::Decide(_) => None,
         };
         if let Some(msg) = widget_msg {
-            let event = Event::Widget(msg);
+            let event = Event::Widget(Ok(msg));
             next.observer.observe(&judge, (), &event, &mut found).ok()?;
             record(&event);
-            let Event::Widget(msg) = event else {
+            let Event::Widget(Ok(msg)) = event else {
                 unreachable!("a widget event")
             };
             let mut out = Vec::new();
@@ -436,7 +436,7 @@ impl State {
             match event {
                 Event::Client(msg) => self.client_sends(msg),
                 Event::Prompt(caps) => self.prompts.push_back(caps),
-                Event::Widget(_) | Event::Decision(_) => {}
+                Event::Widget(_) | Event::Decision(_) | Event::View(_) | Event::App(_) => {}
             }
         }
     }

@@ -1,11 +1,13 @@
 //! Printing a path of the model as a trace (docs/spec.md §5) and as a Mermaid sequence diagram.
 
 use crate::rules::{Judge, Judging, Line, Violation};
-use capneg_reference::msg::{Api, Body, ClientMsg, Msg, ReqId};
-use capneg_reference::{CapSet, Event, Interner, Settings};
-use capneg_wire::codec::Codec;
+use capneg_reference::msg::{Api, Body, Msg, ReqId};
+use capneg_reference::{CapSet, Event, Interner, Posted, Settings};
+use capneg_wire::codec::{Codec, Poster};
 use capneg_wire::envelope::Envelope;
-use capneg_wire::trace::{print_line, DecisionLine, Key, PromptLine, SessionLine};
+use capneg_wire::trace::{
+    print_line, AppLine, DecisionLine, Key, PromptLine, SessionLine, ViewLine,
+};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -45,6 +47,17 @@ impl TracePrinter {
         )
     }
 
+    /// The `session` line of a trace recorded on the widget's side (docs/spec.md §9): the
+    /// widget sees no prompts.
+    pub fn widget_session_line(&self) -> String {
+        let line = SessionLine {
+            widget_id: Some(MODEL_WIDGET_ID.to_owned()),
+            prompts: Some(capneg_wire::trace::Prompts::Hidden),
+            ..SessionLine::default()
+        };
+        print_line(Key::Session, &line)
+    }
+
     /// The names of a set.
     pub fn names(&self, set: &CapSet) -> Vec<String> {
         self.codec.caps.to_vec(set)
@@ -63,7 +76,7 @@ impl TracePrinter {
                 env
             }
             Body::Response(reply) => match requests.get(&msg.id) {
-                Some(req) if req.action == self.codec.action_name(msg.action) => {
+                Some(req) if req.action == self.codec.action_name(msg.action) && !msg.foreign => {
                     req.respond(self.codec.reply_json(reply, &req.request_id))
                 }
                 _ => self.codec.envelope(msg),
@@ -78,11 +91,16 @@ impl TracePrinter {
                 let env = self.envelope(msg);
                 print_line(Key::Client, &env)
             }
-            Event::Widget(msg) => {
+            Event::Widget(Ok(msg)) => {
                 let env = self.envelope(msg);
                 print_line(Key::Widget, &env)
             }
-            Event::Client(Err(fault)) => print_line(Key::Client, &self.codec.faulty_json(*fault)),
+            Event::Client(Err(fault)) => {
+                print_line(Key::Client, &self.codec.faulty_json(Poster::Client, *fault))
+            }
+            Event::Widget(Err(fault)) => {
+                print_line(Key::Widget, &self.codec.faulty_json(Poster::Widget, *fault))
+            }
             Event::Prompt(caps) => print_line(
                 Key::Prompt,
                 &PromptLine {
@@ -93,6 +111,18 @@ impl TracePrinter {
                 Key::Decision,
                 &DecisionLine {
                     approved: self.names(caps),
+                },
+            ),
+            Event::View(caps) => print_line(
+                Key::View,
+                &ViewLine {
+                    approved: self.names(caps),
+                },
+            ),
+            Event::App(caps) => print_line(
+                Key::App,
+                &AppLine {
+                    request: self.names(caps),
                 },
             ),
         }
@@ -112,7 +142,7 @@ pub fn judge_events(judge: &Judge, events: &[Event]) -> Vec<(Line, Violation)> {
 pub fn diagram(printer: &TracePrinter, events: &[Event], mark: Option<(Line, &str)>) -> String {
     let names = |s: &CapSet| printer.names(s).join(", ");
     let mut out = String::from("sequenceDiagram\n    participant W as Widget\n    participant C as Client\n    participant U as User\n");
-    let summary = |m: &ClientMsg| -> String {
+    let summary = |m: &Posted| -> String {
         match m {
             Err(fault) => format!("malformed: {fault}"),
             Ok(m) => describe(printer, m, &names),
@@ -124,11 +154,19 @@ pub fn diagram(printer: &TracePrinter, events: &[Event], mark: Option<(Line, &st
         line = line.next();
         let _ = match ev {
             Event::Client(m) => writeln!(out, "    C->>W: {}", escape(&summary(m))),
-            Event::Widget(m) => {
-                writeln!(out, "    W->>C: {}", escape(&describe(printer, m, &names)))
-            }
+            Event::Widget(m) => writeln!(out, "    W->>C: {}", escape(&summary(m))),
             Event::Prompt(c) => writeln!(out, "    C->>U: prompt [{}]", escape(&names(c))),
             Event::Decision(c) => writeln!(out, "    U->>C: approves [{}]", escape(&names(c))),
+            Event::View(c) => writeln!(
+                out,
+                "    Note over W: believes approved [{}]",
+                escape(&names(c))
+            ),
+            Event::App(c) => writeln!(
+                out,
+                "    Note over W: the application asks for [{}]",
+                escape(&names(c))
+            ),
         };
         if let Some((at, text)) = mark {
             if at == line {

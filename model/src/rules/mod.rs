@@ -1,6 +1,7 @@
-//! The rules of docs/spec.md §4: what the client must do, each with a stable ID; the one
-//! observer that judges them ([`observer`]), why an event breaks one ([`reason`]), and the
-//! deliberately wrong clients that show each can fail ([`mutants`]).
+//! The rules of docs/spec.md §4 (what the client must do) and §9.2 (what the widget must do),
+//! each with a stable ID; the one observer that judges them ([`observer`]), why an event breaks
+//! one ([`reason`]), and the deliberately wrong clients ([`mutants`]) and widgets
+//! ([`widget_mutants`]) that show each can fail.
 //!
 //! A rule's applicability follows from the profile's choices (docs/spec.md §3), not from its name: for
 //! example `rounds-in-order` applies where rounds are processed sequentially, and
@@ -13,12 +14,61 @@ pub mod observer;
 #[cfg(test)]
 mod observer_tests;
 pub mod reason;
+pub mod widget_mutants;
+#[cfg(test)]
+mod widget_observer_tests;
 
 pub use observer::{Judge, Judging, Ledger, Observer, RoundSeen};
 pub use reason::{BadEvent, Line, Position, Reason, Violation};
 use std::fmt;
 
-/// A rule of docs/spec.md §4.
+/// The side of a session a rule judges, or a trace is judged on (docs/spec.md §9.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Side {
+    /// The client: the rules of docs/spec.md §4.
+    Client,
+    /// The widget: the rules of docs/spec.md §9.2.
+    Widget,
+    /// Both.
+    Both,
+}
+
+impl Side {
+    /// Every side, in the order of `--side`'s values.
+    pub const ALL: [Side; 3] = [Side::Client, Side::Widget, Side::Both];
+
+    /// The name `--side` takes.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Side::Client => "client",
+            Side::Widget => "widget",
+            Side::Both => "both",
+        }
+    }
+
+    /// The side named `name`.
+    pub fn named(name: &str) -> Option<Side> {
+        Side::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// Whether the widget's rules are judged on this side.
+    pub const fn judges_widget(self) -> bool {
+        matches!(self, Side::Widget | Side::Both)
+    }
+
+    /// Whether the client's rules are judged on this side.
+    pub const fn judges_client(self) -> bool {
+        matches!(self, Side::Client | Side::Both)
+    }
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A rule of docs/spec.md §4 (the client's) or §9.2 (the widget's).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Rule {
     /// Send only messages with all envelope fields, `data` an object, `response` an object.
@@ -59,11 +109,32 @@ pub enum Rule {
     AdvertisesVersions,
     /// Answer a gated action with an error unless its capability is approved at that moment.
     GatedActionNeedsCapability,
+    /// The widget posts only messages with all envelope fields, `data` an object, `response` an
+    /// object (docs/spec.md §9.2).
+    WidgetWellFormedMessage,
+    /// The widget answers only open client requests, echoing their api, requestId, action and
+    /// widgetId.
+    WidgetResponseMatchesRequest,
+    /// The widget answers every client request exactly once.
+    WidgetExactlyOneResponse,
+    /// The widget does not reuse one of its own request ids while the earlier one is open.
+    WidgetUniqueRequestIds,
+    /// The widget answers `notify_capabilities` with `{}` (MSC2871).
+    WidgetAcksNotify,
+    /// Once it has received a notify, the widget's view is the `approved` set of the latest
+    /// notify it received (MSC2871; MSC2974: a later notify supersedes an earlier one).
+    WidgetViewFollowsNotify,
+    /// The widget sends `request_capabilities` only after it answered the client's
+    /// `capabilities` request (MSC2974).
+    WidgetReexchangeAfterSession,
+    /// The widget sends `request_capabilities` only where the client advertised
+    /// `org.matrix.msc2974` (MSC2974).
+    WidgetReexchangeAdvertised,
 }
 
 impl Rule {
-    /// Every rule, in the order of docs/spec.md §4.
-    pub const ALL: [Rule; 19] = [
+    /// Every rule, in the order of docs/spec.md §4 then §9.2.
+    pub const ALL: [Rule; 27] = [
         Rule::WellFormedMessage,
         Rule::ResponseMatchesRequest,
         Rule::ExactlyOneResponse,
@@ -83,6 +154,14 @@ impl Rule {
         Rule::RoundsInOrder,
         Rule::AdvertisesVersions,
         Rule::GatedActionNeedsCapability,
+        Rule::WidgetWellFormedMessage,
+        Rule::WidgetResponseMatchesRequest,
+        Rule::WidgetExactlyOneResponse,
+        Rule::WidgetUniqueRequestIds,
+        Rule::WidgetAcksNotify,
+        Rule::WidgetViewFollowsNotify,
+        Rule::WidgetReexchangeAfterSession,
+        Rule::WidgetReexchangeAdvertised,
     ];
 
     /// The stable ID.
@@ -107,6 +186,14 @@ impl Rule {
             Rule::RoundsInOrder => "rounds-in-order",
             Rule::AdvertisesVersions => "advertises-versions",
             Rule::GatedActionNeedsCapability => "gated-action-needs-capability",
+            Rule::WidgetWellFormedMessage => "widget-well-formed-message",
+            Rule::WidgetResponseMatchesRequest => "widget-response-matches-request",
+            Rule::WidgetExactlyOneResponse => "widget-exactly-one-response",
+            Rule::WidgetUniqueRequestIds => "widget-unique-request-ids",
+            Rule::WidgetAcksNotify => "widget-acks-notify",
+            Rule::WidgetViewFollowsNotify => "widget-view-follows-notify",
+            Rule::WidgetReexchangeAfterSession => "widget-reexchange-after-session",
+            Rule::WidgetReexchangeAdvertised => "widget-reexchange-advertised",
         }
     }
 
@@ -115,7 +202,16 @@ impl Rule {
         Rule::ALL.into_iter().find(|r| r.id() == id)
     }
 
-    /// What the client must do (docs/spec.md §4).
+    /// The side the rule judges.
+    pub const fn side(self) -> Side {
+        if (self as u32) < Rule::WidgetWellFormedMessage as u32 {
+            Side::Client
+        } else {
+            Side::Widget
+        }
+    }
+
+    /// What the client (docs/spec.md §4) or the widget (§9.2) must do.
     pub const fn summary(self) -> &'static str {
         match self {
             Rule::WellFormedMessage => "send only messages with all envelope fields, data an object, response an object",
@@ -137,10 +233,19 @@ impl Rule {
             Rule::RoundsInOrder => "not show a round's prompt before the previous round's notify",
             Rule::AdvertisesVersions => "answer supported_api_versions with org.matrix.msc2974 in or out per the profile",
             Rule::GatedActionNeedsCapability => "answer a gated action with an error unless its capability is approved at that moment",
+            Rule::WidgetWellFormedMessage => "post only messages with all envelope fields, data an object, response an object",
+            Rule::WidgetResponseMatchesRequest => "answer only open client requests, echoing their api, requestId, action and widgetId",
+            Rule::WidgetExactlyOneResponse => "answer every client request exactly once",
+            Rule::WidgetUniqueRequestIds => "not reuse one of its own requestIds while the earlier one is open",
+            Rule::WidgetAcksNotify => "answer notify_capabilities with {}",
+            Rule::WidgetViewFollowsNotify => "after it has received a notify, report as its view exactly the approved set of the latest notify it received",
+            Rule::WidgetReexchangeAfterSession => "send request_capabilities only after it has answered the client's capabilities request",
+            Rule::WidgetReexchangeAdvertised => "send request_capabilities only where the client advertised org.matrix.msc2974",
         }
     }
 
-    /// Whether the rule applies under `profile` (docs/spec.md §4 "applies to"), derived from its choices.
+    /// Whether the rule applies under `profile` (docs/spec.md §4 "applies to"), derived from its
+    /// choices. The widget's rules apply under every profile.
     pub const fn applies_to(self, profile: &Profile) -> bool {
         let reexchange = profile.reexchange.advertised();
         match self {
@@ -175,11 +280,20 @@ impl RuleSet {
     /// No rule.
     pub const EMPTY: RuleSet = RuleSet(0);
 
-    /// The rules that apply under `profile`.
+    /// The client's rules that apply under `profile`.
     pub fn of_profile(profile: &Profile) -> RuleSet {
+        RuleSet::of(profile, Side::Client)
+    }
+
+    /// The rules of `side` that apply under `profile`.
+    pub fn of(profile: &Profile, side: Side) -> RuleSet {
         Rule::ALL
             .into_iter()
             .filter(|r| r.applies_to(profile))
+            .filter(|r| match r.side() {
+                Side::Client => side.judges_client(),
+                _ => side.judges_widget(),
+            })
             .collect()
     }
 
@@ -258,6 +372,27 @@ mod tests {
         );
         for r in Rule::ALL {
             assert_eq!(Rule::from_id(r.id()), Some(r));
+            assert_eq!(r.id().starts_with("widget-"), r.side() == Side::Widget);
+        }
+    }
+
+    #[test]
+    fn sides_split_the_rules() {
+        for p in Profile::ALL {
+            let client = RuleSet::of(&p, Side::Client);
+            let widget = RuleSet::of(&p, Side::Widget);
+            assert!(client.intersection(widget).is_empty());
+            assert_eq!(client.union(widget), RuleSet::of(&p, Side::Both));
+            assert_eq!(
+                widget.iter().count(),
+                8,
+                "every widget rule applies under {}",
+                p.name
+            );
+            assert_eq!(client, RuleSet::of_profile(&p));
+        }
+        for s in Side::ALL {
+            assert_eq!(Side::named(s.name()), Some(s));
         }
     }
 }

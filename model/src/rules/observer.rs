@@ -1,10 +1,14 @@
 //! The rules as one observer of events (docs/spec.md §4, §5).
 //!
 //! The [`Observer`] is fed the events of one session in order: the messages the client and the
-//! widget posted, the client's prompts and the user's decisions. It keeps the least state the
-//! rules need and names every rule an event breaks, with a [`Reason`] that cites the earlier
-//! event involved. End-of-trace obligations (`exactly-one-response`, `one-notify-per-round`) are
-//! checked by [`Observer::finish`].
+//! widget posted, the client's prompts and the user's decisions, the widget's view and its
+//! application's requests (docs/spec.md §9.1). It keeps the least state the rules need and names
+//! every rule an event breaks, with a [`Reason`] that cites the earlier event involved.
+//! End-of-trace obligations (`exactly-one-response`, `one-notify-per-round`,
+//! `widget-exactly-one-response`) are checked by [`Observer::finish`].
+//!
+//! The client's rules (docs/spec.md §4) and the widget's (§9.2) are judged by the same observer
+//! over the same events: which are reported is the [`Judge`]'s rule set.
 //!
 //! This is the only place a rule is written: the model checker, the validator, the vectors, the
 //! property tests and the differential driver all judge through it.
@@ -18,7 +22,7 @@
 //! for the user (parallel).
 
 use super::reason::{BadEvent, Line, Position, Reason, Violation};
-use super::{Rule, RuleSet};
+use super::{Rule, RuleSet, Side};
 use capneg_reference::client::round_zero_list;
 use capneg_reference::fifo::Fifo;
 use capneg_reference::msg::{Action, Api, Body, Data, Msg, Reply, ReqId};
@@ -42,11 +46,16 @@ pub struct Judge {
 }
 
 impl Judge {
-    /// The rules of `profile`, prompts recorded, default settings.
+    /// The client's rules of `profile`, prompts recorded, default settings.
     pub fn new(profile: Profile) -> Self {
+        Judge::for_side(profile, Side::Client)
+    }
+
+    /// The rules of `side` under `profile`, prompts recorded, default settings.
+    pub fn for_side(profile: Profile, side: Side) -> Self {
         Judge {
             profile,
-            rules: RuleSet::of_profile(&profile),
+            rules: RuleSet::of(&profile, side),
             settings: Settings::default(),
             prompts_recorded: true,
         }
@@ -148,6 +157,12 @@ pub struct Observer<P = Line> {
     widget_open: Fifo<OpenRequest<P>>,
     ledger: Ledger,
     client_open: Fifo<(P, ReqId, Action)>,
+    /// The latest notify with lists the widget received, and its approved set: what its view
+    /// must be (`widget-view-follows-notify`).
+    view_expected: Option<(P, CapSet)>,
+    /// The client's latest answer to the widget's `supported_api_versions`, and whether it lists
+    /// `org.matrix.msc2974` (`widget-reexchange-advertised`).
+    advertised: Option<(P, bool)>,
 }
 
 impl<P: Position> Default for Observer<P> {
@@ -172,6 +187,8 @@ impl<P: Position> Observer<P> {
             widget_open: Fifo::new(),
             ledger: Ledger::default(),
             client_open: Fifo::new(),
+            view_expected: None,
+            advertised: None,
         }
     }
 
@@ -234,23 +251,36 @@ impl<P: Position> Observer<P> {
     ) -> Result<(), BadEvent> {
         let mut report = Report { judge, out };
         match event {
-            Event::Widget(msg) => self.on_widget(judge, at, msg),
+            Event::Widget(Ok(msg)) => self.on_widget(judge, at, msg, &mut report),
+            Event::Widget(Err(fault)) => {
+                report.add(Rule::WidgetWellFormedMessage, Reason::Malformed(*fault))
+            }
             Event::Client(Err(fault)) => {
                 report.add(Rule::WellFormedMessage, Reason::Malformed(*fault))
             }
             Event::Client(Ok(msg)) => self.on_client(ledger, judge, at, msg, &mut report),
             Event::Prompt(caps) => self.on_prompt(judge, caps, &mut report),
             Event::Decision(caps) => return self.on_decision(caps, &mut report),
+            Event::View(seen) => self.on_view(seen, &mut report),
+            // The application's requests oblige nothing by themselves: what the widget sends
+            // for them is judged as it is sent.
+            Event::App(_) => {}
         }
         Ok(())
     }
 
     /// The end of the trace: widget requests left unanswered, rounds left without a notify that
-    /// are not waiting for the user.
+    /// are not waiting for the user, client requests the widget left unanswered.
     pub fn finish(&self, judge: &Judge, out: &mut Vec<Violation<P>>) {
         let mut report = Report { judge, out };
         for open in self.widget_open.iter() {
             report.add(Rule::ExactlyOneResponse, Reason::NeverAnswered(open.at));
+        }
+        for &(at, _, _) in self.client_open.iter() {
+            report.add(
+                Rule::WidgetExactlyOneResponse,
+                Reason::NeverAnsweredByWidget(at),
+            );
         }
         let sequential = judge.profile.concurrency == Concurrency::Sequential;
         let mut blocked = false;
@@ -354,12 +384,18 @@ impl Judging {
 }
 
 impl<P: Position> Observer<P> {
-    fn on_widget(&mut self, judge: &Judge, at: P, msg: &Msg) {
+    fn on_widget(&mut self, judge: &Judge, at: P, msg: &Msg, report: &mut Report<'_, '_, P>) {
         if msg.foreign {
-            return;
+            // The client ignores it; the widget's rules do not.
+            let rule = match msg.body {
+                Body::Response(_) => Rule::WidgetResponseMatchesRequest,
+                Body::Request(_) => Rule::WidgetWellFormedMessage,
+            };
+            return report.add(rule, Reason::ForeignWidget);
         }
         match (msg.api, &msg.body) {
             (Api::FromWidget, Body::Request(data)) => {
+                self.judge_widget_request(msg, report);
                 let owed = self.owed(judge, at, msg, data);
                 self.widget_open.push_back(OpenRequest {
                     at,
@@ -374,9 +410,19 @@ impl<P: Position> Observer<P> {
                     .iter()
                     .position(|&(_, id, action)| id == msg.id && action == msg.action)
                 else {
-                    return; // answers nothing: the client ignores it
+                    // Answers nothing: the client ignores it.
+                    let reason = match self.client_open.iter().find(|o| o.1 == msg.id) {
+                        Some(&(request, _, _)) => Reason::WrongAction(request),
+                        None => Reason::AnswersNoClientRequest,
+                    };
+                    return report.add(Rule::WidgetResponseMatchesRequest, reason);
                 };
-                self.client_open.remove(i);
+                let Some((request, _, _)) = self.client_open.remove(i) else {
+                    return;
+                };
+                if msg.action == Action::NotifyCapabilities && *reply != Reply::Ack {
+                    report.add(Rule::WidgetAcksNotify, Reason::NotifyNotAcked(request));
+                }
                 if msg.action == Action::Capabilities
                     && !self.established
                     && self.capabilities_sent.map(|(_, id)| id) == Some(msg.id)
@@ -393,7 +439,60 @@ impl<P: Position> Observer<P> {
                     self.start_rounds(judge);
                 }
             }
-            _ => {}
+            (Api::ToWidget, Body::Request(_)) => {
+                report.add(Rule::WidgetWellFormedMessage, Reason::RequestToWidgetApi)
+            }
+            (Api::FromWidget, Body::Response(_)) => report.add(
+                Rule::WidgetResponseMatchesRequest,
+                Reason::WidgetAnswersOwnRequest,
+            ),
+        }
+    }
+
+    /// The widget's rules on a request it starts: its id (`widget-unique-request-ids`), and
+    /// for a re-exchange, whether it may ask yet (`widget-reexchange-after-session`,
+    /// `widget-reexchange-advertised`, docs/spec.md §9.4).
+    fn judge_widget_request(&self, msg: &Msg, report: &mut Report<'_, '_, P>) {
+        if let Some(open) = self.widget_open.iter().find(|o| o.id == msg.id) {
+            report.add(
+                Rule::WidgetUniqueRequestIds,
+                Reason::ReusedId(Some(open.at)),
+            );
+        }
+        if let Action::RequestCapabilities(_) = msg.action {
+            if !self.established {
+                report.add(
+                    Rule::WidgetReexchangeAfterSession,
+                    Reason::ReexchangeBeforeSession(self.capabilities_sent.map(|(p, _)| p)),
+                );
+            }
+            match self.advertised {
+                Some((_, true)) => {}
+                Some((answer, false)) => report.add(
+                    Rule::WidgetReexchangeAdvertised,
+                    Reason::ReexchangeNotAdvertised(Some(answer)),
+                ),
+                None => report.add(
+                    Rule::WidgetReexchangeAdvertised,
+                    Reason::ReexchangeNotAdvertised(None),
+                ),
+            }
+        }
+    }
+
+    /// The widget's view: once it received a notify, the approved set of the latest one.
+    fn on_view(&mut self, seen: &CapSet, report: &mut Report<'_, '_, P>) {
+        if let Some((notify, expected)) = &self.view_expected {
+            if seen != expected {
+                report.add(
+                    Rule::WidgetViewFollowsNotify,
+                    Reason::WrongView {
+                        seen: seen.clone(),
+                        expected: expected.clone(),
+                        notify: *notify,
+                    },
+                );
+            }
         }
     }
 
@@ -474,7 +573,7 @@ impl<P: Position> Observer<P> {
                 self.on_client_request(ledger, judge, at, msg, data, report)
             }
             (Api::FromWidget, Body::Response(reply)) => {
-                self.on_client_response(ledger, judge, msg, reply, report)
+                self.on_client_response(ledger, judge, at, msg, reply, report)
             }
             (Api::ToWidget, Body::Response(_)) => {
                 report.add(Rule::ResponseMatchesRequest, Reason::AnswersOwnRequest)
@@ -515,7 +614,14 @@ impl<P: Position> Observer<P> {
                 ),
                 None => self.capabilities_sent = Some((at, msg.id)),
             },
-            Action::NotifyCapabilities => self.on_notify(judge, at, data, report),
+            Action::NotifyCapabilities => {
+                if let Data::Notify { approved, .. } = data {
+                    // docs/spec.md §9.4: a notify binds the widget's view whether or not the
+                    // client advertised MSC2871, and also when it approves less.
+                    self.view_expected = Some((at, approved.clone()));
+                }
+                self.on_notify(judge, at, data, report)
+            }
             _ => {}
         }
     }
@@ -651,6 +757,7 @@ impl<P: Position> Observer<P> {
         &mut self,
         ledger: &mut Ledger,
         judge: &Judge,
+        at: P,
         msg: &Msg,
         reply: &Reply,
         report: &mut Report<'_, '_, P>,
@@ -672,6 +779,10 @@ impl<P: Position> Observer<P> {
         ledger.note(Noted::Answered(open.id));
         if open.action != msg.action {
             report.add(Rule::ResponseMatchesRequest, Reason::WrongAction(open.at));
+        } else if open.action == Action::SupportedApiVersions {
+            // docs/spec.md §9.4: the latest answer decides; an error advertises nothing.
+            let msc2974 = matches!(reply, Reply::Versions { msc2974: true });
+            self.advertised = Some((at, msc2974));
         }
         match open.owed {
             Owed::Any => {}
@@ -931,6 +1042,9 @@ impl<P> CapSets for Observer<P> {
                 f(s);
             }
         }
+        if let Some((_, s)) = &self.view_expected {
+            f(s);
+        }
     }
     fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
         self.approved.each_set_mut(f);
@@ -947,6 +1061,9 @@ impl<P> CapSets for Observer<P> {
             if let Owed::Gated(s) = &mut o.owed {
                 f(s);
             }
+        }
+        if let Some((_, s)) = &mut self.view_expected {
+            f(s);
         }
     }
 }

@@ -157,13 +157,13 @@ impl Session {
     /// The widget starts a request (`api: "fromWidget"`), with the id `w{id}`.
     fn w_request(&mut self, id: u32, action: Action, data: Data) -> Line {
         let msg = Msg::request(Api::FromWidget, ReqId::Used(id), action, data);
-        self.push(Event::Widget(msg))
+        self.push(Event::Widget(Ok(msg)))
     }
 
     /// The widget answers the client's request `c{id}` (`api: "toWidget"`).
     fn w_answer(&mut self, id: u32, action: Action, reply: Reply) -> Line {
         let msg = Msg::response(Api::ToWidget, ReqId::Used(id), action, reply);
-        self.push(Event::Widget(msg))
+        self.push(Event::Widget(Ok(msg)))
     }
 
     fn prompt(&mut self, mask: u64) -> Line {
@@ -1354,12 +1354,12 @@ fn finish_excuses_a_round_whose_prompt_is_open_after_an_earlier_prompt_outlived_
 #[test]
 fn open_at_leaves_the_session_going() {
     let mut judging = Judging::new(Judge::new(Profile::MSC));
-    let event = Event::Widget(Msg::request(
+    let event = Event::Widget(Ok(Msg::request(
         Api::FromWidget,
         ReqId::Used(0),
         Action::ContentLoaded,
         Data::Empty,
-    ));
+    )));
     judging.observe(line(2), &event).expect("taken");
     let open = broke(Rule::ExactlyOneResponse, Reason::NeverAnswered(line(2)));
     assert_eq!(judging.open_at(line(3)), [(line(3), open.clone())]);
@@ -1560,6 +1560,16 @@ fn arm(reason: &Reason) -> &'static str {
         } => "Versions(false)",
         Reason::NoVersions(_) => "NoVersions",
         Reason::Ungated(_) => "Ungated",
+        Reason::RequestToWidgetApi => "RequestToWidgetApi",
+        Reason::WidgetAnswersOwnRequest => "WidgetAnswersOwnRequest",
+        Reason::AnswersNoClientRequest => "AnswersNoClientRequest",
+        Reason::NeverAnsweredByWidget(_) => "NeverAnsweredByWidget",
+        Reason::NotifyNotAcked(_) => "NotifyNotAcked",
+        Reason::WrongView { .. } => "WrongView",
+        Reason::ReexchangeBeforeSession(Some(_)) => "ReexchangeBeforeSession(Some)",
+        Reason::ReexchangeBeforeSession(None) => "ReexchangeBeforeSession(None)",
+        Reason::ReexchangeNotAdvertised(Some(_)) => "ReexchangeNotAdvertised(Some)",
+        Reason::ReexchangeNotAdvertised(None) => "ReexchangeNotAdvertised(None)",
     }
 }
 
@@ -1718,10 +1728,56 @@ fn describe_cites_each_reason_s_lines() {
             Reason::Ungated(line(23)),
             "allows the gated action of line 23 though none of its capabilities is approved",
         ),
+        (
+            Reason::RequestToWidgetApi,
+            "a request with api \"toWidget\": the widget starts only fromWidget requests",
+        ),
+        (
+            Reason::WidgetAnswersOwnRequest,
+            "a response with api \"fromWidget\": the widget answers only the client's requests",
+        ),
+        (
+            Reason::AnswersNoClientRequest,
+            "answers no open client request",
+        ),
+        (
+            Reason::NeverAnsweredByWidget(line(24)),
+            "the client request of line 24 was never answered",
+        ),
+        (
+            Reason::NotifyNotAcked(line(25)),
+            "answers the notify_capabilities of line 25 with something other than {}",
+        ),
+        (
+            Reason::WrongView {
+                seen: caps(A),
+                expected: caps(A | B),
+                notify: line(26),
+            },
+            "the widget's view is [\"m.always_on_screen\"], but the latest notify it received \
+             (line 26) approved [\"m.always_on_screen\", \"org.matrix.msc2762.timeline:*\"]",
+        ),
+        (
+            Reason::ReexchangeBeforeSession(Some(line(27))),
+            "request_capabilities before the widget answered the capabilities request of line 27",
+        ),
+        (
+            Reason::ReexchangeBeforeSession(None),
+            "request_capabilities before the client asked for capabilities",
+        ),
+        (
+            Reason::ReexchangeNotAdvertised(Some(line(28))),
+            "request_capabilities, but the latest answer to supported_api_versions (line 28) \
+             does not list org.matrix.msc2974",
+        ),
+        (
+            Reason::ReexchangeNotAdvertised(None),
+            "request_capabilities, but the client never advertised org.matrix.msc2974",
+        ),
     ];
     let arms: BTreeSet<_> = cases.iter().map(|(reason, _)| arm(reason)).collect();
     assert_eq!(arms.len(), cases.len(), "one case per arm");
-    assert_eq!(arms.len(), 35, "every arm of describe");
+    assert_eq!(arms.len(), 45, "every arm of describe");
     for (reason, text) in &cases {
         assert_eq!(reason.describe(&names), *text, "{reason:?}");
     }

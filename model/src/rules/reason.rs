@@ -97,11 +97,37 @@ pub enum Reason<P = Line> {
     NoVersions(P),
     /// The gated action at this position was allowed without an approved capability.
     Ungated(P),
+    /// A request the widget started carries `api: "toWidget"`.
+    RequestToWidgetApi,
+    /// A response from the widget with `api: "fromWidget"`: the widget answers only the client's
+    /// requests.
+    WidgetAnswersOwnRequest,
+    /// A response from the widget to no open client request.
+    AnswersNoClientRequest,
+    /// The client request at this position was never answered by the widget.
+    NeverAnsweredByWidget(P),
+    /// The widget answered the notify at this position with something other than `{}`.
+    NotifyNotAcked(P),
+    /// The widget's view is not the approved set of the latest notify it received.
+    WrongView {
+        /// The view it reported.
+        seen: CapSet,
+        /// The approved set of the latest notify.
+        expected: CapSet,
+        /// Where that notify is.
+        notify: P,
+    },
+    /// A `request_capabilities` from the widget before it answered the client's `capabilities`
+    /// request (sent at this position, if sent).
+    ReexchangeBeforeSession(Option<P>),
+    /// A `request_capabilities` from the widget where the latest answer to its
+    /// `supported_api_versions` (at this position, if any) does not list `org.matrix.msc2974`.
+    ReexchangeNotAdvertised(Option<P>),
 }
 
 impl<P> Reason<P> {
     /// The name of every kind of reason, one per check of the observer, in declaration order.
-    pub const KINDS: [&'static str; 31] = [
+    pub const KINDS: [&'static str; 39] = [
         "Malformed",
         "RequestFromWidgetApi",
         "ForeignWidget",
@@ -133,6 +159,27 @@ impl<P> Reason<P> {
         "Versions",
         "NoVersions",
         "Ungated",
+        "RequestToWidgetApi",
+        "WidgetAnswersOwnRequest",
+        "AnswersNoClientRequest",
+        "NeverAnsweredByWidget",
+        "NotifyNotAcked",
+        "WrongView",
+        "ReexchangeBeforeSession",
+        "ReexchangeNotAdvertised",
+    ];
+
+    /// The kinds only the widget's rules give (docs/spec.md §9.2); the widget's rules also give
+    /// `Malformed`, `ForeignWidget`, `WrongAction` and `ReusedId`.
+    pub const WIDGET_KINDS: [&'static str; 8] = [
+        "RequestToWidgetApi",
+        "WidgetAnswersOwnRequest",
+        "AnswersNoClientRequest",
+        "NeverAnsweredByWidget",
+        "NotifyNotAcked",
+        "WrongView",
+        "ReexchangeBeforeSession",
+        "ReexchangeNotAdvertised",
     ];
 
     /// The kind of this reason: which check of the observer found it (one of
@@ -170,6 +217,14 @@ impl<P> Reason<P> {
             Reason::Versions { .. } => "Versions",
             Reason::NoVersions(_) => "NoVersions",
             Reason::Ungated(_) => "Ungated",
+            Reason::RequestToWidgetApi => "RequestToWidgetApi",
+            Reason::WidgetAnswersOwnRequest => "WidgetAnswersOwnRequest",
+            Reason::AnswersNoClientRequest => "AnswersNoClientRequest",
+            Reason::NeverAnsweredByWidget(_) => "NeverAnsweredByWidget",
+            Reason::NotifyNotAcked(_) => "NotifyNotAcked",
+            Reason::WrongView { .. } => "WrongView",
+            Reason::ReexchangeBeforeSession(_) => "ReexchangeBeforeSession",
+            Reason::ReexchangeNotAdvertised(_) => "ReexchangeNotAdvertised",
         }
     }
 }
@@ -289,6 +344,40 @@ impl Reason<Line> {
             Reason::Ungated(at) => format!(
                 "allows the gated action of line {at} though none of its capabilities is approved"
             ),
+            Reason::RequestToWidgetApi => {
+                "a request with api \"toWidget\": the widget starts only fromWidget requests".into()
+            }
+            Reason::WidgetAnswersOwnRequest => {
+                "a response with api \"fromWidget\": the widget answers only the client's requests".into()
+            }
+            Reason::AnswersNoClientRequest => "answers no open client request".into(),
+            Reason::NeverAnsweredByWidget(at) => {
+                format!("the client request of line {at} was never answered")
+            }
+            Reason::NotifyNotAcked(at) => format!(
+                "answers the notify_capabilities of line {at} with something other than {{}}"
+            ),
+            Reason::WrongView {
+                seen,
+                expected,
+                notify,
+            } => format!(
+                "the widget's view is {}, but the latest notify it received (line {notify}) approved {}",
+                names(seen),
+                names(expected)
+            ),
+            Reason::ReexchangeBeforeSession(Some(at)) => format!(
+                "request_capabilities before the widget answered the capabilities request of line {at}"
+            ),
+            Reason::ReexchangeBeforeSession(None) => {
+                "request_capabilities before the client asked for capabilities".into()
+            }
+            Reason::ReexchangeNotAdvertised(Some(at)) => format!(
+                "request_capabilities, but the latest answer to supported_api_versions (line {at}) does not list org.matrix.msc2974"
+            ),
+            Reason::ReexchangeNotAdvertised(None) => {
+                "request_capabilities, but the client never advertised org.matrix.msc2974".into()
+            }
         }
     }
 }

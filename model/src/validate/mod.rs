@@ -11,13 +11,18 @@
 //! Where the session line does not say whether prompts are recorded, the trace is recorded
 //! exactly when it has a prompt or decision line. Both readings are followed until the first such
 //! line settles it, so one pass suffices.
+//!
+//! A trace is judged on one side or both (docs/spec.md §9.1): by the client's rules (the
+//! default), the widget's, or both. The widget's rules do not depend on where hidden prompts
+//! were, so a trace judged on the widget's side only is read as one session, prompts recorded
+//! or not. `view` lines are judged only where the widget is; `app` lines oblige nothing.
 
-use crate::rules::{BadEvent, Judge, Line, Observer, Rule, Violation};
+use crate::rules::{BadEvent, Judge, Line, Observer, Rule, Side, Violation};
 use capneg_reference::{CapSet, Event, Interner, Profile};
 use capneg_wire::codec::{Codec, Poster};
 use capneg_wire::pipeline::{self, CapMap, Item};
 use capneg_wire::read::Reading;
-use capneg_wire::trace::{message_problem, Key, Prompts, SessionLine};
+use capneg_wire::trace::{message_problem_judged, Key, Prompts, SessionLine};
 use std::collections::HashSet;
 
 mod hidden;
@@ -39,6 +44,8 @@ pub struct Options {
     pub profile: Profile,
     /// Whether the trace may end mid-session (end-of-trace obligations are skipped).
     pub partial: bool,
+    /// Whose rules judge the trace (docs/spec.md §9.1).
+    pub side: Side,
 }
 
 /// A broken rule, in words.
@@ -140,6 +147,18 @@ struct Validator {
     settled: Option<Verdict>,
     /// The last line read.
     last: Option<Line>,
+    /// What the session line says of prompts, if it says.
+    declared: Option<Prompts>,
+    /// Whether a prompt or decision line was read.
+    saw_prompts: bool,
+}
+
+const HIDDEN_BUT_PROMPT: &str =
+    "a prompt or decision line in a trace whose session says prompts are hidden";
+
+/// Whether a line records a prompt or a decision (and so says the trace records prompts).
+fn is_prompt_line(key: Key) -> bool {
+    matches!(key, Key::Prompt | Key::Decision)
 }
 
 fn bad(line: Line, message: impl Into<String>) -> Option<Verdict> {
@@ -156,11 +175,16 @@ impl Validator {
             codec: Codec::new(""),
             widget_known: false,
             session: None,
-            judge: Judge::new(options.profile),
-            mode: Mode::Unsettled {
-                recorded: Observer::new(),
-                failed: None,
-                hidden: Explanations::new(),
+            judge: Judge::for_side(options.profile, options.side),
+            // Only the client's rules depend on where hidden prompts were.
+            mode: if options.side.judges_client() {
+                Mode::Unsettled {
+                    recorded: Observer::new(),
+                    failed: None,
+                    hidden: Explanations::new(),
+                }
+            } else {
+                Mode::Recorded(Observer::new())
             },
             events: 0,
             caps: CapMap::default(),
@@ -168,10 +192,19 @@ impl Validator {
             hidden_failure: None,
             settled: None,
             last: None,
+            declared: None,
+            saw_prompts: false,
         }
     }
 
     fn prompts(&self) -> Prompts {
+        if !self.options.side.judges_client() {
+            return match (self.declared, self.saw_prompts) {
+                (Some(declared), _) => declared,
+                (None, true) => Prompts::Recorded,
+                (None, false) => Prompts::Hidden,
+            };
+        }
         match self.mode {
             Mode::Recorded(_) => Prompts::Recorded,
             Mode::Hidden(_) | Mode::Unsettled { .. } => Prompts::Hidden,
@@ -218,14 +251,18 @@ impl Validator {
                     Ok(set) => set,
                     Err(e) => return bad(line, e),
                 };
+                if !is_prompt_line(key) {
+                    return None;
+                }
+                self.saw_prompts = true;
                 if self.hidden_failure.is_some() {
                     self.settled = self.await_settlement(key);
                 }
+                if self.declared == Some(Prompts::Hidden) {
+                    return bad(line, HIDDEN_BUT_PROMPT);
+                }
                 match &mut self.mode {
-                    Mode::Hidden(_) => bad(
-                        line,
-                        "a prompt or decision line in a trace whose session says prompts are hidden",
-                    ),
+                    Mode::Hidden(_) => bad(line, HIDDEN_BUT_PROMPT),
                     Mode::Recorded(observer) => {
                         self.caps.sync(names, caps, &mut self.codec.caps);
                         let event = match key {
@@ -247,7 +284,8 @@ impl Validator {
                 line, key, reading, ..
             } => {
                 self.events += 1;
-                message_problem(key, &reading).and_then(|problem| bad(line, problem))
+                message_problem_judged(key, &reading, self.options.side.judges_widget())
+                    .and_then(|problem| bad(line, problem))
             }
         }
     }
@@ -290,7 +328,9 @@ impl Validator {
             .settings
             .as_ref()
             .map_caps(|names| codec.cap_set(names.iter().map(String::as_str)));
+        self.declared = s.prompts;
         match s.prompts {
+            _ if !self.options.side.judges_client() => {}
             Some(Prompts::Recorded) => self.mode = Mode::Recorded(Observer::new()),
             Some(Prompts::Hidden) => self.mode = Mode::Hidden(Explanations::new()),
             None => {}
@@ -299,9 +339,9 @@ impl Validator {
         None
     }
 
-    /// A `prompt` or `decision` line: its capabilities, numbered in their block (with the
-    /// block's names and how many of them are known once the line is read), or why it is not of
-    /// its shape.
+    /// A `prompt`, `decision`, `view` or `app` line: its capabilities, numbered in their block
+    /// (with the block's names and how many of them are known once the line is read), or why it
+    /// is not of its shape.
     fn caps_line(
         &mut self,
         n: Line,
@@ -316,13 +356,20 @@ impl Validator {
             }
             Err(e) => return bad(n, e),
         };
-        if let Some(verdict) = self.settle_recorded(n) {
-            return Some(verdict);
-        }
         let event = match key {
+            Key::View if self.options.side.judges_widget() => Event::View(caps),
+            // Ignored by the client's rules; an application's request obliges nothing.
+            Key::View | Key::App => return None,
             Key::Prompt => Event::Prompt(caps),
             _ => Event::Decision(caps),
         };
+        if let Event::View(_) = event {
+            return self.wire_event(n, event);
+        }
+        self.saw_prompts = true;
+        if let Some(verdict) = self.settle_recorded(n) {
+            return Some(verdict);
+        }
         self.recorded_event(n, event)
     }
 
@@ -337,7 +384,8 @@ impl Validator {
         known: u32,
     ) -> Option<Verdict> {
         self.events += 1;
-        if let Some(problem) = message_problem(key, &reading) {
+        let judge_widget = self.options.side.judges_widget();
+        if let Some(problem) = message_problem_judged(key, &reading, judge_widget) {
             return bad(n, problem);
         }
         let Reading::Envelope { widget_id, msg } = reading else {
@@ -356,10 +404,9 @@ impl Validator {
             self.caps.body(&mut m.body);
             self.codec.resolve(poster, m)
         });
-        match (key, msg) {
-            (Key::Widget, Ok(msg)) => self.wire_event(n, Event::Widget(msg)),
-            (Key::Widget, Err(_)) => unreachable!("a malformed widget envelope is bad input above"),
-            (_, msg) => self.wire_event(n, Event::Client(msg)),
+        match key {
+            Key::Widget => self.wire_event(n, Event::Widget(msg)),
+            _ => self.wire_event(n, Event::Client(msg)),
         }
     }
 
@@ -367,7 +414,7 @@ impl Validator {
     /// trace recorded, and the recorded reading failed no later (it is one of the hidden
     /// explanations, judged by more rules).
     fn await_settlement(&mut self, key: Key) -> Option<Verdict> {
-        if !matches!(key, Key::Prompt | Key::Decision) {
+        if !is_prompt_line(key) {
             return None;
         }
         match std::mem::replace(&mut self.mode, Mode::Recorded(Observer::new())) {
@@ -381,12 +428,12 @@ impl Validator {
 
     /// A prompt or decision line: the trace records prompts.
     fn settle_recorded(&mut self, n: Line) -> Option<Verdict> {
+        if self.declared == Some(Prompts::Hidden) {
+            return bad(n, HIDDEN_BUT_PROMPT);
+        }
         match &mut self.mode {
             Mode::Recorded(_) => None,
-            Mode::Hidden(_) => bad(
-                n,
-                "a prompt or decision line in a trace whose session says prompts are hidden",
-            ),
+            Mode::Hidden(_) => bad(n, HIDDEN_BUT_PROMPT),
             Mode::Unsettled {
                 recorded, failed, ..
             } => {

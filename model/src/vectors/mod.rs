@@ -14,12 +14,17 @@
 //!   checker and printed by the printer, with the client's lines taken out) and from
 //!   hand-designed scenarios per docs/spec.md §3 row, written as data below.
 //!
+//! Widget vectors ([`widget`], docs/spec.md §9) are the same for the widget's side: a widget's
+//! script, the reference widget's trace, and a widget mutant's trace rejected by `validate
+//! --side widget`.
+//!
 //! Generation is deterministic: the same build writes the same bytes every run.
 
 use crate::check::model::{Bounds, SessionModel};
 use crate::check::shortest;
 use crate::rules::mutants::{ClientKind, MutantKind};
-use crate::rules::{Line, Rule, RuleSet};
+use crate::rules::widget_mutants::WidgetMutant;
+use crate::rules::{Line, Rule, RuleSet, Side};
 use crate::run::{run_script, run_script_with, Inputs, DEFAULT_WIDGET_ID};
 use crate::validate::{validate, Options, Verdict};
 use capneg_reference::{DeclinedPolicy, Profile, Settings};
@@ -28,6 +33,7 @@ use serde_json::{json, Map, Value};
 use std::fmt;
 
 mod scenarios;
+pub mod widget;
 use scenarios::{Scenario, SCENARIOS};
 use std::fs;
 use std::io;
@@ -105,13 +111,32 @@ impl Source {
     }
 }
 
+/// The deliberately wrong client or widget of a negative vector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VectorMutant {
+    /// A client mutant.
+    Client(MutantKind),
+    /// A widget mutant.
+    Widget(WidgetMutant),
+}
+
+impl VectorMutant {
+    /// Its name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            VectorMutant::Client(m) => m.name(),
+            VectorMutant::Widget(m) => m.name(),
+        }
+    }
+}
+
 /// The negative part of a vector: a mutant's trace on the script, rejected naming `rule`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Negative {
     /// The rule the trace breaks.
     pub rule: Rule,
-    /// The deliberately wrong client that produced it.
-    pub mutant: MutantKind,
+    /// The deliberately wrong client or widget that produced it.
+    pub mutant: VectorMutant,
     /// The trace (JSON Lines).
     pub trace: String,
     /// The line `capneg validate` names.
@@ -125,8 +150,11 @@ pub struct Negative {
 pub struct Vector {
     /// The name: `PROFILE_SCENARIO`; the files are `NAME.script.jsonl` and so on.
     pub name: String,
-    /// The profile the expected traces follow.
+    /// The profile the expected traces follow (for a widget vector: the profile of the reference
+    /// client the widget talked with in the model).
     pub profile: Profile,
+    /// Whose script and traces: the client's (docs/spec.md §6) or the widget's (§9).
+    pub side: Side,
     /// Where the script comes from.
     pub source: Source,
     /// What the vector shows.
@@ -170,6 +198,7 @@ impl Vector {
         let mut entry = Map::new();
         entry.insert("name".into(), json!(self.name));
         entry.insert("profile".into(), json!(self.profile.name));
+        entry.insert("side".into(), json!(self.side.name()));
         entry.insert("source".into(), json!(self.source.as_str()));
         entry.insert("description".into(), json!(self.description));
         entry.insert("rules".into(), json!(rules));
@@ -242,6 +271,7 @@ pub fn generate(profiles: &[Profile]) -> Result<Vec<Vector>, VectorError> {
                 out.push(v);
             }
         }
+        out.extend(widget::widget_vectors(*profile)?);
     }
     let mut names: Vec<&str> = out.iter().map(|v| v.name.as_str()).collect();
     names.sort_unstable();
@@ -356,7 +386,7 @@ fn build(
         if negative == Some(rule) {
             kept = Some(Negative {
                 rule,
-                mutant,
+                mutant: VectorMutant::Client(mutant),
                 trace: bad.clone(),
                 line,
                 reason: finding.reason.clone(),
@@ -380,6 +410,7 @@ fn build(
     Ok(Vector {
         name,
         profile,
+        side: Side::Client,
         source,
         description,
         rules,
@@ -395,6 +426,7 @@ fn judge(profile: Profile, trace: &str) -> Verdict {
     let options = Options {
         profile,
         partial: false,
+        side: crate::rules::Side::Client,
     };
     validate(options, trace.as_bytes()).unwrap_or_else(|e| Verdict::BadInput {
         line: None,

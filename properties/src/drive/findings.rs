@@ -114,6 +114,20 @@ impl Divergence {
         }
     }
 
+    /// The line of the trace it names: where a rule broke (one past the last line: at the end),
+    /// the first output that differs (for a missing one: the last line of the command), the
+    /// command the adapter failed on, the line that is not a protocol line; `None` for the
+    /// driver's own failure.
+    pub fn line(&self) -> Option<Line> {
+        match &self.finding {
+            Finding::Rules { line, .. }
+            | Finding::Differs { line, .. }
+            | Finding::Failed { line, .. }
+            | Finding::Protocol { line, .. } => Some(*line),
+            Finding::Internal(_) => None,
+        }
+    }
+
     /// Whether it happened on the `start` command.
     pub fn at_start(&self) -> bool {
         matches!(self.finding, Finding::Failed { line, .. } if line == Line::FIRST)
@@ -155,6 +169,7 @@ impl Divergence {
                 expected,
                 got,
             } => {
+                let (expected, got) = (expected.as_deref().map(shown), got.as_deref().map(shown));
                 let _ = match (expected, got) {
                     (Some(e), Some(g)) => writeln!(
                         s,
@@ -235,5 +250,44 @@ impl Divergence {
             }
         }
         s
+    }
+}
+
+/// The most characters of an output line quoted in a description: the adapter's lines may be
+/// long (the whole line is in the printed trace).
+const QUOTED: usize = 2000;
+
+/// `line` as quoted in a description: at most [`QUOTED`] characters, saying how long it is when
+/// cut.
+fn shown(line: &str) -> String {
+    match line.char_indices().nth(QUOTED) {
+        None => line.to_owned(),
+        Some((end, _)) => format!("{}... ({} bytes in all)", &line[..end], line.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_differing_line_is_quoted_in_part() {
+        let long = format!(r#"{{"client":{{"data":"{}"}}}}"#, "é".repeat(100_000));
+        let d = Divergence {
+            finding: Finding::Differs {
+                line: Line::FIRST,
+                expected: None,
+                got: Some(long.clone()),
+            },
+            trace: Vec::new(),
+            reference: Vec::new(),
+        };
+        let said = d.describe();
+        assert!(said.len() < 2 * QUOTED + 200, "{} bytes", said.len());
+        assert!(
+            said.contains(&format!("... ({} bytes in all)", long.len())),
+            "{said}"
+        );
+        assert_eq!(shown("short"), "short");
     }
 }

@@ -9,11 +9,13 @@
 //! the adapter has not sent yet where the reference has. It may come later (an ack held back
 //! past the user's decision breaks `ack-before-notify` then), so the session goes on: the first
 //! rule broken before the session ends is the divergence, or else that difference. An adapter that fails (no answer, a crash) or writes a line
-//! that is not a protocol line diverges too; what a failed adapter wrote is kept in its trace as
-//! far as it is a trace (docs/spec.md §5).
+//! that is not a protocol line diverges too (with the reason [`diagnose`] gives); what a failed
+//! adapter wrote is kept in its trace as far as it is a trace (docs/spec.md §5). While shrinking,
+//! a session is cut short at a deadline ([`Lockstep::set_deadline`]).
 
 use super::compare::compare;
 use super::findings::{Divergence, Finding};
+use super::lines::{bounded, diagnose};
 use crate::process::{Adapter, Failure};
 use crate::protocol::Handler;
 use crate::runner::Side;
@@ -21,6 +23,7 @@ use crate::session::{Session, Step};
 use capneg_model::rules::mutants::ClientKind;
 use capneg_model::{Line, Rule};
 use capneg_reference::Profile;
+use std::time::Instant;
 
 /// Runs sessions on the reference and an adapter in lockstep.
 pub struct Lockstep {
@@ -34,6 +37,10 @@ pub struct Lockstep {
     /// A response the adapter has not sent yet where the reference has: the divergence unless
     /// a rule breaks before the session ends.
     late: Option<Finding>,
+    /// When a session is cut short ([`Lockstep::set_deadline`]).
+    deadline: Option<Instant>,
+    /// Whether the last session was cut short.
+    cut_short: bool,
 }
 
 impl std::fmt::Debug for Lockstep {
@@ -56,7 +63,28 @@ impl Lockstep {
             lines: Vec::new(),
             commands: 0,
             late: None,
+            deadline: None,
+            cut_short: false,
         }
+    }
+
+    /// Cuts every session short that is still running at `deadline` (`None`: never): it stops
+    /// before its next command, and [`Lockstep::run`] gives `Ok` as if what ran did not diverge,
+    /// with [`Lockstep::cut_short`] set. Shrinking sets it, so that its time limit holds even
+    /// against an adapter that is slow on every command.
+    pub fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
+    }
+
+    /// Whether the last session was cut short by the deadline, before it could diverge.
+    pub fn cut_short(&self) -> bool {
+        self.cut_short
+    }
+
+    /// Whether the deadline has passed; if so, the session is cut short.
+    fn out_of_time(&mut self) -> bool {
+        self.cut_short = self.deadline.is_some_and(|d| Instant::now() >= d);
+        self.cut_short
     }
 
     /// The number of commands sent to adapters so far.
@@ -88,9 +116,13 @@ impl Lockstep {
         self.ref_side.begin(&session.start);
         self.side.begin(&session.start);
         self.late = None;
+        self.cut_short = false;
         let start = session.start.command();
         self.exchange(&start, &start, adapter)?;
         for step in &session.steps {
+            if self.out_of_time() {
+                return Ok(());
+            }
             match step {
                 Step::Decide(_) | Step::Decision(_) => {
                     let Some(approved) = self.ref_side.decision(step) else {
@@ -162,9 +194,10 @@ impl Lockstep {
         }
         self.side.outputs(&mut self.lines);
         if let Some((line, message)) = self.side.protocol_error() {
+            let precise = self.side.line(*line).and_then(diagnose);
             let finding = Finding::Protocol {
                 line: *line,
-                message: message.clone(),
+                message: bounded(precise.as_deref().unwrap_or(message)),
             };
             return Err(self.diverge(finding));
         }
@@ -272,4 +305,90 @@ fn keep_protocol_lines(lines: &mut Vec<String>, detail: &mut Option<String>) {
         None => note,
     });
     lines.truncate(kept);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::{Session, Start, Step};
+    use crate::universe::Caps;
+
+    /// A `start` and nothing else.
+    fn simplest() -> Session {
+        Session {
+            start: Start::new(Caps::NONE, false),
+            steps: Vec::new(),
+        }
+    }
+
+    /// Writes `line` for every command (then `idle`).
+    struct Writes(&'static str);
+
+    impl Adapter for Writes {
+        fn command(&mut self, _: &str, out: &mut Vec<String>) -> Result<(), Failure> {
+            out.push(self.0.to_owned());
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_bad_adapter_line_is_named_precisely() {
+        for (line, want) in [
+            (r#"{"idle":{},"idle":{}}"#, "the key `idle` twice"),
+            (r#"{"x":1,"y":2}"#, "2 keys (`x`, `y`)"),
+            (r#"{"idle":5}"#, "bad `idle` line: its value is `5`, not {}"),
+            (
+                r#"{"client":{"action":"a","action":"b"}}"#,
+                "the `client` message has the field `action` twice",
+            ),
+            // Nothing more precise than the trace reader's reason.
+            (r#"{"prompt":{"capabilities":[1]}}"#, "bad `prompt` line: "),
+        ] {
+            let mut lockstep = Lockstep::new(Profile::MSC);
+            let d = lockstep.run(&simplest(), &mut Writes(line)).unwrap_err();
+            let Finding::Protocol { line: at, message } = &d.finding else {
+                panic!("{line}: {}", d.describe())
+            };
+            assert_eq!(at.get(), 2, "{line}");
+            assert!(message.starts_with(want), "{line}: {message}");
+        }
+    }
+
+    #[test]
+    fn a_long_reason_is_cut() {
+        let line: &'static str = Box::leak(
+            format!(
+                r#"{{"prompt":{{"capabilities":[1],"{}":1}}}}"#,
+                "k".repeat(5000)
+            )
+            .into_boxed_str(),
+        );
+        let mut lockstep = Lockstep::new(Profile::MSC);
+        let d = lockstep.run(&simplest(), &mut Writes(line)).unwrap_err();
+        let Finding::Protocol { message, .. } = &d.finding else {
+            panic!("{}", d.describe())
+        };
+        assert!(
+            message.len() <= super::super::lines::MAX_REASON + 3,
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_session_past_its_deadline_is_cut_short() {
+        let session = Session {
+            start: Start::new(Caps::NONE, false),
+            steps: vec![Step::SupportedApiVersions, Step::SupportedApiVersions],
+        };
+        let mut reference = Handler::new(Profile::MSC, ClientKind::Reference);
+        let mut lockstep = Lockstep::new(Profile::MSC);
+        lockstep.set_deadline(Some(Instant::now()));
+        assert!(lockstep.run(&session, &mut reference).is_ok());
+        assert!(lockstep.cut_short());
+        assert_eq!(lockstep.commands(), 1, "only the start was sent");
+        lockstep.set_deadline(None);
+        assert!(lockstep.run(&session, &mut reference).is_ok());
+        assert!(!lockstep.cut_short());
+        assert_eq!(lockstep.commands(), 4);
+    }
 }

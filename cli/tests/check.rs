@@ -1,0 +1,95 @@
+//! `capneg check` (docs/spec.md §7.3, docs/check.md): Ctrl-C prints the report so far, marked
+//! not exhaustive; no progress line when stderr is not a terminal.
+
+mod common;
+
+use common::{capneg, Run};
+use serde_json::Value;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Exit code of a check interrupted before any violation (docs/check.md).
+const INTERRUPTED: i32 = 130;
+
+/// Bounds that take minutes to check: the run is always interrupted.
+const LONG: [&str; 4] = ["--caps", "5", "--rounds", "3"];
+
+/// Runs `capneg check ARGS`, sends it SIGINT after a second, and waits for it (killed if it is
+/// still running 60 s later). `None` when it was ended by the signal instead of handling it.
+fn interrupted(args: &[&str]) -> Option<Run> {
+    let mut child = capneg()
+        .arg("check")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("capneg runs");
+    std::thread::sleep(Duration::from_secs(1));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().expect("waits").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("capneg check did not stop within 60 s of Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("exits");
+    output.status.code()?;
+    Some(Run::from(output))
+}
+
+#[test]
+fn ctrl_c_prints_the_report_so_far() {
+    let run = interrupted(&LONG).expect("Ctrl-C is handled, not fatal");
+    assert_eq!(run.code, INTERRUPTED, "{run}");
+    let last = run.stdout.lines().last().unwrap_or_default();
+    assert!(last.starts_with("states generated "), "{run}");
+    assert!(last.ends_with("not exhaustive (interrupted)"), "{run}");
+    assert!(
+        run.stdout.contains("not violated so far (interrupted)"),
+        "{run}"
+    );
+    assert!(!run.stdout.contains(" holds"), "nothing holds: {run}");
+    assert!(run.stderr.is_empty(), "{run}");
+}
+
+#[test]
+fn ctrl_c_prints_the_json_report_so_far() {
+    let mut args = LONG.to_vec();
+    args.push("--json");
+    let run = interrupted(&args).expect("Ctrl-C is handled, not fatal");
+    assert_eq!(run.code, INTERRUPTED, "{run}");
+    let report: Value = serde_json::from_str(&run.stdout).expect("one JSON object");
+    assert_eq!(report["interrupted"], true, "{run}");
+    assert_eq!(report["exhaustive"], false, "{run}");
+    assert_eq!(report["all_hold"], false, "{run}");
+    assert!(report["unique_states"].as_u64().unwrap() > 0, "{run}");
+    let verdicts: Vec<&Value> = report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["verdict"])
+        .collect();
+    assert!(verdicts.iter().all(|v| *v == "unsettled"), "{run}");
+}
+
+#[test]
+fn a_check_to_the_end_is_exhaustive_and_not_interrupted() {
+    let output = capneg()
+        .args(["check", "--caps", "1", "--rounds", "1", "--json"])
+        .output()
+        .unwrap();
+    let run = Run::from(output);
+    assert_eq!(run.code, 0, "{run}");
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["interrupted"], false);
+    assert_eq!(report["exhaustive"], true);
+    // Not a terminal: no progress line.
+    assert!(run.stderr.is_empty(), "{run}");
+}

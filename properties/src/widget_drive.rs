@@ -1,0 +1,795 @@
+//! The widget driver (`capneg drive --side widget`, docs/spec.md §9.3): an external widget
+//! against the reference widget, on generated sessions.
+//!
+//! A generated session ([`WidgetSession`]) is what the world around the widget does: what its
+//! application asks for when it starts and later (MSC2974), when each side's next message is
+//! delivered, and what the user approves of the client's prompts. The harness plays the
+//! reference client of the profile (default settings: it asks for capabilities as it starts)
+//! twice: once with the widget under test (the adapter) and once with the reference widget, in
+//! lockstep ([`WidgetLockstep`]). After every command the adapter's messages and view are judged
+//! by the widget's rules (docs/spec.md §9.2), then compared with the reference widget's (as
+//! compact messages, request ids numbered per side, and the view as a set). A rule broken is
+//! the divergence at once; a difference is kept and the session goes on (an answer given later,
+//! as matrix-widget-api's `WidgetApi` answers `capabilities` only once it knows the client's
+//! versions, may still follow the rules), and is the divergence at the end if no rule broke.
+//! After the last step every message in flight is delivered.
+//!
+//! The search ([`drive_widget`]) looks for every widget rule the adapter breaks: a session that
+//! breaks a rule is looked for over all the cases and shrunk, then the search starts again with
+//! the rules found so far left unjudged, until no other rule breaks; each rule broken is
+//! reported with its own minimal session. Only where no rule breaks is the first difference from
+//! the reference widget shrunk and reported. Shrinking keeps the kind of divergence, as the
+//! client's driver does ([`crate::drive`]).
+
+use crate::drive::{
+    search_with, Class, Divergence, Finding, Harness, Options, Outcome, Progress, Report, Stats,
+};
+use crate::process::{Adapter, Failure};
+use crate::protocol::Handled;
+use crate::strategy::caps;
+use crate::universe::{Caps, UNIVERSE};
+use crate::widget_protocol::{client_command, request_command, start_command, WidgetHandler};
+use capneg_model::rules::mutants::ClientKind;
+use capneg_model::session::{ClientSession, Emitted};
+use capneg_model::{Judge, Judging, Line, RuleSet, Side, Violation};
+use capneg_reference::{CapSet, Event, Posted, Profile, Settings};
+use capneg_wire::codec::{Codec, Poster};
+use capneg_wire::envelope::EnvelopeView;
+use capneg_wire::trace::{parse_line, print_line, AppLine, Key, Prompts, SessionLine};
+use proptest::prelude::*;
+use std::collections::VecDeque;
+use std::time::Instant;
+
+/// The widget id of generated sessions.
+pub const WIDGET_ID: &str = "w1";
+
+/// The most moves of a generated session.
+pub const MAX_MOVES: usize = 32;
+
+/// The most messages delivered after a session's last move before it is said not to settle.
+const MAX_SETTLING: usize = 1000;
+
+/// What the world around the widget does next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WidgetMove {
+    /// The client's oldest message in flight reaches the widget.
+    ToWidget,
+    /// The widget's oldest message in flight reaches the client.
+    ToClient,
+    /// The user answers the client's oldest prompt, approving the capabilities of the prompt at
+    /// the set bits (bit `i`: the prompt's `i`-th capability).
+    Decide(u8),
+    /// The application asks for more capabilities (MSC2974).
+    App(Caps),
+}
+
+/// A generated session of the widget driver.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WidgetSession {
+    /// What the application asks for when the widget starts.
+    pub initial: Caps,
+    /// What happens, in order; a move that cannot happen (nothing in flight, no prompt) is
+    /// skipped.
+    pub moves: Vec<WidgetMove>,
+}
+
+/// One move.
+pub fn widget_move() -> impl Strategy<Value = WidgetMove> {
+    prop_oneof![
+        4 => Just(WidgetMove::ToWidget),
+        4 => Just(WidgetMove::ToClient),
+        2 => any::<u8>().prop_map(WidgetMove::Decide),
+        2 => caps().prop_map(WidgetMove::App),
+    ]
+}
+
+/// Whole sessions; they shrink towards fewer moves, empty lists and declines.
+pub fn widget_sessions() -> impl Strategy<Value = WidgetSession> {
+    (caps(), prop::collection::vec(widget_move(), 0..=MAX_MOVES))
+        .prop_map(|(initial, moves)| WidgetSession { initial, moves })
+}
+
+/// One side of a lockstep: the reference client and what is in flight to and from the widget,
+/// with the widget's trace judged as it grows.
+struct Party {
+    client: ClientSession,
+    to_widget: VecDeque<String>,
+    to_client: VecDeque<String>,
+    prompts: VecDeque<Vec<String>>,
+    trace: Vec<String>,
+    codec: Codec,
+    judging: Judging,
+}
+
+/// What the widget said after one command, read.
+#[derive(Debug, Default)]
+struct Said {
+    /// Its messages, with their lines.
+    messages: Vec<(Posted, Line)>,
+    /// Its view, with its line.
+    view: Option<(CapSet, Line)>,
+}
+
+impl Party {
+    fn new(profile: Profile, rules: RuleSet) -> Party {
+        let mut emitted = Vec::new();
+        let client = ClientSession::start(
+            ClientKind::Reference,
+            profile,
+            WIDGET_ID,
+            &Settings::default(),
+            &mut emitted,
+        );
+        let mut codec = Codec::new(WIDGET_ID);
+        // Every side interns the universe first: a capability has the same number on both.
+        codec.cap_set(UNIVERSE);
+        let session = SessionLine {
+            widget_id: Some(WIDGET_ID.to_owned()),
+            prompts: Some(Prompts::Hidden),
+            ..SessionLine::default()
+        };
+        let mut party = Party {
+            client,
+            to_widget: VecDeque::new(),
+            to_client: VecDeque::new(),
+            prompts: VecDeque::new(),
+            trace: vec![print_line(Key::Session, &session)],
+            codec,
+            judging: Judging::new(Judge {
+                rules,
+                ..Judge::for_side(profile, Side::Widget)
+            }),
+        };
+        party.client_emitted(emitted);
+        party
+    }
+
+    /// The line the next trace line will be.
+    fn next_line(&self) -> Line {
+        Line::new(self.trace.len() as u32 + 1).unwrap_or(Line::FIRST)
+    }
+
+    fn client_emitted(&mut self, emitted: Vec<Emitted>) {
+        for e in emitted {
+            match e {
+                Emitted::Client(env) => {
+                    if let Ok(text) = serde_json::to_string(&*env) {
+                        self.to_widget.push_back(text);
+                    }
+                }
+                Emitted::Prompt(caps) => self.prompts.push_back(caps),
+                Emitted::Malformed(_) => {} // never from the reference client
+            }
+        }
+    }
+
+    /// Records an input line of the widget (a client message or an application's request) and
+    /// judges it.
+    fn input(&mut self, line: String, event: Event) -> Line {
+        let at = self.next_line();
+        self.trace.push(line);
+        let _ = self.judging.observe(at, &event);
+        at
+    }
+
+    /// Reads, records and judges what the widget said; a line that is not a widget protocol
+    /// line is the finding.
+    fn said(&mut self, lines: Vec<String>) -> Result<Said, Finding> {
+        let mut said = Said::default();
+        for text in lines {
+            let at = self.next_line();
+            let protocol = |message: String| Finding::Protocol { line: at, message };
+            let line = parse_line(&text).map_err(|e| protocol(e.to_string()))?;
+            if said.view.is_some() {
+                return Err(protocol(format!(
+                    "a `{}` line after the view: the view is the last line before `idle`",
+                    line.key.as_str()
+                )));
+            }
+            let event = match line.key {
+                Key::Widget => {
+                    let Some(view) = EnvelopeView::parse(line.value) else {
+                        return Err(protocol("the widget message is not a JSON object".into()));
+                    };
+                    let posted = self.codec.read(Poster::Widget, &view);
+                    if posted.is_ok() {
+                        self.to_client.push_back(line.value.get().to_owned());
+                    }
+                    said.messages.push((posted.clone(), at));
+                    Event::Widget(posted)
+                }
+                Key::View => {
+                    let names = line.view().map_err(|e| protocol(e.to_string()))?.approved;
+                    let set = self.codec.cap_set(names.iter().map(String::as_str));
+                    said.view = Some((set.clone(), at));
+                    Event::View(set)
+                }
+                key => {
+                    return Err(protocol(format!(
+                    "a `{}` line: a widget adapter writes only widget and view lines, then idle",
+                    key.as_str()
+                )))
+                }
+            };
+            self.trace.push(text);
+            let _ = self.judging.observe(at, &event);
+        }
+        if said.view.is_none() {
+            let at = self.next_line();
+            return Err(Finding::Protocol {
+                line: at,
+                message: "no view line before idle: after every command the adapter reports the widget's view".into(),
+            });
+        }
+        Ok(said)
+    }
+
+    /// The rules broken so far, from `from` on, as a finding.
+    fn broken(&self, from: usize) -> Option<Finding> {
+        let violations = &self.judging.violations()[from..];
+        let (line, _) = violations.first()?;
+        let broken = violations
+            .iter()
+            .filter(|(at, _)| at == line)
+            .map(|(_, v)| (v.rule, v.reason.describe(&self.codec.caps)))
+            .collect();
+        Some(Finding::Rules {
+            line: *line,
+            broken,
+            difference: None,
+        })
+    }
+
+    /// The client takes the widget's oldest message in flight.
+    fn deliver_to_client(&mut self) {
+        let Some(text) = self.to_client.pop_front() else {
+            return;
+        };
+        let Ok(raw) = serde_json::value::RawValue::from_string(text) else {
+            return;
+        };
+        let mut emitted = Vec::new();
+        self.client.widget(&raw, &mut emitted);
+        self.client_emitted(emitted);
+    }
+
+    /// The user answers the oldest prompt.
+    fn decide(&mut self, mask: u8) {
+        let Some(prompt) = self.prompts.pop_front() else {
+            return;
+        };
+        let approved: Vec<&str> = prompt
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i < 8 && mask & (1 << i) != 0)
+            .map(|(_, c)| c.as_str())
+            .collect();
+        let mut emitted = Vec::new();
+        if self.client.decision(approved, &mut emitted).is_ok() {
+            self.client_emitted(emitted);
+        }
+    }
+}
+
+/// Runs widget sessions on a widget adapter and the reference widget at once.
+pub struct WidgetLockstep {
+    profile: Profile,
+    /// The widget rules judged.
+    rules: RuleSet,
+    reference: WidgetHandler,
+    commands: u64,
+    deadline: Option<Instant>,
+    cut_short: bool,
+    /// The violations of the widget under test in the last session, with their lines.
+    violations: Vec<(Line, Violation)>,
+}
+
+impl std::fmt::Debug for WidgetLockstep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WidgetLockstep")
+            .field("profile", &self.profile.name)
+            .finish()
+    }
+}
+
+/// Which side a command goes to.
+enum Who<'a> {
+    Adapter(&'a mut dyn Adapter),
+    Reference,
+}
+
+impl WidgetLockstep {
+    /// A lockstep with the reference client of `profile`, judging every widget rule.
+    pub fn new(profile: Profile) -> WidgetLockstep {
+        WidgetLockstep::judging(profile, RuleSet::of(&profile, Side::Widget))
+    }
+
+    /// A lockstep with the reference client of `profile`, judging `rules` only.
+    pub fn judging(profile: Profile, rules: RuleSet) -> WidgetLockstep {
+        WidgetLockstep {
+            profile,
+            rules,
+            reference: WidgetHandler::new(None),
+            commands: 0,
+            deadline: None,
+            cut_short: false,
+            violations: Vec::new(),
+        }
+    }
+
+    /// The violations of the widget under test in the last session run, with their lines (the
+    /// divergence names those of its line only).
+    pub fn violations(&self) -> &[(Line, Violation)] {
+        &self.violations
+    }
+
+    fn out_of_time(&mut self) -> bool {
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            self.cut_short = true;
+        }
+        self.cut_short
+    }
+
+    /// Sends `command` to one side; the lines it wrote.
+    fn send(&mut self, who: &mut Who<'_>, command: &str) -> Result<Vec<String>, Failure> {
+        let mut out = Vec::new();
+        match who {
+            Who::Adapter(adapter) => {
+                self.commands += 1;
+                adapter.command(command, &mut out)?;
+            }
+            Who::Reference => {
+                if let Err(e) = self.reference.handle(command, &mut out) {
+                    out.push(format!("(the reference refused the command: {e})"));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Runs `session`: the divergence, if any, with both traces.
+    pub fn run_session(
+        &mut self,
+        session: &WidgetSession,
+        adapter: &mut dyn Adapter,
+    ) -> Result<(), Box<Divergence>> {
+        self.cut_short = false;
+        let mut run = Run {
+            tested: Party::new(self.profile, self.rules),
+            reference: Party::new(self.profile, self.rules),
+            difference: None,
+        };
+        let result = self.play(&mut run, session, adapter);
+        self.violations = run.tested.judging.violations().to_vec();
+        result
+    }
+
+    fn play(
+        &mut self,
+        run: &mut Run,
+        session: &WidgetSession,
+        adapter: &mut dyn Adapter,
+    ) -> Result<(), Box<Divergence>> {
+        let initial = session.initial.to_vec();
+        let start = start_command(WIDGET_ID, &initial);
+        if !initial.is_empty() {
+            let caps = run.tested.codec.cap_set(initial.iter().map(String::as_str));
+            let line = print_line(
+                Key::App,
+                &AppLine {
+                    request: initial.clone(),
+                },
+            );
+            run.tested.input(line.clone(), Event::App(caps.clone()));
+            run.reference.input(line, Event::App(caps));
+        }
+        let mut adapter = Who::Adapter(adapter);
+        self.step(run, &mut adapter, Input::Start(start))?;
+        for m in &session.moves {
+            if self.out_of_time() {
+                return Ok(());
+            }
+            match *m {
+                WidgetMove::ToWidget => self.step(run, &mut adapter, Input::Client)?,
+                WidgetMove::ToClient => {
+                    run.tested.deliver_to_client();
+                    run.reference.deliver_to_client();
+                }
+                WidgetMove::Decide(mask) => {
+                    run.tested.decide(mask);
+                    run.reference.decide(mask);
+                }
+                WidgetMove::App(caps) => self.step(run, &mut adapter, Input::App(caps))?,
+            }
+        }
+        // Every message in flight is delivered.
+        let mut delivered = 0;
+        while !(run.tested.to_widget.is_empty()
+            && run.tested.to_client.is_empty()
+            && run.reference.to_widget.is_empty()
+            && run.reference.to_client.is_empty())
+        {
+            if self.out_of_time() {
+                return Ok(());
+            }
+            delivered += 1;
+            if delivered > MAX_SETTLING {
+                let line = run.tested.next_line();
+                return Err(run.diverge(Finding::Protocol {
+                    line,
+                    message: format!(
+                        "the session does not settle: more than {MAX_SETTLING} messages after its last step"
+                    ),
+                }));
+            }
+            if !run.tested.to_widget.is_empty() || !run.reference.to_widget.is_empty() {
+                self.step(run, &mut adapter, Input::Client)?;
+            } else {
+                run.tested.deliver_to_client();
+                run.reference.deliver_to_client();
+            }
+        }
+        // The end: what the widget left unanswered.
+        let before = run.tested.judging.violations().len();
+        let end = run.tested.next_line();
+        run.tested.judging.finish(end);
+        if let Some(mut finding) = run.tested.broken(before) {
+            if let (Finding::Rules { difference, .. }, Some(d)) =
+                (&mut finding, run.difference.take())
+            {
+                *difference = Some(Box::new(d));
+            }
+            return Err(run.diverge(finding));
+        }
+        match run.difference.take() {
+            Some(d) => Err(run.diverge(d)),
+            None => Ok(()),
+        }
+    }
+
+    /// One command to both widgets: judged, then compared.
+    fn step(
+        &mut self,
+        run: &mut Run,
+        adapter: &mut Who<'_>,
+        input: Input,
+    ) -> Result<(), Box<Divergence>> {
+        let (tested_command, reference_command) = match &input {
+            Input::Start(command) => (Some(command.clone()), Some(command.clone())),
+            Input::Client => (run.tested.deliver_client(), run.reference.deliver_client()),
+            Input::App(caps) => {
+                let names = caps.to_vec();
+                let line = print_line(
+                    Key::App,
+                    &AppLine {
+                        request: names.clone(),
+                    },
+                );
+                for party in [&mut run.tested, &mut run.reference] {
+                    let set = party.codec.cap_set(names.iter().map(String::as_str));
+                    party.input(line.clone(), Event::App(set));
+                }
+                let command = request_command(&names);
+                (Some(command.clone()), Some(command))
+            }
+        };
+        let before = run.tested.judging.violations().len();
+        let tested = match tested_command {
+            None => None,
+            Some(command) => {
+                let at = run.tested.next_line();
+                let failed_at = if matches!(input, Input::Start(_)) {
+                    Line::FIRST
+                } else {
+                    Line::new(at.get().saturating_sub(1)).unwrap_or(Line::FIRST)
+                };
+                let lines = self.send(adapter, &command).map_err(|failure| {
+                    run.diverge(Finding::Failed {
+                        line: failed_at,
+                        failure,
+                    })
+                })?;
+                Some(run.tested.said(lines).map_err(|f| run.diverge(f))?)
+            }
+        };
+        if let Some(finding) = run.tested.broken(before) {
+            return Err(run.diverge(finding));
+        }
+        let reference = match reference_command {
+            None => None,
+            Some(command) => {
+                let lines = self.send(&mut Who::Reference, &command).unwrap_or_default();
+                run.reference.said(lines).ok()
+            }
+        };
+        if run.difference.is_none() {
+            run.difference = run.compare(tested.as_ref(), reference.as_ref());
+        }
+        Ok(())
+    }
+}
+
+/// What one command is.
+enum Input {
+    /// The widget starts (the `start` command).
+    Start(String),
+    /// The client's oldest message in flight reaches the widget.
+    Client,
+    /// The application asks for these.
+    App(Caps),
+}
+
+/// One session being run on both sides.
+struct Run {
+    tested: Party,
+    reference: Party,
+    /// The first difference, kept while no rule breaks.
+    difference: Option<Finding>,
+}
+
+impl Party {
+    /// The `client` command of the client's oldest message in flight, recorded and judged as
+    /// the widget receives it.
+    fn deliver_client(&mut self) -> Option<String> {
+        let text = self.to_widget.pop_front()?;
+        let raw = serde_json::value::RawValue::from_string(text.clone()).ok()?;
+        let posted = match EnvelopeView::parse(&raw) {
+            Some(view) => self.codec.read(Poster::Client, &view),
+            None => return None,
+        };
+        let line = format!("{{\"client\":{text}}}");
+        self.input(line, Event::Client(posted));
+        Some(client_command(&text))
+    }
+}
+
+impl Run {
+    fn diverge(&self, finding: Finding) -> Box<Divergence> {
+        Box::new(Divergence {
+            finding,
+            trace: self.tested.trace.clone(),
+            reference: self.reference.trace.clone(),
+        })
+    }
+
+    /// The first difference between what the two widgets said: a message (compact, request
+    /// ids numbered per side), or else the view (as a set).
+    fn compare(&self, tested: Option<&Said>, reference: Option<&Said>) -> Option<Finding> {
+        let empty = Said::default();
+        let (tested, reference) = (tested.unwrap_or(&empty), reference.unwrap_or(&empty));
+        let line_of = |party: &Party, at: Line| party.trace.get(at.get() as usize - 1).cloned();
+        let last = self.tested.next_line();
+        let last = Line::new(last.get().saturating_sub(1)).unwrap_or(Line::FIRST);
+        let n = tested.messages.len().max(reference.messages.len());
+        for i in 0..n {
+            match (tested.messages.get(i), reference.messages.get(i)) {
+                (Some((got, at)), Some((expected, ref_at))) if got != expected => {
+                    return Some(Finding::Differs {
+                        line: *at,
+                        expected: line_of(&self.reference, *ref_at),
+                        got: line_of(&self.tested, *at),
+                    })
+                }
+                (Some((_, at)), None) => {
+                    return Some(Finding::Differs {
+                        line: *at,
+                        expected: None,
+                        got: line_of(&self.tested, *at),
+                    })
+                }
+                (None, Some((_, ref_at))) => {
+                    return Some(Finding::Differs {
+                        line: last,
+                        expected: line_of(&self.reference, *ref_at),
+                        got: None,
+                    })
+                }
+                _ => {}
+            }
+        }
+        match (&tested.view, &reference.view) {
+            (Some((got, at)), Some((expected, ref_at))) if got != expected => {
+                Some(Finding::Differs {
+                    line: *at,
+                    expected: line_of(&self.reference, *ref_at),
+                    got: line_of(&self.tested, *at),
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Harness for WidgetLockstep {
+    type Session = WidgetSession;
+    fn run(
+        &mut self,
+        session: &WidgetSession,
+        adapter: &mut dyn Adapter,
+    ) -> Result<(), Box<Divergence>> {
+        self.run_session(session, adapter)
+    }
+    fn commands(&self) -> u64 {
+        self.commands
+    }
+    fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
+    }
+    fn cut_short(&self) -> bool {
+        self.cut_short
+    }
+    fn simplest() -> WidgetSession {
+        WidgetSession {
+            initial: Caps::NONE,
+            moves: Vec::new(),
+        }
+    }
+}
+
+/// How a widget drive ended: every divergence found, each shrunk (none: the adapter follows
+/// the reference widget), and the counts of the whole drive.
+#[derive(Clone, Debug)]
+pub struct WidgetDrive {
+    /// The divergences: one per rule broken (with the rules broken on the same line), in the
+    /// order of docs/spec.md §9.2; or else at most one difference from the reference widget.
+    pub divergences: Vec<Report<WidgetSession>>,
+    /// Counts of the whole drive (every search).
+    pub stats: Stats,
+}
+
+/// Drives a widget `adapter` with `options.cases` generated sessions against the reference
+/// widget, with the reference client of `options.profile`: every widget rule it breaks, each
+/// with a minimal session; or, where it breaks none, its first difference from the reference
+/// widget.
+pub fn drive_widget(
+    options: &Options,
+    adapter: &mut dyn Adapter,
+    progress: &mut dyn FnMut(&Progress),
+) -> WidgetDrive {
+    let all = RuleSet::of(&options.profile, Side::Widget);
+    let mut judged = all;
+    let mut divergences = Vec::new();
+    let mut stats = Stats::default();
+    let mut passed_over_any = false;
+    let add = |stats: &mut Stats, s: &Stats| {
+        stats.sessions += s.sessions;
+        stats.commands += s.commands;
+        stats.elapsed += s.elapsed;
+    };
+    while !judged.is_empty() {
+        let lockstep = WidgetLockstep::judging(options.profile, judged);
+        let (outcome, passed_over) = search_with(
+            options,
+            lockstep,
+            widget_sessions(),
+            true,
+            adapter,
+            progress,
+        );
+        passed_over_any |= passed_over;
+        match outcome {
+            Outcome::Passed(s) => {
+                add(&mut stats, &s);
+                break;
+            }
+            Outcome::Diverged(report) => {
+                add(&mut stats, &report.stats);
+                let found: RuleSet = report.divergence.rules().into_iter().collect();
+                if found.intersection(judged).is_empty() {
+                    break; // cannot happen: a divergence breaks a judged rule
+                }
+                judged = judged.iter().filter(|r| !found.contains(*r)).collect();
+                divergences.push(*report);
+            }
+        }
+    }
+    if divergences.is_empty() && passed_over_any {
+        let lockstep = WidgetLockstep::judging(options.profile, all);
+        let (outcome, _) = search_with(
+            options,
+            lockstep,
+            widget_sessions(),
+            false,
+            adapter,
+            progress,
+        );
+        match outcome {
+            Outcome::Passed(s) => add(&mut stats, &s),
+            Outcome::Diverged(report) => {
+                add(&mut stats, &report.stats);
+                divergences.push(*report);
+            }
+        }
+    }
+    divergences.sort_by_key(|r| r.divergence.rules().first().copied());
+    WidgetDrive { divergences, stats }
+}
+
+impl Adapter for WidgetHandler {
+    fn command(&mut self, line: &str, out: &mut Vec<String>) -> Result<(), Failure> {
+        match self.handle(line, out) {
+            Ok(Handled::Done | Handled::Ignored(_)) => Ok(()),
+            Err(e) => Err(Failure::Crashed {
+                status: None,
+                stderr: format!("bad command: {e}"),
+                detail: None,
+                lines: Vec::new(),
+            }),
+        }
+    }
+}
+
+/// Whether a divergence breaks a rule (what [`drive_widget`] looks for first).
+pub fn breaks_a_rule(d: &Divergence) -> bool {
+    matches!(d.class(), Class::Rule(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use capneg_model::rules::widget_mutants::WidgetMutant;
+    use capneg_model::Rule;
+
+    fn options(profile: Profile) -> Options {
+        Options::new(profile, 64)
+    }
+
+    #[test]
+    fn the_reference_widget_follows_itself() {
+        for profile in Profile::ALL {
+            let mut adapter = WidgetHandler::new(None);
+            let drive = drive_widget(&options(profile), &mut adapter, &mut |_| {});
+            assert!(drive.stats.sessions >= 64);
+            if let Some(r) = drive.divergences.first() {
+                panic!(
+                    "{profile}: {}\n{}",
+                    r.divergence.describe(),
+                    r.divergence.trace.join("\n")
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn first_notify_only_is_caught_by_its_rule() {
+        let mut adapter = WidgetHandler::new(Some(WidgetMutant::FirstNotifyOnly));
+        let drive = drive_widget(&options(Profile::MSC), &mut adapter, &mut |_| {});
+        let rules: Vec<Vec<Rule>> = drive
+            .divergences
+            .iter()
+            .map(|r| r.divergence.rules())
+            .collect();
+        assert_eq!(rules, [vec![Rule::WidgetViewFollowsNotify]]);
+    }
+
+    /// A widget that breaks two rules is reported for both, each with its own session.
+    #[test]
+    fn every_rule_broken_is_reported() {
+        struct Both(WidgetHandler, WidgetHandler);
+        impl Adapter for Both {
+            fn command(&mut self, line: &str, out: &mut Vec<String>) -> Result<(), Failure> {
+                // The first widget's messages, the second's view.
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                self.0.command(line, &mut a)?;
+                self.1.command(line, &mut b)?;
+                out.extend(a.into_iter().filter(|l| !l.starts_with("{\"view\"")));
+                out.extend(b.into_iter().filter(|l| l.starts_with("{\"view\"")));
+                Ok(())
+            }
+        }
+        let mut adapter = Both(
+            WidgetHandler::new(Some(WidgetMutant::RefusesNotify)),
+            WidgetHandler::new(Some(WidgetMutant::FirstNotifyOnly)),
+        );
+        let drive = drive_widget(&options(Profile::MSC), &mut adapter, &mut |_| {});
+        let first: Vec<Rule> = drive
+            .divergences
+            .iter()
+            .filter_map(|r| r.divergence.rules().first().copied())
+            .collect();
+        assert_eq!(
+            first,
+            [Rule::WidgetAcksNotify, Rule::WidgetViewFollowsNotify]
+        );
+    }
+}
