@@ -57,9 +57,10 @@ impl From<io::Error> for RunError {
 }
 
 fn bad(line: usize, message: impl Into<String>) -> RunError {
+    let message = message.into();
     RunError::Script {
         line,
-        message: message.into(),
+        message: capneg_wire::lines::one_line(&message).into_owned(),
     }
 }
 

@@ -23,9 +23,10 @@ use serde_json::{Map, Value};
 use std::io::{BufRead, Write};
 
 fn bad(line: usize, message: impl Into<String>) -> RunError {
+    let message = message.into();
     RunError::Script {
         line,
-        message: message.into(),
+        message: capneg_wire::lines::one_line(&message).into_owned(),
     }
 }
 

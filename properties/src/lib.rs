@@ -17,6 +17,8 @@
 #![forbid(unsafe_code)]
 
 pub mod drive;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod process;
 pub mod protocol;
 pub mod runner;

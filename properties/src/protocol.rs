@@ -91,8 +91,14 @@ fn strip_position(e: &serde_json::Error) -> String {
     }
 }
 
-/// Reads one command line. The error says what is wrong with it, in one line.
+/// Reads one command line. The error says what is wrong with it, in one line (a key or value
+/// it quotes has its line breaks escaped).
 pub fn parse_command(line: &str) -> Result<Command<'_>, String> {
+    parse_command_of(line).map_err(|e| capneg_wire::lines::one_line(&e).into_owned())
+}
+
+/// [`parse_command`], its error unescaped.
+fn parse_command_of(line: &str) -> Result<Command<'_>, String> {
     // JSON beyond what capneg reads is refused as in every other line (docs/spec.md §5).
     capneg_wire::lines::check_json(line).map_err(|problem| problem.to_string())?;
     let not_json = || {

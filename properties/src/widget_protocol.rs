@@ -92,9 +92,14 @@ fn strip_position(e: &serde_json::Error) -> String {
 
 const EXPECTED: &str = "expected a JSON object with one key: start, client or request";
 
-/// Reads one command line of the widget protocol. The error says what is wrong with it, in one
-/// line.
+/// Reads one command line. The error says what is wrong with it, in one line (a key or value
+/// it quotes has its line breaks escaped).
 pub fn parse_widget_command(line: &str) -> Result<WidgetCommand<'_>, String> {
+    parse_widget_command_of(line).map_err(|e| capneg_wire::lines::one_line(&e).into_owned())
+}
+
+/// [`parse_widget_command`], its error unescaped.
+fn parse_widget_command_of(line: &str) -> Result<WidgetCommand<'_>, String> {
     capneg_wire::lines::check_json(line).map_err(|problem| problem.to_string())?;
     let not_json = || {
         serde_json::from_str::<IgnoredAny>(line)

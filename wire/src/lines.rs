@@ -92,6 +92,25 @@ impl fmt::Display for JsonProblem {
     }
 }
 
+/// `text` on one line: control characters (and the Unicode line and paragraph separators)
+/// escaped as Rust writes them (`\n`, `\u{2028}`). Every message that may quote input (a key,
+/// a value, a request id) goes through it, so that an error is always one line.
+pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    let breaks = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
+    if !text.chars().any(breaks) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if breaks(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Checks what `serde_json` does not check of a line's JSON wherever a value is kept raw or
 /// skipped: the nesting depth and the surrogates of `\u` escapes. One pass over the text; the
 /// grammar is left to the parser.
@@ -296,6 +315,13 @@ impl<R: BufRead> LineReader<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_are_one_line() {
+        assert_eq!(one_line("a`b`"), "a`b`");
+        assert_eq!(one_line("key `\n`, `\r`"), "key `\\n`, `\\r`");
+        assert_eq!(one_line("\u{2028}\u{7f}"), "\\u{2028}\\u{7f}");
+    }
 
     fn nested(depth: usize) -> String {
         format!("{}{}", "[".repeat(depth), "]".repeat(depth))

@@ -331,10 +331,11 @@ pub enum LineError {
 
 impl fmt::Display for LineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A key or value quoted in the message may hold a line break: one line, always.
         match self {
-            LineError::NotJson(e) => write!(f, "not JSON: {e}"),
-            LineError::Shape(e) => f.write_str(e),
-            LineError::Value(key, e) => write!(f, "bad `{}` line: {e}", key.as_str()),
+            LineError::NotJson(e) => write!(f, "not JSON: {}", one_line(e)),
+            LineError::Shape(e) => f.write_str(&one_line(e)),
+            LineError::Value(key, e) => write!(f, "bad `{}` line: {}", key.as_str(), one_line(e)),
             LineError::Json(problem) => problem.fmt(f),
         }
     }
@@ -598,7 +599,7 @@ impl<'de> Visitor<'de> for LineVisitor<'_> {
     }
 }
 
-use crate::lines::{check_json, JsonProblem};
+use crate::lines::{check_json, one_line, JsonProblem};
 pub use crate::lines::{LineIoError, LineReader, MAX_LINE};
 
 /// Prints a line with `key` holding `value` (JSON, no trailing newline).

@@ -162,9 +162,10 @@ fn is_prompt_line(key: Key) -> bool {
 }
 
 fn bad(line: Line, message: impl Into<String>) -> Option<Verdict> {
+    let message = message.into();
     Some(Verdict::BadInput {
         line: Some(line),
-        message: message.into(),
+        message: capneg_wire::lines::one_line(&message).into_owned(),
     })
 }
 
@@ -544,6 +545,16 @@ impl Validator {
             events: self.events,
             prompts,
         };
+        // Too ambiguous to judge is bad input, whatever the verdict would be: also with
+        // `--partial`.
+        if let Mode::Hidden(states) | Mode::Unsettled { hidden: states, .. } = &self.mode {
+            if let Some(at) = states.overflow() {
+                return Verdict::BadInput {
+                    line: Some(at),
+                    message: too_many(),
+                };
+            }
+        }
         if self.options.partial {
             return conforms;
         }
@@ -556,12 +567,6 @@ impl Validator {
                 found
             }
             Mode::Hidden(states) | Mode::Unsettled { hidden: states, .. } => {
-                if let Some(at) = states.overflow() {
-                    return Verdict::BadInput {
-                        line: Some(at),
-                        message: too_many(),
-                    };
-                }
                 judge.prompts_recorded = false;
                 match states.finish(&judge) {
                     Ok(()) => return conforms,

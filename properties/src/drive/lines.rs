@@ -196,14 +196,8 @@ fn quote(value: &str) -> String {
 /// newline), at most [`MAX_REASON`] characters of it.
 pub(super) fn bounded(reason: &str) -> String {
     let mut out = String::new();
-    let mut chars = reason.chars().flat_map(|c| {
-        let escaped: Vec<char> = if c.is_control() {
-            c.escape_default().collect()
-        } else {
-            vec![c]
-        };
-        escaped
-    });
+    let escaped = capneg_wire::lines::one_line(reason);
+    let mut chars = escaped.chars();
     for c in chars.by_ref().take(MAX_REASON) {
         out.push(c);
     }

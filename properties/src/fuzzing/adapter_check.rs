@@ -1,0 +1,200 @@
+//! `adapter`: the reference's side of the adapter protocol ([`Handler::handle`], what `capneg
+//! adapter` runs) on any bytes cut into lines as `capneg adapter` cuts its stdin, under every
+//! profile.
+//!
+//! - A command it refuses, or ignores, is said in one line; a refused command writes nothing.
+//! - Every output line is a line the trace reader reads ([`parse_line`]): a `client` line with a
+//!   well-formed envelope, or a `prompt` line of its shape; and the driver reads it as a
+//!   protocol line (the `drive_lines` check).
+//! - Each session's trace (its `session` line, the widget and decision commands taken, and the
+//!   outputs) conforms under the profile in full, or is bad input only at a widget line whose
+//!   message is bad input by itself (the harness may send any JSON as a widget message).
+
+use super::drive_lines_check::protocol_reason;
+use super::one_line;
+use crate::protocol::{parse_command, Command, Handled, Handler};
+use capneg_model::rules::mutants::ClientKind;
+use capneg_model::rules::Side;
+use capneg_model::validate::{validate, Options, Verdict};
+use capneg_reference::{Interner, Profile};
+use capneg_wire::read::{read_text, Poster};
+use capneg_wire::trace::{
+    message_problem, parse_line, print_line, Key, LineReader, ParsedLine, SessionLine,
+};
+
+/// Checks every property of one input (module docs).
+pub fn check(data: &[u8]) -> Result<(), String> {
+    for profile in Profile::ALL {
+        session_checks(profile, data)?;
+    }
+    Ok(())
+}
+
+fn session_checks(profile: Profile, data: &[u8]) -> Result<(), String> {
+    let mut handler = Handler::new(profile, ClientKind::Reference);
+    let mut reader = LineReader::new(data);
+    let mut trace: Option<Vec<String>> = None;
+    let mut out = Vec::new();
+    while let Some(next) = reader.next_line() {
+        let (n, text) = match next {
+            Ok(ok) => ok,
+            Err(e) => {
+                one_line("a bad stdin line's message", &e.error.to_string())?;
+                break;
+            }
+        };
+        out.clear();
+        let handled = handler.handle(text, &mut out);
+        let command = parse_command(text);
+        let handled = match (handled, command) {
+            (Err(e), Err(_)) => {
+                one_line("a refused command's message", &e.0)?;
+                if !out.is_empty() {
+                    return Err(format!(
+                        "{profile}: line {n}: a refused command wrote {out:?}"
+                    ));
+                }
+                break;
+            }
+            (Err(e), Ok(_)) => {
+                // A widget or decision command before any start.
+                one_line("a refused command's message", &e.0)?;
+                if trace.is_some() || !out.is_empty() {
+                    return Err(format!(
+                        "{profile}: line {n}: a command of a started session refused: {e}"
+                    ));
+                }
+                break;
+            }
+            (Ok(_), Err(e)) => {
+                return Err(format!(
+                    "{profile}: line {n}: a command that does not parse ({e}) was taken"
+                ))
+            }
+            (Ok(handled), Ok(command)) => (handled, command),
+        };
+        for line in &out {
+            output_line(profile, n, line)?;
+        }
+        match handled {
+            (Handled::Ignored(note), Command::Decision(_)) => {
+                one_line("a note on an ignored command", &note)?;
+                if !out.is_empty() {
+                    return Err(format!(
+                        "{profile}: line {n}: an ignored decision wrote {out:?}"
+                    ));
+                }
+                continue;
+            }
+            (Handled::Ignored(note), _) => {
+                return Err(format!(
+                    "{profile}: line {n}: a command other than a decision ignored: {note}"
+                ))
+            }
+            (
+                Handled::Done,
+                Command::Start {
+                    widget_id,
+                    settings,
+                },
+            ) => {
+                if let Some(previous) = trace.take() {
+                    session_conforms(profile, &previous)?;
+                }
+                let line = print_line(Key::Session, &SessionLine::recorded(&widget_id, &settings));
+                trace = Some(vec![line]);
+            }
+            (Handled::Done, Command::Widget(raw)) => {
+                if let Some(t) = &mut trace {
+                    t.push(print_line(Key::Widget, &raw));
+                }
+            }
+            (Handled::Done, Command::Decision(decision)) => {
+                if let Some(t) = &mut trace {
+                    t.push(print_line(Key::Decision, &decision));
+                }
+            }
+        }
+        if let Some(t) = &mut trace {
+            t.extend(out.iter().cloned());
+        }
+    }
+    if let Some(last) = trace {
+        session_conforms(profile, &last)?;
+    }
+    Ok(())
+}
+
+/// An output line is a `client` line with a well-formed envelope or a `prompt` line, read alike
+/// by the trace reader and the driver.
+fn output_line(profile: Profile, n: usize, line: &str) -> Result<(), String> {
+    let wrong = |why: String| Err(format!("{profile}: line {n}: the output {line:?} {why}"));
+    if line.contains('\n') {
+        return wrong("holds a line feed".into());
+    }
+    let parsed: ParsedLine<'_> = match parse_line(line) {
+        Ok(p) => p,
+        Err(e) => return wrong(format!("is not a trace line: {e}")),
+    };
+    match parsed.key {
+        Key::Client => {
+            let reading = read_text(parsed.value.get(), Poster::Client, &mut Interner::new());
+            if let Some(problem) = message_problem(Key::Client, &reading) {
+                return wrong(problem);
+            }
+            if let capneg_wire::read::Reading::Envelope {
+                msg: Err(fault), ..
+            } = reading
+            {
+                return wrong(format!("is not a well-formed envelope: {fault}"));
+            }
+        }
+        Key::Prompt => {
+            if let Err(e) = parsed.prompt() {
+                return wrong(e.to_string());
+            }
+        }
+        key => return wrong(format!("is a `{}` line", key.as_str())),
+    }
+    if let Some(reason) = protocol_reason(profile, std::slice::from_ref(&line.to_owned())) {
+        return wrong(format!("is not a protocol line to the driver: {reason}"));
+    }
+    Ok(())
+}
+
+/// A session's trace conforms, or is bad input only at a widget line that is bad input by
+/// itself.
+fn session_conforms(profile: Profile, trace: &[String]) -> Result<(), String> {
+    let text = trace.join("\n") + "\n";
+    let options = Options {
+        profile,
+        partial: false,
+        side: Side::Client,
+    };
+    let verdict = validate(options, text.as_bytes()).map_err(|e| format!("{profile}: {e}"))?;
+    let excused = match &verdict {
+        Verdict::Conforms { .. } => true,
+        Verdict::BadInput {
+            line: Some(line), ..
+        } => trace
+            .get(line.get() as usize - 1)
+            .and_then(|l| parse_line(l).ok())
+            .is_some_and(|l| {
+                l.key == Key::Widget
+                    && message_problem(
+                        Key::Widget,
+                        &read_text(l.value.get(), Poster::Widget, &mut Interner::new()),
+                    )
+                    .is_some()
+            }),
+        _ => false,
+    };
+    if excused {
+        Ok(())
+    } else {
+        Err(format!(
+            "{profile}: the reference's session does not conform to its own profile: \
+             {verdict:?}\n{text}"
+        ))
+    }
+}
