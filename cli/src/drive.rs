@@ -13,7 +13,7 @@ use capneg_properties::drive::{
     PRINTED_BYTES, PRINTED_LINES,
 };
 use capneg_properties::session::Session;
-use capneg_properties::widget_drive::drive_widget;
+use capneg_properties::widget_drive::{drive_widget, replay_widget};
 use capneg_properties::Process;
 use capneg_reference::Profile;
 use std::fs::File;
@@ -64,10 +64,17 @@ pub fn run(args: DriveArgs) -> ExitCode {
         command,
         replay,
     } = args;
-    if side == Side::Widget && replay.is_some() {
-        eprintln!("capneg drive: --replay replays a client's script: not with --side widget");
-        return ExitCode::from(BAD_INPUT);
-    }
+    let widget_script = match (side, replay) {
+        (Side::Widget, Some(path)) => match std::fs::read_to_string(path) {
+            Ok(text) => Some((path.display().to_string(), text)),
+            Err(e) => {
+                eprintln!("capneg drive: {}: cannot read: {e}", path.display());
+                return ExitCode::from(BAD_INPUT);
+            }
+        },
+        _ => None,
+    };
+    let replay = replay.filter(|_| side != Side::Widget);
     let script = match replay.map(read_script).transpose() {
         Ok(s) => s,
         Err(message) => {
@@ -84,6 +91,9 @@ pub fn run(args: DriveArgs) -> ExitCode {
         }
     };
     let shown = command.join(" ");
+    if let Some((name, text)) = widget_script {
+        return run_widget_replay(profile, &name, &text, &mut adapter, &shown);
+    }
     if let Some(session) = script {
         return run_replay(profile, &session, &mut adapter, &shown);
     }
@@ -275,6 +285,56 @@ fn print_other<S>(report: &Report<S>, reference: &str, shown: &str) {
     if left_out > 0 {
         let _ = writeln!(err, "  ({left_out} more lines left out)");
     }
+}
+
+/// `--side widget --replay SCRIPT`: a widget's script on the adapter and the reference widget.
+fn run_widget_replay(
+    profile: Profile,
+    name: &str,
+    script: &str,
+    adapter: &mut Process,
+    shown: &str,
+) -> ExitCode {
+    let mark = capneg_properties::Adapter::stderr_mark(adapter);
+    let (trace, divergence) = match replay_widget(profile, script, adapter) {
+        Ok(result) => result,
+        Err(message) => {
+            eprintln!("capneg drive: {name}:{message}");
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
+    let cut = print_trace(&trace, divergence.as_deref());
+    adapter.close();
+    let stderr = capneg_properties::Adapter::stderr_since(adapter, mark);
+    let mut err = io::stderr().lock();
+    let reference = "reference widget";
+    let code = match divergence {
+        None => {
+            let _ = writeln!(
+                err,
+                "capneg drive: `{shown}` follows the {reference} on this script"
+            );
+            ExitCode::SUCCESS
+        }
+        Some(d) => {
+            let _ = writeln!(
+                err,
+                "capneg drive: `{shown}` diverges from the {reference} on this script:"
+            );
+            let _ = write!(err, "{}", d.describe());
+            ExitCode::from(DIVERGENCE)
+        }
+    };
+    if let Some(cut) = cut {
+        let _ = writeln!(err, "{cut}");
+    }
+    if !stderr.trim().is_empty() {
+        let _ = writeln!(err, "the adapter's stderr during this session:");
+        for line in stderr.trim_end().lines() {
+            let _ = writeln!(err, "  | {line}");
+        }
+    }
+    code
 }
 
 fn run_replay(profile: Profile, session: &Session, adapter: &mut Process, shown: &str) -> ExitCode {

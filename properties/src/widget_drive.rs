@@ -705,6 +705,169 @@ pub fn drive_widget(
     WidgetDrive { divergences, stats }
 }
 
+/// An input of a widget's script.
+enum ScriptInput {
+    /// The application asks for these.
+    App(Vec<String>),
+    /// The client posted this message (to be completed against the widget's requests).
+    Client(serde_json::Map<String, serde_json::Value>),
+}
+
+/// Reads a widget's script: its inputs with their line numbers.
+fn read_widget_script(script: &str) -> Result<Vec<(usize, ScriptInput)>, String> {
+    let mut inputs = Vec::new();
+    let mut lines = capneg_wire::trace::LineReader::new(script.as_bytes());
+    while let Some(next) = lines.next_line() {
+        let (n, text) = next.map_err(|e| format!("{}: {}", e.line, e.error))?;
+        let line = parse_line(text).map_err(|e| format!("{n}: {e}"))?;
+        let input = match line.key {
+            Key::Session if inputs.is_empty() => continue,
+            Key::App => ScriptInput::App(line.app().map_err(|e| format!("{n}: {e}"))?.request),
+            Key::Client => ScriptInput::Client(
+                serde_json::from_str(line.value.get())
+                    .map_err(|_| format!("{n}: a client message must be a JSON object"))?,
+            ),
+            key => {
+                return Err(format!(
+                    "{n}: `{}` lines are not a widget's inputs: a widget's script holds only session, client and app lines",
+                    key.as_str()
+                ))
+            }
+        };
+        inputs.push((n, input));
+    }
+    Ok(inputs)
+}
+
+impl Party {
+    /// The command of a script's input for this widget, recorded and judged as the widget
+    /// receives it; `None` for a client response that answers nothing this widget asked.
+    fn script_command(
+        &mut self,
+        completer: &mut capneg_wire::script::Completer,
+        input: &ScriptInput,
+    ) -> Option<String> {
+        match input {
+            ScriptInput::App(names) => {
+                let set = self.codec.cap_set(names.iter().map(String::as_str));
+                let line = print_line(
+                    Key::App,
+                    &AppLine {
+                        request: names.clone(),
+                    },
+                );
+                self.input(line, Event::App(set));
+                Some(request_command(names))
+            }
+            ScriptInput::Client(map) => {
+                let map = completer
+                    .complete(map.clone(), capneg_wire::script::Echo::Retarget)
+                    .ok()?;
+                let message = capneg_wire::script::print_message(map);
+                let raw = serde_json::value::RawValue::from_string(message.clone()).ok()?;
+                let posted = self.codec.read(Poster::Client, &EnvelopeView::parse(&raw)?);
+                self.input(format!("{{\"client\":{message}}}"), Event::Client(posted));
+                Some(client_command(&message))
+            }
+        }
+    }
+}
+
+/// Notes the widget's requests just said, for completing the script's responses to them.
+fn note_requests(completer: &mut capneg_wire::script::Completer, party: &Party, said: &Said) {
+    for (_, at) in &said.messages {
+        let Some(text) = party.trace.get(at.get() as usize - 1) else {
+            continue;
+        };
+        let Ok(line) = parse_line(text) else { continue };
+        if let Ok(env) = serde_json::from_str::<capneg_wire::envelope::Envelope>(line.value.get()) {
+            completer.counterpart_posted(&env);
+        }
+    }
+}
+
+/// Replays a widget's script (docs/spec.md §9: client and app lines, as `capneg run --side
+/// widget` reads them) on a widget `adapter` and on the reference widget: the adapter's trace,
+/// and the divergence if any (the first rule broken, or else the first difference). The
+/// script's client messages are completed against each widget's own requests, so a response
+/// written for the reference's ids (`w0`, ...) answers the adapter's open request of the same
+/// action; one that answers nothing a widget asked is left out on that side. A script that
+/// cannot be read is the error.
+pub fn replay_widget(
+    profile: Profile,
+    script: &str,
+    adapter: &mut dyn Adapter,
+) -> Result<(Vec<String>, Option<Box<Divergence>>), String> {
+    let inputs = read_widget_script(script)?;
+    let rules = RuleSet::of(&profile, Side::Widget);
+    let mut run = Run {
+        tested: Party::new(profile, rules),
+        reference: Party::new(profile, rules),
+        difference: None,
+    };
+    let mut completers = [
+        capneg_wire::script::Completer::for_poster(Poster::Client, WIDGET_ID),
+        capneg_wire::script::Completer::for_poster(Poster::Client, WIDGET_ID),
+    ];
+    let mut reference = WidgetHandler::new(None);
+    let start = start_command(WIDGET_ID, &[]);
+    let mut steps: Vec<Option<&ScriptInput>> = vec![None];
+    steps.extend(inputs.iter().map(|(_, input)| Some(input)));
+    for step in steps {
+        let [tested_completer, reference_completer] = &mut completers;
+        let commands = match step {
+            None => (Some(start.clone()), Some(start.clone())),
+            Some(input) => (
+                run.tested.script_command(tested_completer, input),
+                run.reference.script_command(reference_completer, input),
+            ),
+        };
+        let before = run.tested.judging.violations().len();
+        let tested = match commands.0 {
+            None => None,
+            Some(command) => {
+                let mut out = Vec::new();
+                if let Err(failure) = adapter.command(&command, &mut out) {
+                    let line = Line::new(run.tested.trace.len() as u32).unwrap_or(Line::FIRST);
+                    let d = run.diverge(Finding::Failed { line, failure });
+                    return Ok((d.trace.clone(), Some(d)));
+                }
+                match run.tested.said(out) {
+                    Ok(said) => Some(said),
+                    Err(finding) => {
+                        let d = run.diverge(finding);
+                        return Ok((d.trace.clone(), Some(d)));
+                    }
+                }
+            }
+        };
+        if let Some(finding) = run.tested.broken(before) {
+            let d = run.diverge(finding);
+            return Ok((d.trace.clone(), Some(d)));
+        }
+        let reference_said = commands.1.and_then(|command| {
+            let mut out = Vec::new();
+            reference.command(&command, &mut out).ok()?;
+            run.reference.said(out).ok()
+        });
+        if let Some(said) = &tested {
+            note_requests(tested_completer, &run.tested, said);
+        }
+        if let Some(said) = &reference_said {
+            note_requests(reference_completer, &run.reference, said);
+        }
+        if run.difference.is_none() {
+            run.difference = run.compare(tested.as_ref(), reference_said.as_ref());
+        }
+    }
+    let before = run.tested.judging.violations().len();
+    let end = run.tested.next_line();
+    run.tested.judging.finish(end);
+    let finding = run.tested.broken(before).or(run.difference.take());
+    let trace = run.tested.trace.clone();
+    Ok((trace, finding.map(|f| run.diverge(f))))
+}
+
 impl Adapter for WidgetHandler {
     fn command(&mut self, line: &str, out: &mut Vec<String>) -> Result<(), Failure> {
         match self.handle(line, out) {
