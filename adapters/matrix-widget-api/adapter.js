@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// capneg adapter (SPEC §8) around the real `matrix-widget-api` ClientWidgetApi.
+// capneg adapter (docs/spec.md §8) around the real `matrix-widget-api` ClientWidgetApi.
 //
 // stdin  (JSON Lines): {"start": {...}} | {"widget": ENVELOPE} | {"decision": {"approved": [..]}}
 // stdout (JSON Lines): {"client": ENVELOPE} | {"prompt": {"capabilities": [..]}} ..., then {"idle": {}}

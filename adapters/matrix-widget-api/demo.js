@@ -4,12 +4,12 @@
 //   node demo.js SCRIPT.jsonl OUTDIR
 //
 // SCRIPT holds adapter input lines (start / widget / decision). As in `capneg run` scripts
-// (SPEC §6), a widget *response* without a requestId answers the client's oldest open request
+// (docs/spec.md §6), a widget *response* without a requestId answers the client's oldest open request
 // with the same action (the request is echoed exactly, with the script's `response` added); a
 // widget *request* without one gets `widget-N`. `#` lines are comments.
 //
 // Writes OUTDIR/NAME.in.jsonl (exactly what the adapter read), OUTDIR/NAME.out.jsonl (exactly
-// what it wrote) and OUTDIR/NAME.trace.jsonl (both interleaved in the trace format of SPEC §5:
+// what it wrote) and OUTDIR/NAME.trace.jsonl (both interleaved in the trace format of docs/spec.md §5:
 // a `session` line, then client / widget / prompt / decision lines; idle lines dropped; with
 // several `start`s, one OUTDIR/NAME.sN.trace.jsonl per session).
 // The adapter inherits the environment (e.g. CAPNEG_ADAPTER_CLOCK).

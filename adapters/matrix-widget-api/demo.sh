@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs the hand-written sessions in demos/ through adapter.js and saves the raw exchanges under
 # transcripts/ (NAME.in.jsonl = adapter stdin, NAME.out.jsonl = adapter stdout, NAME.trace.jsonl =
-# both interleaved in the SPEC §5 trace format). Prints a readable interleaving to stdout.
+# both interleaved in the docs/spec.md §5 trace format). Prints a readable interleaving to stdout.
 # Needs `npm ci` first. Usage: sh demo.sh [DEMO.jsonl...]
 set -eu
 cd "$(dirname "$0")"

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Records a SPEC §5 trace of the REAL matrix-widget-api client (through adapter.js) on a SPEC §6
+// Records a docs/spec.md §5 trace of the REAL matrix-widget-api client (through adapter.js) on a docs/spec.md §6
 // script: the inputs a script holds (`session`, `widget`, `decision` lines) are fed to the
 // adapter one at a time, and what the library does in reaction (`client`, `prompt`) is written
 // after each input, in order.
@@ -152,7 +152,7 @@ function sessionOf(lines) {
     return { widgetId, autoApprove: [], rateLimit: false, waitForContentLoaded: false };
 }
 
-// The envelope's fields first, in SPEC §2 order, then any others as given.
+// The envelope's fields first, in docs/spec.md §2 order, then any others as given.
 function ordered(env) {
     const out = {};
     for (const k of ENVELOPE_KEYS) if (k in env) out[k] = env[k];
