@@ -9,10 +9,14 @@
 //! - Each session's trace (its `session` line, the widget and decision commands taken, and the
 //!   outputs) conforms under the profile in full, or is bad input only at a widget line whose
 //!   message is bad input by itself (the harness may send any JSON as a widget message).
+//! - The same lines to the reference widget's side (`capneg adapter --side widget`,
+//!   [`WidgetHandler::handle`]): a refused command is one line and writes nothing, and every
+//!   output line is a `widget` line with a well-formed envelope or a `view` line.
 
 use super::drive_lines_check::protocol_reason;
 use super::one_line;
 use crate::protocol::{parse_command, Command, Handled, Handler};
+use crate::widget_protocol::WidgetHandler;
 use capneg_model::rules::mutants::ClientKind;
 use capneg_model::rules::Side;
 use capneg_model::validate::{validate, Options, Verdict};
@@ -26,6 +30,59 @@ use capneg_wire::trace::{
 pub fn check(data: &[u8]) -> Result<(), String> {
     for profile in Profile::ALL {
         session_checks(profile, data)?;
+    }
+    widget_checks(data)
+}
+
+/// The lines as commands to the reference widget's side of the protocol.
+fn widget_checks(data: &[u8]) -> Result<(), String> {
+    let mut handler = WidgetHandler::new(None);
+    let mut reader = LineReader::new(data);
+    let mut out = Vec::new();
+    while let Some(next) = reader.next_line() {
+        let (n, text) = match next {
+            Ok(ok) => ok,
+            Err(e) => return one_line("a bad stdin line's message", &e.error.to_string()),
+        };
+        out.clear();
+        if let Err(e) = handler.handle(text, &mut out) {
+            one_line("a refused widget command's message", &e.0)?;
+            if !out.is_empty() {
+                return Err(format!("widget: line {n}: a refused command wrote {out:?}"));
+            }
+            return Ok(());
+        }
+        for line in &out {
+            let wrong = |why: String| Err(format!("widget: line {n}: the output {line:?} {why}"));
+            if line.contains('\n') {
+                return wrong("holds a line feed".into());
+            }
+            let parsed = match parse_line(line) {
+                Ok(p) => p,
+                Err(e) => return wrong(format!("is not a trace line: {e}")),
+            };
+            match parsed.key {
+                Key::Widget => {
+                    let reading =
+                        read_text(parsed.value.get(), Poster::Widget, &mut Interner::new());
+                    if let Some(problem) = message_problem(Key::Widget, &reading) {
+                        return wrong(problem);
+                    }
+                    if let capneg_wire::read::Reading::Envelope {
+                        msg: Err(fault), ..
+                    } = reading
+                    {
+                        return wrong(format!("is not a well-formed envelope: {fault}"));
+                    }
+                }
+                Key::View => {
+                    if let Err(e) = parsed.view() {
+                        return wrong(e.to_string());
+                    }
+                }
+                key => return wrong(format!("is a `{}` line", key.as_str())),
+            }
+        }
     }
     Ok(())
 }

@@ -7,11 +7,16 @@
 //!   `--partial`).
 //! - Removing its `client` and `prompt` lines gives back a script that runs to the same trace
 //!   (docs/spec.md §6.3).
+//! - The same bytes as a widget's script (`capneg run --side widget`,
+//!   [`capneg_model::widget_run::run_widget_script`]): a bad script is one line naming a line;
+//!   a trace that runs holds the widget rules under every profile (docs/spec.md §9.2: the
+//!   reference widget conforms, whatever the client posted).
 
 use super::{one_line, physical_lines};
 use capneg_model::rules::Side;
 use capneg_model::run::{run_script, RunError};
 use capneg_model::validate::{validate, Options, Verdict};
+use capneg_model::widget_run::run_widget_script;
 use capneg_reference::Profile;
 use capneg_wire::trace::{parse_line, Key};
 
@@ -37,7 +42,46 @@ pub fn check(data: &[u8]) -> Result<(), String> {
             Ok(()) => trace_conforms(profile, &out)?,
         }
     }
-    Ok(())
+    widget_script(data, lines)
+}
+
+/// The bytes as a widget's script: a bad script names one of its lines, and the trace of one
+/// that runs holds every widget rule under every profile.
+fn widget_script(data: &[u8], lines: usize) -> Result<(), String> {
+    let mut out = Vec::new();
+    match run_widget_script(None, data, &mut out) {
+        Err(RunError::Io(e)) => Err(format!(
+            "widget: an I/O error running a script in memory: {e}"
+        )),
+        Err(RunError::Script { line, message }) => {
+            one_line("the bad widget-script message", &message)?;
+            if line == 0 || line > lines {
+                return Err(format!(
+                    "widget: a bad script at line {line} of {lines}: {message}"
+                ));
+            }
+            Ok(())
+        }
+        Ok(()) => {
+            for profile in Profile::ALL {
+                let options = Options {
+                    profile,
+                    partial: false,
+                    side: Side::Widget,
+                };
+                let verdict =
+                    validate(options, &out[..]).map_err(|e| format!("widget, {profile}: {e}"))?;
+                if !matches!(verdict, Verdict::Conforms { .. }) {
+                    return Err(format!(
+                        "widget, {profile}: the reference widget's trace breaks a widget rule: \
+                         {verdict:?}\n{}",
+                        String::from_utf8_lossy(&out)
+                    ));
+                }
+            }
+            Ok(())
+        }
+    }
 }
 
 /// The trace `run` printed conforms, and gives itself back from its inputs.
