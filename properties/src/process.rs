@@ -3,7 +3,8 @@
 //! (`capneg drive -- CMD`, docs/spec.md §7.8).
 //!
 //! [`Adapter`] sends one command and collects the output lines up to `idle`. It is implemented
-//! by the in-process [`Handler`] (the reference or a mutant, no I/O) and by [`Process`], an
+//! by the in-process [`Handler`] and [`WidgetHandler`] (the reference or a mutant, no I/O) and by
+//! [`Process`], an
 //! external adapter on pipes: its stdout is read on a thread, so that an adapter that never says
 //! `idle` is a [`Failure::NoAnswer`] after the timeout, never a hang; one that exits is a
 //! [`Failure::Crashed`] with what it wrote on stderr. A failed process is killed and started
@@ -14,7 +15,8 @@
 //! such as `{"idle":{},"idle":{}}`, ends the command too and is handed over with its lines, where
 //! it is not a protocol line), `read_stderr` keeps the end of stderr for the report.
 
-use crate::protocol::{Handled, Handler, IDLE};
+use crate::protocol::{BadCommand, Handled, Handler, IDLE};
+use crate::widget_protocol::WidgetHandler;
 use capneg_wire::trace::LineReader;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -80,17 +82,29 @@ pub trait Adapter {
     }
 }
 
+/// The answer of an in-process reference (or mutant) as an adapter's: a command it cannot take
+/// is a crash whose stderr names it.
+fn in_process(handled: Result<Handled, BadCommand>) -> Result<(), Failure> {
+    match handled {
+        Ok(Handled::Done | Handled::Ignored(_)) => Ok(()),
+        Err(e) => Err(Failure::Crashed {
+            status: None,
+            stderr: format!("bad command: {e}"),
+            detail: None,
+            lines: Vec::new(),
+        }),
+    }
+}
+
 impl Adapter for Handler {
     fn command(&mut self, line: &str, out: &mut Vec<String>) -> Result<(), Failure> {
-        match self.handle(line, out) {
-            Ok(Handled::Done | Handled::Ignored(_)) => Ok(()),
-            Err(e) => Err(Failure::Crashed {
-                status: None,
-                stderr: format!("bad command: {e}"),
-                detail: None,
-                lines: Vec::new(),
-            }),
-        }
+        in_process(self.handle(line, out))
+    }
+}
+
+impl Adapter for WidgetHandler {
+    fn command(&mut self, line: &str, out: &mut Vec<String>) -> Result<(), Failure> {
+        in_process(self.handle(line, out))
     }
 }
 
@@ -336,13 +350,15 @@ impl Process {
         };
         // After the end of its output it is ending: give it a moment. Output that could not be
         // read (`detail`) says nothing of that: it is killed at once.
-        let wait = if read_error {
-            Duration::ZERO
-        } else {
-            Duration::from_secs(2)
-        };
-        let deadline = Instant::now() + wait;
+        let deadline = Instant::now() + Duration::from_secs(2);
         let status = loop {
+            if read_error {
+                // Stopped by us: whatever status it had by now (a SIGPIPE, once its output pipe
+                // was closed) is ours, not its own.
+                let _ = r.child.kill();
+                let _ = r.child.wait();
+                break None;
+            }
             match r.child.try_wait() {
                 Ok(Some(status)) => break Some(status.to_string()),
                 Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(5)),

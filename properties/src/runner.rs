@@ -182,10 +182,10 @@ impl Side {
     pub fn widget_line(&mut self, step: &Step) -> Option<String> {
         match step {
             Step::AnswerCapabilities(caps) => self.answer(
-                Action::Capabilities,
+                Action::Capabilities.known_name()?,
                 &format!(r#"{{"capabilities":{}}}"#, caps.json()),
             ),
-            Step::AckNotify => self.answer(Action::NotifyCapabilities, "{}"),
+            Step::AckNotify => self.answer(Action::NotifyCapabilities.known_name()?, "{}"),
             Step::RequestCapabilities { stable, caps } => {
                 let action = if *stable {
                     "request_capabilities"
@@ -204,8 +204,10 @@ impl Side {
         }
     }
 
-    fn answer(&mut self, action: Action, response: &str) -> Option<String> {
-        let o = self.completer.answer_oldest(action.known_name()?)?;
+    /// The widget's `response` to the client's oldest open request of `action`, which it closes;
+    /// `None` when none is open.
+    pub fn answer(&mut self, action: &str, response: &str) -> Option<String> {
+        let o = self.completer.answer_oldest(action)?;
         Some(format!(
             r#"{{"widget":{{"api":"toWidget","widgetId":{},"requestId":{},"action":{},"data":{},"response":{}}}}}"#,
             self.widget_json,
@@ -239,6 +241,13 @@ impl Side {
     /// Records a widget line (from [`Side::widget_line`]) sent to the client.
     pub fn widget_input(&mut self, line: String) {
         self.outs.clear();
+        self.widget_input_more(line);
+    }
+
+    /// Records a widget line sent to the client within the last command (the widget's answer
+    /// to a request outside the negotiation, from [`Side::answer`]): the outputs of the command
+    /// so far are kept, and the client's outputs to it are added to them.
+    pub fn widget_input_more(&mut self, line: String) {
         self.trace.push(line);
         let at = self.last();
         let text = &self.trace[self.trace.len() - 1];

@@ -6,6 +6,11 @@
 //! requestIds it echoes in its responses are. Messages are compared in order, and prompts in
 //! order; a missing or extra output is a difference. [`compare`] gives the first difference of
 //! the last command as a [`Finding::Differs`].
+//!
+//! A client's `update_state` requests (MSC2762) are left out of the comparison
+//! ([`outside_negotiation`]): they are outside capability negotiation, and what room state a
+//! client pushes depends on the room (docs/spec.md §4.3, decision 35). The rules still judge them
+//! as any client request (`well-formed-message`, `unique-request-ids`).
 
 use super::findings::Finding;
 use crate::runner::{Out, OutKind, Side};
@@ -17,11 +22,10 @@ use capneg_wire::codec::Codec;
 /// The first output of the last command where `side` differs from `reference`.
 pub(super) fn compare(reference: &Side, side: &Side) -> Option<Finding> {
     let (rc, ac) = (reference.codec(), side.codec());
-    let is_msg = |o: &&Out| matches!(o.kind, OutKind::Msg(_));
     let is_prompt = |o: &&Out| matches!(o.kind, OutKind::Prompt(_));
     let msgs = first_difference(
-        reference.outs().iter().filter(is_msg),
-        side.outs().iter().filter(is_msg),
+        reference.outs().iter().filter(compared(rc)),
+        side.outs().iter().filter(compared(ac)),
         |a, b| match (&a.kind, &b.kind) {
             (OutKind::Msg(a), OutKind::Msg(b)) => same_msg(rc, a, ac, b),
             _ => false,
@@ -46,6 +50,25 @@ pub(super) fn compare(reference: &Side, side: &Side) -> Option<Finding> {
         expected: text(reference, first.0),
         got: text(side, first.1),
     })
+}
+
+/// Whether an output is a message the comparison compares.
+fn compared(codec: &Codec) -> impl Fn(&&Out) -> bool + '_ {
+    move |o| matches!(&o.kind, OutKind::Msg(m) if !outside_negotiation(codec, m))
+}
+
+/// The name of the one client request the comparison leaves out: MSC2762's room state push.
+pub(super) const UPDATE_STATE: &str = "update_state";
+
+/// Whether `msg`, read by `codec`, is a client request outside capability negotiation that the
+/// comparison leaves out: a well-formed `update_state` request to the session's widget (the
+/// reference never sends one). A malformed one is not: the rules break on it first.
+pub(super) fn outside_negotiation(codec: &Codec, msg: &ClientMsg) -> bool {
+    matches!(msg, Ok(m) if m.api == Api::ToWidget
+        && !m.foreign
+        && matches!(m.body, Body::Request(_))
+        && matches!(m.action, Action::Other(_))
+        && codec.action_name(m.action) == UPDATE_STATE)
 }
 
 /// The first pair that differs (one side missing counts), as (reference, adapter).

@@ -12,18 +12,30 @@
 //! that is not a protocol line diverges too (with the reason [`diagnose`] gives); what a failed
 //! adapter wrote is kept in its trace as far as it is a trace (docs/spec.md §5). While shrinking,
 //! a session is cut short at a deadline ([`Lockstep::set_deadline`]).
+//!
+//! Outside negotiation (docs/spec.md §4.3, decision 35): an `update_state` request the adapter
+//! sends (MSC2762's room state push, which the reference never sends) is judged by the rules like
+//! any client request, left out of the comparison ([`outside_negotiation`]), and answered at once
+//! by the widget with an empty response, as MSC2762's widget does ("The widget acknowledges
+//! receipt of this request with an empty `response` object"), sent to the adapter alone. What the
+//! adapter says to that answer counts as output of the same command.
 
-use super::compare::compare;
+use super::compare::{compare, outside_negotiation, UPDATE_STATE};
 use super::findings::{Divergence, Finding};
 use super::lines::{bounded, diagnose};
 use crate::process::{Adapter, Failure};
 use crate::protocol::Handler;
-use crate::runner::Side;
+use crate::runner::{OutKind, Side};
 use crate::session::{Session, Step};
 use capneg_model::rules::mutants::ClientKind;
 use capneg_model::{Line, Rule};
 use capneg_reference::Profile;
 use std::time::Instant;
+
+/// The most `update_state` requests the widget answers within one command: past it, an adapter
+/// that answers every answer with a new request is left with them open (the widget's fault, not
+/// judged on the client side).
+const MAX_ACKS: usize = 64;
 
 /// Runs sessions on the reference and an adapter in lockstep.
 pub struct Lockstep {
@@ -180,28 +192,9 @@ impl Lockstep {
             ))));
         }
         self.ref_side.outputs(&mut self.ref_lines);
-        self.lines.clear();
-        if let Err(mut failure) = adapter.command(line, &mut self.lines) {
-            if let Failure::Crashed { lines, detail, .. } = &mut failure {
-                keep_protocol_lines(lines, detail);
-                self.lines.clone_from(lines);
-                self.side.outputs(&mut self.lines);
-            }
-            return Err(self.diverge(Finding::Failed {
-                line: command_line,
-                failure,
-            }));
-        }
-        self.side.outputs(&mut self.lines);
-        if let Some((line, message)) = self.side.protocol_error() {
-            let precise = self.side.line(*line).and_then(diagnose);
-            let finding = Finding::Protocol {
-                line: *line,
-                message: bounded(precise.as_deref().unwrap_or(message)),
-            };
-            return Err(self.diverge(finding));
-        }
+        self.send(line, command_line, adapter)?;
         self.check_rules()?;
+        self.answer_update_states(adapter)?;
         if self.late.is_some() {
             return Ok(());
         }
@@ -226,6 +219,70 @@ impl Lockstep {
             return Err(self.diverge(finding));
         }
         Ok(())
+    }
+
+    /// Sends `line` (at `command_line` of the trace) to the adapter and records its outputs; a
+    /// failure, or an output that is not a protocol line, is the divergence.
+    fn send(
+        &mut self,
+        line: &str,
+        command_line: Line,
+        adapter: &mut dyn Adapter,
+    ) -> Result<(), Box<Divergence>> {
+        self.lines.clear();
+        if let Err(mut failure) = adapter.command(line, &mut self.lines) {
+            if let Failure::Crashed { lines, detail, .. } = &mut failure {
+                keep_protocol_lines(lines, detail);
+                self.lines.clone_from(lines);
+                self.side.outputs(&mut self.lines);
+            }
+            return Err(self.diverge(Finding::Failed {
+                line: command_line,
+                failure,
+            }));
+        }
+        self.side.outputs(&mut self.lines);
+        if let Some((line, message)) = self.side.protocol_error() {
+            let precise = self.side.line(*line).and_then(diagnose);
+            let finding = Finding::Protocol {
+                line: *line,
+                message: bounded(precise.as_deref().unwrap_or(message)),
+            };
+            return Err(self.diverge(finding));
+        }
+        Ok(())
+    }
+
+    /// The widget answers every `update_state` request among the adapter's outputs of the last
+    /// command with an empty response, sent to the adapter alone (the reference has no such
+    /// request open); the adapter's outputs to it are judged by the rules and join the command's.
+    fn answer_update_states(&mut self, adapter: &mut dyn Adapter) -> Result<(), Box<Divergence>> {
+        let (mut seen, mut answered) = (0, 0);
+        loop {
+            let outs = &self.side.outs()[seen..];
+            let codec = self.side.codec();
+            let asked = outs
+                .iter()
+                .filter(|o| matches!(&o.kind, OutKind::Msg(m) if outside_negotiation(codec, m)))
+                .count();
+            seen = self.side.outs().len();
+            if asked == 0 {
+                return Ok(());
+            }
+            for _ in 0..asked {
+                if answered == MAX_ACKS {
+                    return Ok(());
+                }
+                let Some(line) = self.side.answer(UPDATE_STATE, "{}") else {
+                    continue;
+                };
+                answered += 1;
+                self.side.widget_input_more(line.clone());
+                self.commands += 1;
+                self.send(&line, self.side.last(), adapter)?;
+                self.check_rules()?;
+            }
+        }
     }
 
     fn broken(
