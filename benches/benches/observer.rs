@@ -1,16 +1,12 @@
 //! The rules' observer (events/s): the compact events of a long reference session, fed to
 //! `Observer::observe` one by one, then `Observer::finish`.
 
-use capneg_benches::{long_script, run, size, Session, TYPICAL_SCRIPT};
+use capneg_benches::typical_and_long;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 
 fn observer(c: &mut Criterion) {
-    let rounds = size(5000, 20);
-    let sessions = [
-        ("typical", Session::from_trace(&run(TYPICAL_SCRIPT))),
-        ("long", Session::from_trace(&run(&long_script(rounds)))),
-    ];
+    let sessions = typical_and_long();
     let mut group = c.benchmark_group("observer");
     for (name, session) in &sessions {
         group.throughput(Throughput::Elements(session.events.len() as u64));

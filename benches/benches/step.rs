@@ -2,17 +2,13 @@
 //! thousands of rounds, at the compact level (`Client::handle` with a reused output buffer) and
 //! through `ClientSession` (JSON in, envelopes out) for comparison.
 
-use capneg_benches::{long_script, run, size, Session, TYPICAL_SCRIPT};
+use capneg_benches::typical_and_long;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 use std::time::Duration;
 
 fn step(c: &mut Criterion) {
-    let rounds = size(5000, 20);
-    let sessions = [
-        ("typical", Session::from_trace(&run(TYPICAL_SCRIPT))),
-        ("long", Session::from_trace(&run(&long_script(rounds)))),
-    ];
+    let sessions = typical_and_long();
     let mut group = c.benchmark_group("step");
     // The JSON long session takes ~60 ms an iteration: room for 100 samples.
     group.measurement_time(Duration::from_secs(10));

@@ -7,6 +7,7 @@
 //! - [`Session::from_trace`]: a trace in the forms the benchmarks feed: the reference client's
 //!   compact inputs, the JSON inputs of a [`ClientSession`], and the compact events the rules'
 //!   observer takes;
+//! - [`typical_and_long`]: the two sessions the step and observer benchmarks feed;
 //! - [`trivial`]: a stateright model with nothing in it, to measure the checker itself.
 //!
 //! Criterion runs each benchmark once under `cargo test --benches` (test mode); [`benchmarking`]
@@ -140,6 +141,16 @@ pub fn run(script: &str) -> String {
     let mut out = Vec::with_capacity(script.len() * 8);
     run_script(Profile::MSC, script.as_bytes(), &mut out).expect("a valid script");
     String::from_utf8(out).expect("traces are UTF-8")
+}
+
+/// The sessions the step and observer benchmarks feed, by name: the typical one, and the long one
+/// of 5000 rounds (20 when testing).
+pub fn typical_and_long() -> [(&'static str, Session); 2] {
+    let rounds = size(5000, 20);
+    [
+        ("typical", Session::from_trace(&run(TYPICAL_SCRIPT))),
+        ("long", Session::from_trace(&run(&long_script(rounds)))),
+    ]
 }
 
 /// The wire-only version of a trace: prompt and decision lines removed, and the session line

@@ -32,6 +32,7 @@ fn violated(
         symmetry: true,
         counterexamples: false,
         measure_symmetry: false,
+        part: None,
     };
     let report = check(&config, &mut |_| {});
     assert!(report.exhaustive, "the run must be exhaustive");
@@ -165,4 +166,70 @@ fn counterexample_of_a_profile_names_the_line() {
         "the diagram marks the violation: {}",
         cx.diagram
     );
+}
+
+/// `--part I/N`: the parts of a run explore every root between them, each exhaustively, so
+/// together they find the rules the whole run finds broken and the paths it reaches, and at
+/// least as many unique states (the parts do not share what they have seen).
+#[test]
+fn parts_together_give_the_whole_run() {
+    use capneg_model::check::{CheckReport, Part};
+    use std::collections::BTreeSet;
+    let cases = [
+        (
+            Subject::Client(ClientKind::Reference),
+            Profile::WIDGET_API,
+            Profile::MSC,
+        ),
+        (
+            Subject::Client(ClientKind::Mutant(MutantKind::DoubleNotify)),
+            Profile::MSC,
+            Profile::MSC,
+        ),
+        (Subject::Widget(None), Profile::MSC, Profile::MSC),
+    ];
+    for (subject, client_profile, rules_profile) in cases {
+        let config = |part: Option<Part>| CheckConfig {
+            subject,
+            client_profile,
+            rules_profile,
+            bounds: SMALL,
+            threads: 2,
+            symmetry: true,
+            counterexamples: false,
+            measure_symmetry: false,
+            part,
+        };
+        let reached = |r: &CheckReport| -> BTreeSet<&'static str> {
+            r.reachable
+                .iter()
+                .filter(|(_, yes)| *yes)
+                .map(|(n, _)| *n)
+                .collect()
+        };
+        let whole = check(&config(None), &mut |_| {});
+        assert!(whole.exhaustive);
+        for count in [2, 3, 5] {
+            let parts: Vec<CheckReport> = (1..=count)
+                .map(|index| check(&config(Some(Part { index, count })), &mut |_| {}))
+                .collect();
+            assert!(parts.iter().all(|p| p.exhaustive), "{subject:?}");
+            let roots: usize = parts.iter().map(|p| p.roots).sum();
+            assert_eq!(roots, whole.roots, "{subject:?}: every root in one part");
+            let unique: usize = parts.iter().map(|p| p.unique).sum();
+            assert!(
+                unique >= whole.unique,
+                "{subject:?} in {count} parts: {unique} < {}",
+                whole.unique
+            );
+            let violated: BTreeSet<Rule> = parts.iter().flat_map(|p| p.violated()).collect();
+            assert_eq!(
+                violated,
+                whole.violated().into_iter().collect(),
+                "{subject:?} in {count} parts"
+            );
+            let reachable: BTreeSet<&str> = parts.iter().flat_map(reached).collect();
+            assert_eq!(reachable, reached(&whole), "{subject:?} in {count} parts");
+        }
+    }
 }

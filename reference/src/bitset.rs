@@ -22,11 +22,13 @@ impl BitSet {
     pub const EMPTY: BitSet = BitSet { low: 0, high: None };
 
     /// The empty set.
+    #[inline]
     pub const fn new() -> Self {
         Self::EMPTY
     }
 
     /// A set of members below 64 given as a mask.
+    #[inline]
     pub const fn from_mask(mask: u64) -> Self {
         BitSet {
             low: mask,
@@ -35,15 +37,18 @@ impl BitSet {
     }
 
     /// The members below 64 as a mask.
+    #[inline]
     pub const fn low_mask(&self) -> u64 {
         self.low
     }
 
     /// Whether the set has no member of 64 or more.
+    #[inline]
     pub const fn is_inline(&self) -> bool {
         self.high.is_none()
     }
 
+    #[inline]
     fn word(&self, i: usize) -> u64 {
         if i == 0 {
             self.low
@@ -56,10 +61,12 @@ impl BitSet {
         }
     }
 
+    #[inline]
     fn words(&self) -> usize {
         1 + self.high.as_deref().map_or(0, Vec::len)
     }
 
+    #[inline]
     fn from_words(low: u64, mut high: Vec<u64>) -> Self {
         while high.last() == Some(&0) {
             high.pop();
@@ -75,12 +82,14 @@ impl BitSet {
     }
 
     /// Whether `i` is a member.
+    #[inline]
     pub fn contains(&self, i: u32) -> bool {
         let i = i as usize;
         self.word(i / 64) & (1 << (i % 64)) != 0
     }
 
     /// Adds `i`; returns whether it was new.
+    #[inline]
     pub fn insert(&mut self, i: u32) -> bool {
         let i = i as usize;
         let bit = 1u64 << (i % 64);
@@ -100,6 +109,7 @@ impl BitSet {
     }
 
     /// Removes `i`; returns whether it was a member.
+    #[inline]
     pub fn remove(&mut self, i: u32) -> bool {
         if !self.contains(i) {
             return false;
@@ -117,11 +127,13 @@ impl BitSet {
     }
 
     /// Whether the set is empty.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.low == 0 && self.high.is_none()
     }
 
     /// The number of members.
+    #[inline]
     pub fn len(&self) -> usize {
         let high: u32 = self
             .high
@@ -132,6 +144,7 @@ impl BitSet {
         (self.low.count_ones() + high) as usize
     }
 
+    #[inline]
     fn zip(&self, other: &Self, f: impl Fn(u64, u64) -> u64) -> Self {
         if self.high.is_none() && other.high.is_none() {
             return BitSet::from_mask(f(self.low, other.low));
@@ -142,21 +155,25 @@ impl BitSet {
     }
 
     /// `self ∪ other`.
+    #[inline]
     pub fn union(&self, other: &Self) -> Self {
         self.zip(other, |a, b| a | b)
     }
 
     /// `self ∩ other`.
+    #[inline]
     pub fn intersection(&self, other: &Self) -> Self {
         self.zip(other, |a, b| a & b)
     }
 
     /// `self − other`.
+    #[inline]
     pub fn difference(&self, other: &Self) -> Self {
         self.zip(other, |a, b| a & !b)
     }
 
     /// Adds every member of `other`.
+    #[inline]
     pub fn union_with(&mut self, other: &Self) {
         if self.high.is_none() && other.high.is_none() {
             self.low |= other.low;
@@ -166,16 +183,19 @@ impl BitSet {
     }
 
     /// Whether every member of `self` is in `other`.
+    #[inline]
     pub fn is_subset(&self, other: &Self) -> bool {
         (0..self.words()).all(|i| self.word(i) & !other.word(i) == 0)
     }
 
     /// Whether the sets share a member.
+    #[inline]
     pub fn intersects(&self, other: &Self) -> bool {
         (0..self.words().min(other.words())).any(|i| self.word(i) & other.word(i) != 0)
     }
 
     /// The members in increasing order.
+    #[inline]
     pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
         (0..self.words()).flat_map(move |w| {
             let mut word = self.word(w);

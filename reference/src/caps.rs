@@ -25,78 +25,93 @@ impl CapSet {
     pub const EMPTY: CapSet = CapSet(BitSet::EMPTY);
 
     /// The empty set.
+    #[inline]
     pub const fn new() -> Self {
         Self::EMPTY
     }
 
     /// The set of capabilities `0..64` whose bits are set in `mask` (for models with a fixed
     /// universe).
+    #[inline]
     pub const fn from_mask(mask: u64) -> Self {
         CapSet(BitSet::from_mask(mask))
     }
 
     /// The members below 64 as a mask.
+    #[inline]
     pub const fn mask(&self) -> u64 {
         self.0.low_mask()
     }
 
     /// Whether `cap` is a member.
+    #[inline]
     pub fn contains(&self, cap: Cap) -> bool {
         self.0.contains(cap.0)
     }
 
     /// Adds `cap`; returns whether it was new.
+    #[inline]
     pub fn insert(&mut self, cap: Cap) -> bool {
         self.0.insert(cap.0)
     }
 
     /// Whether the set is empty.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
     /// The number of members.
+    #[inline]
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
     /// `self ∪ other`.
+    #[inline]
     pub fn union(&self, other: &Self) -> Self {
         CapSet(self.0.union(&other.0))
     }
 
     /// `self ∩ other`.
+    #[inline]
     pub fn intersection(&self, other: &Self) -> Self {
         CapSet(self.0.intersection(&other.0))
     }
 
     /// `self − other`.
+    #[inline]
     pub fn difference(&self, other: &Self) -> Self {
         CapSet(self.0.difference(&other.0))
     }
 
     /// Adds every member of `other`.
+    #[inline]
     pub fn union_with(&mut self, other: &Self) {
         self.0.union_with(&other.0)
     }
 
     /// Whether every member of `self` is in `other`.
+    #[inline]
     pub fn is_subset(&self, other: &Self) -> bool {
         self.0.is_subset(&other.0)
     }
 
     /// Whether the sets share a member.
+    #[inline]
     pub fn intersects(&self, other: &Self) -> bool {
         self.0.intersects(&other.0)
     }
 
     /// The members, in order of first appearance in the session.
+    #[inline]
     pub fn iter(&self) -> impl Iterator<Item = Cap> + '_ {
         self.0.iter().map(Cap)
     }
 
     /// The set with every member `i` renamed to `perm[i]` (members outside `perm` are kept).
     /// Used to reduce model states by the symmetry of interchangeable capabilities.
+    #[inline]
     pub fn permute(&self, perm: &[u32]) -> Self {
         if self.0.is_inline() && perm.len() <= 64 && perm.iter().all(|&p| p < 64) {
             // The common case in a model: a mask in, a mask out.
@@ -147,57 +162,66 @@ impl CapSets for CapSet {
     }
 }
 
-impl<T: CapSets> CapSets for Option<T> {
-    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
-        if let Some(t) = self {
-            t.each_set(f)
+/// Implements [`CapSets`] from one list of where a value's sets are, so that
+/// [`CapSets::each_set`] and [`CapSets::each_set_mut`] visit the same sets in the same order.
+///
+/// - `cap_sets!(Type { field, .. })`: the sets of these fields, in this order (a field is a
+///   [`CapSet`] or any other [`CapSets`]).
+/// - `cap_sets!(Type: match { PATTERN => [binding, ..], .. })`: the sets of the bindings of
+///   the arm `self` matches, in this order (the patterns bind by reference: `&` in
+///   `each_set`, `&mut` in `each_set_mut`).
+#[macro_export]
+macro_rules! cap_sets {
+    ($ty:ty { $($field:ident),+ $(,)? }) => {
+        impl $crate::caps::CapSets for $ty {
+            fn each_set(&self, f: &mut dyn FnMut(&$crate::caps::CapSet)) {
+                $($crate::caps::CapSets::each_set(&self.$field, f);)+
+            }
+            fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut $crate::caps::CapSet)) {
+                $($crate::caps::CapSets::each_set_mut(&mut self.$field, f);)+
+            }
         }
-    }
-    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
-        if let Some(t) = self {
-            t.each_set_mut(f)
+    };
+    ($ty:ty: match { $($pat:pat => [$($set:ident),*]),+ $(,)? }) => {
+        impl $crate::caps::CapSets for $ty {
+            fn each_set(&self, f: &mut dyn FnMut(&$crate::caps::CapSet)) {
+                match self {
+                    $($pat => {
+                        $($crate::caps::CapSets::each_set($set, f);)*
+                    })+
+                }
+            }
+            fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut $crate::caps::CapSet)) {
+                match self {
+                    $($pat => {
+                        $($crate::caps::CapSets::each_set_mut($set, f);)*
+                    })+
+                }
+            }
         }
-    }
+    };
 }
 
-impl<T: CapSets, E> CapSets for Result<T, E> {
-    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
-        if let Ok(t) = self {
-            t.each_set(f)
-        }
-    }
-    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
-        if let Ok(t) = self {
-            t.each_set_mut(f)
-        }
-    }
+/// The sets of a collection: those of its items, in order.
+macro_rules! cap_sets_of_items {
+    ($([$($generics:tt)*] $ty:ty),+ $(,)?) => {
+        $(impl<$($generics)*> CapSets for $ty {
+            fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
+                self.iter().for_each(|t| t.each_set(f))
+            }
+            fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
+                self.iter_mut().for_each(|t| t.each_set_mut(f))
+            }
+        })+
+    };
 }
 
-impl<T: CapSets> CapSets for [T] {
-    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
-        self.iter().for_each(|t| t.each_set(f))
-    }
-    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
-        self.iter_mut().for_each(|t| t.each_set_mut(f))
-    }
-}
-
-impl<T: CapSets> CapSets for Vec<T> {
-    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
-        self.as_slice().each_set(f)
-    }
-    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
-        self.as_mut_slice().each_set_mut(f)
-    }
-}
-
-impl<T: CapSets> CapSets for crate::fifo::Fifo<T> {
-    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
-        self.iter().for_each(|t| t.each_set(f))
-    }
-    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
-        self.iter_mut().for_each(|t| t.each_set_mut(f))
-    }
+cap_sets_of_items! {
+    [T: CapSets] Option<T>,
+    [T: CapSets, E] Result<T, E>,
+    [T: CapSets] [T],
+    [T: CapSets] Vec<T>,
+    [T: CapSets] crate::fifo::Fifo<T>,
 }
 
 /// The capability strings of one session, each with its index and its parsed form (parsed when

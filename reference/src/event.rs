@@ -5,7 +5,7 @@
 //! from a trace, and the clients and widgets under test (the references, or deliberately wrong
 //! ones) emit them.
 
-use crate::caps::{CapSet, CapSets};
+use crate::caps::CapSet;
 use crate::client::Output;
 use crate::msg::{ClientMsg, Posted};
 
@@ -36,19 +36,8 @@ impl From<Output> for Event {
     }
 }
 
-impl CapSets for Event {
-    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
-        match self {
-            Event::Client(m) => m.each_set(f),
-            Event::Widget(m) => m.each_set(f),
-            Event::Prompt(c) | Event::Decision(c) | Event::View(c) | Event::App(c) => f(c),
-        }
-    }
-    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
-        match self {
-            Event::Client(m) => m.each_set_mut(f),
-            Event::Widget(m) => m.each_set_mut(f),
-            Event::Prompt(c) | Event::Decision(c) | Event::View(c) | Event::App(c) => f(c),
-        }
-    }
-}
+crate::cap_sets!(Event: match {
+    Event::Client(m) => [m],
+    Event::Widget(m) => [m],
+    Event::Prompt(c) | Event::Decision(c) | Event::View(c) | Event::App(c) => [c],
+});

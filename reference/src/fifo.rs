@@ -103,6 +103,12 @@ impl<T> Fifo<T> {
         })
     }
 
+    /// Removes every item, keeping the memory.
+    pub fn clear(&mut self) {
+        self.slots.clear();
+        self.head = 0;
+    }
+
     /// Keeps only the items `keep` accepts.
     pub fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
         let head = self.head;

@@ -16,6 +16,7 @@
 //! - [`client`]: the reference client, a deterministic sans-IO state machine.
 //! - [`widget`]: the reference widget, the other side.
 //! - [`fifo`]: the small queues their states hold.
+//! - [`pack`]: their states packed into a few bytes, for a model checker.
 #![forbid(unsafe_code)]
 
 pub mod bitset;
@@ -26,6 +27,7 @@ pub mod event;
 pub mod fifo;
 pub mod gate;
 pub mod msg;
+pub mod pack;
 pub mod profile;
 pub mod settings;
 pub mod strtab;

@@ -9,6 +9,15 @@
 //! checking only that rule finds a shortest counterexample, which is replayed into a trace
 //! (docs/spec.md §5) and judged again by the observer to name the line that breaks the rule.
 //!
+//! The exhaustive run judges every rule with one property ([`Stoppable::watched`]): stateright
+//! looks each property up in its table of discoveries at every state, so a property per rule
+//! and per reachability goal would cost more than the model's own step. The watch notes which
+//! rules break and which goals are reached, and asks stateright to record a path only for a
+//! rule found broken, once.
+//!
+//! A run can be split ([`Part`]): the initial states are independent roots of the search, and
+//! part `I` of `N` explores every `N`-th of them.
+//!
 //! A check can be stopped early ([`check_until`], a flag `capneg check` sets on Ctrl-C): the runs
 //! are of [`Stoppable`], the model whose boundary closes once the flag is seen, so that the
 //! checker's threads run out of new states and end, and the report says what was found so far.
@@ -22,12 +31,13 @@ use printer::{diagram, judge_events, TracePrinter};
 use widget_model::{WidgetModel, WidgetState, WidgetStep, WIDGET_REACHABLE};
 
 pub mod model;
+pub mod packed;
 pub mod printer;
 pub mod symmetry;
 pub mod widget_model;
 use stateright::{Checker, Expectation, HasDiscoveries, Model, Property};
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -61,6 +71,49 @@ pub struct CheckConfig {
     pub counterexamples: bool,
     /// Whether to also run without the symmetry reduction, to measure its factor.
     pub measure_symmetry: bool,
+    /// Only this part of the initial states (`None`: all of them).
+    pub part: Option<Part>,
+}
+
+/// A share of a run (`capneg check --part I/N`): part `index` of `count` explores the initial
+/// states (the roots of the search: the session settings, or the widget model's first
+/// requests) whose place in the model's order, from 0, is `index - 1` modulo `count`. The parts
+/// of a run together explore every root; each is exhaustive for its own roots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Part {
+    /// Which part, from 1.
+    pub index: usize,
+    /// Of how many.
+    pub count: usize,
+}
+
+impl Part {
+    /// Whether the root at `place` (from 0) is in this part.
+    pub fn has(self, place: usize) -> bool {
+        place % self.count == self.index - 1
+    }
+}
+
+impl std::str::FromStr for Part {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not a part I/N with 1 <= I <= N");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count) = (
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Part { index, count })
+    }
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
 }
 
 impl CheckConfig {
@@ -81,6 +134,7 @@ impl CheckConfig {
             symmetry: true,
             counterexamples: true,
             measure_symmetry: false,
+            part: None,
         }
     }
 
@@ -131,6 +185,8 @@ pub trait Checked:
     fn settings_count(&self) -> usize;
     /// The names of the `sometimes` properties.
     fn reachable(&self) -> Vec<&'static str>;
+    /// Whether some state did not fit the packed form (the run then skipped it).
+    fn overflowed(&self) -> bool;
     /// Replays a path from `init` and prints it as a trace, naming the line that breaks `rule`.
     fn counterexample(
         &self,
@@ -153,6 +209,9 @@ impl Checked for SessionModel {
     fn reachable(&self) -> Vec<&'static str> {
         REACHABLE.iter().map(|(name, _)| *name).collect()
     }
+    fn overflowed(&self) -> bool {
+        SessionModel::overflowed(self)
+    }
     fn counterexample(&self, rule: Rule, init: &State, actions: &[Step]) -> Counterexample {
         counterexample(self, rule, init, actions)
     }
@@ -170,6 +229,9 @@ impl Checked for WidgetModel {
     }
     fn reachable(&self) -> Vec<&'static str> {
         WIDGET_REACHABLE.iter().map(|(name, _)| *name).collect()
+    }
+    fn overflowed(&self) -> bool {
+        WidgetModel::overflowed(self)
     }
     fn counterexample(
         &self,
@@ -248,8 +310,12 @@ pub enum Verdict {
 pub struct CheckReport {
     /// The configuration checked.
     pub config: CheckConfig,
-    /// The number of session settings explored.
+    /// The number of session settings of the model.
     pub settings: usize,
+    /// The initial states explored (those of the part, if the run is one).
+    pub roots: usize,
+    /// The initial states of the whole model.
+    pub all_roots: usize,
     /// Each checked rule, in the order of docs/spec.md §4.
     pub rules: Vec<(Rule, Verdict)>,
     /// Each reachability goal, and whether a path reaches it.
@@ -262,14 +328,19 @@ pub struct CheckReport {
     pub max_depth: usize,
     /// Time of the exhaustive run.
     pub elapsed: Duration,
-    /// Whether the exhaustive run explored every reachable state.
+    /// Whether the exhaustive run explored every state reachable from its roots (from all of
+    /// them, or from those of its part).
     pub exhaustive: bool,
+    /// Whether some state did not fit the packed form and was skipped (then not exhaustive).
+    pub overflowed: bool,
     /// Whether the check was stopped before it ended ([`check_until`]): the exhaustive run
     /// (then not [`exhaustive`](CheckReport::exhaustive)), or a search for a counterexample, or
     /// the run without the symmetry reduction (then not measured).
     pub interrupted: bool,
     /// Unique states of a run without the symmetry reduction, where measured.
     pub unreduced: Option<usize>,
+    /// Time of the run without the symmetry reduction, where measured.
+    pub unreduced_elapsed: Option<Duration>,
 }
 
 impl CheckReport {
@@ -381,10 +452,17 @@ fn check_model<M: Checked>(
     stop: &AtomicBool,
 ) -> CheckReport {
     let settings = model.settings_count();
+    let all_roots = model.init_states().len();
+    let roots = (0..all_roots)
+        .filter(|&i| config.part.is_none_or(|p| p.has(i)))
+        .count();
     let rules: Vec<Rule> = model.rules().iter().collect();
     let halt = Arc::new(AtomicBool::new(false));
+    let watch = Arc::new(Watch::default());
     let start = Instant::now();
     let mut builder = Stoppable::new(model.clone(), &halt)
+        .part(config.part)
+        .watched(&watch)
         .checker()
         .threads(config.threads.max(1))
         .finish_when(HasDiscoveries::AnyOf(BTreeSet::from([NEVER])));
@@ -400,37 +478,55 @@ fn check_model<M: Checked>(
     );
     let elapsed = start.elapsed();
     let discoveries = checker.discoveries();
+    let names: Vec<&'static str> = model.properties().iter().map(|p| p.name).collect();
+    let seen = watch.seen.load(Ordering::Relaxed);
+    let discovered = |name: &str| {
+        names
+            .iter()
+            .position(|n| *n == name)
+            .is_some_and(|i| seen & 1 << i != 0)
+    };
     let verdicts = rules
         .iter()
         .map(|&rule| {
-            let verdict = match discoveries.get(rule.id()) {
-                None if stopped => Verdict::Unsettled,
-                None => Verdict::Holds,
-                Some(_) if !config.counterexamples => Verdict::Violated(None),
-                Some(found) => {
-                    let shortest = if stop.load(Ordering::Relaxed) {
-                        None
-                    } else {
-                        shortest_until(&model, rule, progress, stop)
-                    };
-                    // Stopped before the search ended: the exhaustive run's path instead.
-                    let cx = shortest.or_else(|| {
-                        let states = found.clone().into_states();
-                        let actions = found.clone().into_actions();
-                        let mut cx = model.counterexample(rule, states.first()?, &actions);
-                        cx.shortest = false;
-                        Some(cx)
-                    });
-                    Verdict::Violated(cx.map(Box::new))
+            let verdict = if !discovered(rule.id()) {
+                if stopped {
+                    Verdict::Unsettled
+                } else {
+                    Verdict::Holds
                 }
+            } else if !config.counterexamples {
+                Verdict::Violated(None)
+            } else {
+                let shortest = if stop.load(Ordering::Relaxed) {
+                    None
+                } else {
+                    shortest_until(&model, config.part, rule, progress, stop)
+                };
+                // Stopped before the search ended: the exhaustive run's path instead, where it
+                // recorded one.
+                let cx = shortest.or_else(|| {
+                    let found = discoveries.get(rule.id())?;
+                    let states = found.clone().into_states();
+                    let actions = found.clone().into_actions();
+                    let mut cx = model.counterexample(rule, states.first()?, &actions);
+                    cx.shortest = false;
+                    Some(cx)
+                });
+                Verdict::Violated(cx.map(Box::new))
             };
             (rule, verdict)
         })
         .collect();
+    let mut unreduced_elapsed = None;
     let unreduced = (config.symmetry && config.measure_symmetry && !stop.load(Ordering::Relaxed))
         .then(|| {
             let halt = Arc::new(AtomicBool::new(false));
+            let watch = Arc::new(Watch::default());
+            let start = Instant::now();
             let builder = Stoppable::new(model.clone(), &halt)
+                .part(config.part)
+                .watched(&watch)
                 .checker()
                 .threads(config.threads.max(1))
                 .finish_when(HasDiscoveries::AnyOf(BTreeSet::from([NEVER])));
@@ -441,24 +537,30 @@ fn check_model<M: Checked>(
                 Phase::Unreduced,
                 progress,
             );
+            unreduced_elapsed = Some(start.elapsed());
             (!stopped).then(|| checker.unique_state_count())
         })
         .flatten();
+    let overflowed = model.overflowed();
     CheckReport {
         unreduced,
+        unreduced_elapsed: unreduced.and(unreduced_elapsed),
         config: config.clone(),
         settings,
+        roots,
+        all_roots,
         rules: verdicts,
         reachable: model
             .reachable()
             .into_iter()
-            .map(|name| (name, discoveries.contains_key(name)))
+            .map(|name| (name, discovered(name)))
             .collect(),
         generated: checker.state_count(),
         unique: checker.unique_state_count(),
         max_depth: checker.max_depth(),
         elapsed,
-        exhaustive: checker.is_done() && !stopped,
+        exhaustive: checker.is_done() && !stopped && !overflowed,
+        overflowed,
         interrupted: stop.load(Ordering::Relaxed),
     }
 }
@@ -470,18 +572,20 @@ pub fn shortest<M: Checked>(
     rule: Rule,
     progress: &mut dyn FnMut(Progress),
 ) -> Option<Counterexample> {
-    shortest_until(model, rule, progress, &AtomicBool::new(false))
+    shortest_until(model, None, rule, progress, &AtomicBool::new(false))
 }
 
-/// [`shortest`], or `None` once `stop` is set.
+/// [`shortest`] from the roots of `part`, or `None` once `stop` is set.
 fn shortest_until<M: Checked>(
     model: &M,
+    part: Option<Part>,
     rule: Rule,
     progress: &mut dyn FnMut(Progress),
     stop: &AtomicBool,
 ) -> Option<Counterexample> {
     let halt = Arc::new(AtomicBool::new(false));
     let builder = Stoppable::new(model.focused(rule), &halt)
+        .part(part)
         .checker()
         .threads(1)
         .finish_when(HasDiscoveries::AnyFailures);
@@ -511,9 +615,10 @@ pub fn counterexample(
     let mut events = Vec::new();
     model.replay(init, actions, &mut |e: &Event| events.push(e.clone()));
     let printer = TracePrinter::new(&model.universe);
-    let session = printer.session_line(&init.settings);
+    let settings = init.value().settings;
+    let session = printer.session_line(&settings);
     printed(
-        &model.judge(&init.settings),
+        &model.judge(&settings),
         &model.universe,
         printer,
         session,
@@ -561,7 +666,46 @@ pub struct Stoppable<M: Model = SessionModel> {
     model: M,
     properties: Vec<(Expectation, &'static str, Condition<M>)>,
     halt: Arc<AtomicBool>,
+    part: Option<Part>,
+    watch: Option<Arc<Watch>>,
 }
+
+/// What the watch of a run ([`Stoppable::watched`]) has seen, by the index of the wrapped
+/// model's properties.
+#[derive(Debug, Default)]
+pub struct Watch {
+    /// Bit `i`: property `i` was discovered (its rule broken, its goal reached).
+    seen: AtomicU32,
+    /// Bit `i`: stateright recorded a path breaking the rule of property `i`.
+    recorded: AtomicU32,
+}
+
+impl Watch {
+    /// Notes a state: the properties it discovers that were not seen yet.
+    fn note<M: Model>(&self, m: &Stoppable<M>, s: &M::State) {
+        let seen = self.seen.load(Ordering::Relaxed);
+        let mut new = 0;
+        for (i, (expectation, _, condition)) in m.properties.iter().enumerate() {
+            if seen & 1 << i != 0 {
+                continue;
+            }
+            let found = match expectation {
+                Expectation::Always => !condition(&m.model, s),
+                Expectation::Sometimes => condition(&m.model, s),
+                Expectation::Eventually => false,
+            };
+            if found {
+                new |= 1 << i;
+            }
+        }
+        if new != 0 {
+            self.seen.fetch_or(new, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The name of the watch's own property (never discovered).
+const WATCH: &str = "(watch)";
 
 impl<M: Model> Stoppable<M> {
     /// `model`, stopped by `halt`.
@@ -575,7 +719,51 @@ impl<M: Model> Stoppable<M> {
             model,
             properties,
             halt: Arc::clone(halt),
+            part: None,
+            watch: None,
         }
+    }
+
+    /// Only the initial states of `part` (`None`: all).
+    pub fn part(self, part: Option<Part>) -> Stoppable<M> {
+        Stoppable { part, ..self }
+    }
+
+    /// Checks the wrapped model's properties through `watch`, with one property of its own
+    /// that notes in `watch` what each state discovers; a rule found broken gets its own
+    /// property until it records a path (so that an interrupted check has a counterexample).
+    /// Not for a model with `eventually` properties (left as they are).
+    pub fn watched(self, watch: &Arc<Watch>) -> Stoppable<M> {
+        if self.properties.len() > MAX_PROPERTIES
+            || self
+                .properties
+                .iter()
+                .any(|(e, _, _)| *e == Expectation::Eventually)
+        {
+            return self;
+        }
+        Stoppable {
+            watch: Some(Arc::clone(watch)),
+            ..self
+        }
+    }
+}
+
+/// The watch's property: notes the state, holds.
+fn watching<M: Model>(m: &Stoppable<M>, s: &M::State) -> bool {
+    if let Some(watch) = &m.watch {
+        watch.note(m, s);
+    }
+    true
+}
+
+/// Property `I` of the wrapped model, broken at most once (where watched): the path of the
+/// first state that breaks it is recorded, and later ones cost nothing.
+fn lifted_once<M: Model, const I: usize>(m: &Stoppable<M>, s: &M::State) -> bool {
+    let holds = lifted::<M, I>(m, s);
+    match &m.watch {
+        Some(watch) if !holds => watch.recorded.fetch_or(1 << I, Ordering::Relaxed) & 1 << I != 0,
+        _ => holds,
     }
 }
 
@@ -598,42 +786,58 @@ const _: () =
 /// A property's condition on a state of model `M`.
 type Condition<M> = fn(&M, &<M as Model>::State) -> bool;
 
-/// The conditions of [`Stoppable`]'s properties, by index.
-fn lifted_all<M: Model>() -> [Condition<Stoppable<M>>; MAX_PROPERTIES] {
-    [
-        lifted::<M, 0>,
-        lifted::<M, 1>,
-        lifted::<M, 2>,
-        lifted::<M, 3>,
-        lifted::<M, 4>,
-        lifted::<M, 5>,
-        lifted::<M, 6>,
-        lifted::<M, 7>,
-        lifted::<M, 8>,
-        lifted::<M, 9>,
-        lifted::<M, 10>,
-        lifted::<M, 11>,
-        lifted::<M, 12>,
-        lifted::<M, 13>,
-        lifted::<M, 14>,
-        lifted::<M, 15>,
-        lifted::<M, 16>,
-        lifted::<M, 17>,
-        lifted::<M, 18>,
-        lifted::<M, 19>,
-        lifted::<M, 20>,
-        lifted::<M, 21>,
-        lifted::<M, 22>,
-        lifted::<M, 23>,
-    ]
+/// The conditions of [`Stoppable`]'s properties, by index: `lifted` for every property, or
+/// `lifted_once` for those of a watched run.
+macro_rules! by_index {
+    ($name:ident: $f:ident) => {
+        fn $name<M: Model>() -> [Condition<Stoppable<M>>; MAX_PROPERTIES] {
+            [
+                $f::<M, 0>,
+                $f::<M, 1>,
+                $f::<M, 2>,
+                $f::<M, 3>,
+                $f::<M, 4>,
+                $f::<M, 5>,
+                $f::<M, 6>,
+                $f::<M, 7>,
+                $f::<M, 8>,
+                $f::<M, 9>,
+                $f::<M, 10>,
+                $f::<M, 11>,
+                $f::<M, 12>,
+                $f::<M, 13>,
+                $f::<M, 14>,
+                $f::<M, 15>,
+                $f::<M, 16>,
+                $f::<M, 17>,
+                $f::<M, 18>,
+                $f::<M, 19>,
+                $f::<M, 20>,
+                $f::<M, 21>,
+                $f::<M, 22>,
+                $f::<M, 23>,
+            ]
+        }
+    };
 }
+
+by_index!(lifted_all: lifted);
+by_index!(lifted_once_all: lifted_once);
 
 impl<M: Model> Model for Stoppable<M> {
     type State = M::State;
     type Action = M::Action;
 
     fn init_states(&self) -> Vec<M::State> {
-        self.model.init_states()
+        let mut states = self.model.init_states();
+        if let Some(part) = self.part {
+            let mut place = 0;
+            states.retain(|_| {
+                place += 1;
+                part.has(place - 1)
+            });
+        }
+        states
     }
 
     fn actions(&self, s: &M::State, actions: &mut Vec<M::Action>) {
@@ -658,16 +862,35 @@ impl<M: Model> Model for Stoppable<M> {
         self.model.format_step(last, action)
     }
 
+    /// Those of the wrapped model; where watched, the watch's, and each rule found broken
+    /// until it records a path (stateright asks for them again every block of states).
     fn properties(&self) -> Vec<Property<Self>> {
-        self.properties
+        let Some(watch) = &self.watch else {
+            return self
+                .properties
+                .iter()
+                .zip(lifted_all::<M>())
+                .map(|((expectation, name, _), condition)| Property {
+                    expectation: expectation.clone(),
+                    name,
+                    condition,
+                })
+                .collect();
+        };
+        let seen = watch.seen.load(Ordering::Relaxed);
+        let recorded = watch.recorded.load(Ordering::Relaxed);
+        let mut props = vec![Property::always(WATCH, watching::<M>)];
+        for (i, ((expectation, name, _), condition)) in self
+            .properties
             .iter()
-            .zip(lifted_all::<M>())
-            .map(|((expectation, name, _), condition)| Property {
-                expectation: expectation.clone(),
-                name,
-                condition,
-            })
-            .collect()
+            .zip(lifted_once_all::<M>())
+            .enumerate()
+        {
+            if *expectation == Expectation::Always && seen & !recorded & 1 << i != 0 {
+                props.push(Property::always(name, condition));
+            }
+        }
+        props
     }
 
     fn within_boundary(&self, s: &M::State) -> bool {

@@ -20,8 +20,11 @@
 //! receives them, and the client's as it sends them. Each checked rule is an `always` property;
 //! a terminal state also checks that nothing is left open. Every action spends a bounded budget
 //! or drains a queue, so the model is acyclic and every path ends.
+//!
+//! The checker keeps each state packed ([`State`], [`super::packed`]): a step unpacks the
+//! machines ([`Unpacked`]), runs them, and packs the result.
 
-use super::symmetry::{canonical_permutation, is_identity, relabel};
+use super::packed::{Packed, Scratch};
 use crate::rules::mutants::{ClientKind, TestClient};
 use crate::rules::{Judge, Observer, Rule, RuleSet, Violation};
 use capneg_reference::client::{Input, Setup};
@@ -32,6 +35,17 @@ use capneg_reference::msg::{
 use capneg_reference::profile::{Profile, RateLimit, Redecline};
 use capneg_reference::{CapSet, CapSets, DeclinedPolicy, Event, Interner, Settings};
 use stateright::{Model, Property};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+thread_local! {
+    /// The states this checker thread unpacked ([`Scratch`]).
+    static SCRATCH: RefCell<Scratch<Unpacked>> = const { RefCell::new(Scratch::new()) };
+    /// A step's buffers: the client's outputs, the rules broken.
+    static BUFFERS: RefCell<(Vec<Event>, Vec<Violation<()>>)> =
+        const { RefCell::new((Vec::new(), Vec::new())) };
+}
 
 /// The capability strings of the model's universe, in order; each gates `send_event` of its own
 /// event type, so a gated action needs exactly one of them.
@@ -87,6 +101,9 @@ pub struct SessionModel {
     pub focus: Option<Rule>,
     /// The universe's strings.
     pub universe: Interner,
+    /// Set once a state did not fit the packed form ([`Packed`]): the run was then not
+    /// exhaustive.
+    overflowed: Arc<AtomicBool>,
 }
 
 impl SessionModel {
@@ -109,7 +126,29 @@ impl SessionModel {
             settings: settings(&client_profile, caps),
             focus: None,
             universe: Interner::with_names(UNIVERSE[..caps as usize].iter().copied()),
+            overflowed: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Whether some state did not fit the packed form, so that the checker skipped it (the
+    /// bounds are too large for [`super::packed::SETS`] or [`super::packed::BYTES`]).
+    pub fn overflowed(&self) -> bool {
+        self.overflowed.load(Ordering::Relaxed)
+    }
+
+    /// `state` packed, with the rules broken on the way to it; `None` (and the model
+    /// [`overflowed`](SessionModel::overflowed)) if it does not fit.
+    pub fn pack(&self, state: &Unpacked, violated: RuleSet) -> Option<State> {
+        let reached = REACHABLE
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, goal))| goal(self, state))
+            .fold(0u8, |bits, (i, _)| bits | 1 << i);
+        let packed = Packed::new(state, violated, reached);
+        if packed.is_none() {
+            self.overflowed.store(true, Ordering::Relaxed);
+        }
+        packed
     }
 
     /// The same model, checking only `rule`.
@@ -144,8 +183,8 @@ impl SessionModel {
     /// Replays a path of actions from an initial state, calling `sink` with each event in order
     /// (for printing a counterexample as a trace).
     pub fn replay(&self, init: &State, actions: &[Step], sink: &mut dyn FnMut(&Event)) {
-        let mut state = init.clone();
-        for ev in &init.initial_events(self) {
+        let mut state = *init;
+        for ev in &init.value().initial_events(self) {
             sink(ev);
         }
         for &action in actions {
@@ -161,16 +200,42 @@ impl SessionModel {
     }
 
     /// Applies `action`; with `events`, records what happened.
-    fn step(
+    fn step(&self, state: &State, action: Step, events: Option<&mut Vec<Event>>) -> Option<State> {
+        SCRATCH.with_borrow_mut(|scratch| {
+            let next = scratch.work(state);
+            let mut violated = state.violated();
+            self.apply(next, &mut violated, action, events)?;
+            self.pack(next, violated)
+        })
+    }
+
+    /// Applies `action` to the machines; the rules it breaks are added to `violated`.
+    fn apply(
         &self,
-        state: &State,
+        next: &mut Unpacked,
+        violated: &mut RuleSet,
+        action: Step,
+        events: Option<&mut Vec<Event>>,
+    ) -> Option<()> {
+        BUFFERS.with_borrow_mut(|(out, found)| {
+            out.clear();
+            found.clear();
+            self.apply_with(next, violated, action, events, out, found)
+        })
+    }
+
+    /// [`SessionModel::apply`] with buffers for the client's outputs and the rules broken.
+    fn apply_with(
+        &self,
+        next: &mut Unpacked,
+        violated: &mut RuleSet,
         action: Step,
         mut events: Option<&mut Vec<Event>>,
-    ) -> Option<State> {
-        let mut next = state.clone();
-        let setup = self.setup(&state.settings);
-        let judge = self.judge(&state.settings);
-        let mut found = Vec::new();
+        out: &mut Vec<Event>,
+        found: &mut Vec<Violation<()>>,
+    ) -> Option<()> {
+        let setup = self.setup(&next.settings);
+        let judge = self.judge(&next.settings);
         let mut record = |e: &Event| {
             if let Some(ev) = events.as_deref_mut() {
                 ev.push(e.clone())
@@ -226,38 +291,76 @@ impl SessionModel {
         };
         if let Some(msg) = widget_msg {
             let event = Event::Widget(Ok(msg));
-            next.observer.observe(&judge, (), &event, &mut found).ok()?;
+            next.observer.observe(&judge, (), &event, found).ok()?;
             record(&event);
             let Event::Widget(Ok(msg)) = event else {
                 unreachable!("a widget event")
             };
-            let mut out = Vec::new();
-            next.client
-                .handle(&setup, &Input::Widget(msg), &mut out)
-                .ok()?;
-            next.emit(&judge, out, &mut found, &mut record);
+            next.client.handle(&setup, &Input::Widget(msg), out).ok()?;
+            next.emit(&judge, out, found, &mut record);
         }
         if let Step::Decide(mask) = action {
             next.prompts.pop_front()?;
             let event = Event::Decision(CapSet::from_mask(mask));
-            next.observer.observe(&judge, (), &event, &mut found).ok()?;
+            next.observer.observe(&judge, (), &event, found).ok()?;
             record(&event);
             let Event::Decision(decision) = event else {
                 unreachable!("a decision")
             };
-            let mut out = Vec::new();
             next.client
-                .handle(&setup, &Input::Decision(decision), &mut out)
+                .handle(&setup, &Input::Decision(decision), out)
                 .ok()?;
-            next.emit(&judge, out, &mut found, &mut record);
+            next.emit(&judge, out, found, &mut record);
         }
         if next.is_terminal(self) {
-            next.observer.finish(&judge, &mut found);
+            next.observer.finish(&judge, found);
         }
-        for v in &found {
-            next.violated.insert(v.rule);
+        for v in found.iter() {
+            violated.insert(v.rule);
         }
-        Some(next)
+        Some(())
+    }
+
+    /// The actions enabled in `s`.
+    fn enabled(&self, s: &Unpacked, actions: &mut Vec<Step>) {
+        let all = self.all_caps();
+        match s.to_widget.front() {
+            Some(Ok(m))
+                if s.widget.round0.is_none()
+                    && !m.foreign
+                    && m.api == Api::ToWidget
+                    && m.action == Action::Capabilities
+                    && matches!(m.body, Body::Request(_)) =>
+            {
+                actions.extend((0..=all).map(Step::AnswerCapabilities))
+            }
+            Some(_) => actions.push(Step::ToWidget),
+            None => {}
+        }
+        if s.widget.rounds < self.bounds.rounds {
+            actions.extend((0..=all).map(Step::Request));
+        }
+        if s.widget.gated < self.bounds.gated {
+            actions.extend((0..self.bounds.caps).map(Step::Gated));
+        }
+        if !s.widget.asked_versions {
+            actions.push(Step::AskVersions);
+        }
+        if s.settings.wait_for_content_loaded && !s.widget.loaded {
+            actions.push(Step::ContentLoaded);
+        }
+        if let Some(prompt) = s.prompts.front() {
+            let p = prompt.mask();
+            // Every subset of the prompt, in increasing order.
+            let mut sub = 0u64;
+            loop {
+                actions.push(Step::Decide(sub));
+                if sub == p {
+                    break;
+                }
+                sub = (sub.wrapping_sub(p)) & p;
+            }
+        }
     }
 
     /// Serves the stateright Explorer over this model on 127.0.0.1 (blocks).
@@ -266,7 +369,8 @@ impl SessionModel {
     }
 
     /// A readable summary of a state: the approved set, the open rounds, what is in flight.
-    pub fn summary(&self, s: &State) -> String {
+    pub fn summary(&self, state: &State) -> String {
+        let s = &state.value();
         let names = |set: &CapSet| format!("[{}]", self.universe.to_vec(set).join(", "));
         let client = s.client.client();
         let mut out = vec![
@@ -293,8 +397,8 @@ impl SessionModel {
                 self.bounds.gated
             ),
         ];
-        if !s.violated.is_empty() {
-            out.push(format!("rules broken: {:?}", s.violated));
+        if !state.violated().is_empty() {
+            out.push(format!("rules broken: {:?}", state.violated()));
         }
         out.join("\n")
     }
@@ -303,26 +407,23 @@ impl SessionModel {
     fn initial_states(&self) -> Vec<State> {
         self.settings
             .iter()
-            .map(|settings| {
+            .filter_map(|settings| {
                 let setup = self.setup(settings);
                 let judge = self.judge(settings);
                 let mut out = Vec::new();
                 let client = TestClient::start(self.client, &setup, &mut out);
-                let mut state = State {
+                let mut state = Unpacked {
                     settings: settings.clone(),
                     client,
                     observer: Observer::new(),
-                    violated: RuleSet::EMPTY,
                     to_widget: Fifo::new(),
                     prompts: Fifo::new(),
                     widget: WidgetSide::default(),
                 };
                 let mut found = Vec::new();
-                state.emit(&judge, out, &mut found, &mut |_| {});
-                for v in &found {
-                    state.violated.insert(v.rule);
-                }
-                state
+                state.emit(&judge, &mut out, &mut found, &mut |_| {});
+                let violated = found.iter().map(|v| v.rule).collect();
+                self.pack(&state, violated)
             })
             .collect()
     }
@@ -377,6 +478,16 @@ pub struct WidgetSide {
     gated_allowed: Option<bool>,
 }
 
+capneg_reference::pack_fields!(WidgetSide {
+    next_id,
+    rounds,
+    gated,
+    asked_versions,
+    loaded,
+    round0,
+    gated_allowed
+});
+
 impl WidgetSide {
     fn request(&mut self, action: Action, data: Data) -> Msg {
         let id = ReqId::Used(self.next_id);
@@ -401,17 +512,19 @@ impl WidgetSide {
     }
 }
 
-/// A state of the model.
+/// A state of the model, packed: the machines ([`Unpacked`]), the rules broken on the way
+/// and the reachability goals ([`REACHABLE`]) it meets.
+pub type State = Packed<Unpacked>;
+
+/// A state of the model, unpacked: the machines and the queues between them.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct State {
+pub struct Unpacked {
     /// The session's settings.
     pub settings: Settings,
     /// The client under test.
     pub client: TestClient,
     /// The rules' observer (positions are recovered when a path is printed).
     pub observer: Observer<()>,
-    /// The rules broken on the way here.
-    pub violated: RuleSet,
     /// Requests from the client, not yet received by the widget (responses are not queued:
     /// the widget ignores them).
     pub to_widget: Fifo<ClientMsg>,
@@ -421,16 +534,25 @@ pub struct State {
     pub widget: WidgetSide,
 }
 
-impl State {
+capneg_reference::pack_fields!(Unpacked {
+    settings,
+    client,
+    observer,
+    to_widget,
+    prompts,
+    widget
+});
+
+impl Unpacked {
     /// Feeds the client's outputs to the observer and the queues.
     fn emit(
         &mut self,
         judge: &Judge,
-        out: Vec<Event>,
+        out: &mut Vec<Event>,
         found: &mut Vec<Violation<()>>,
         record: &mut dyn FnMut(&Event),
     ) {
-        for event in out {
+        for event in out.drain(..) {
             let _ = self.observer.observe(judge, (), &event, found);
             record(&event);
             match event {
@@ -476,7 +598,7 @@ impl State {
     }
 }
 
-impl CapSets for State {
+impl CapSets for Unpacked {
     fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
         self.settings.each_set(f);
         self.client.each_set(f);
@@ -492,17 +614,6 @@ impl CapSets for State {
         self.to_widget.each_set_mut(f);
         self.prompts.each_set_mut(f);
         self.widget.round0.each_set_mut(f);
-    }
-}
-
-impl stateright::Representative for State {
-    fn representative(&self) -> Self {
-        let perm = canonical_permutation(self);
-        let mut rep = self.clone();
-        if !is_identity(&perm) {
-            relabel(&mut rep, &perm);
-        }
-        rep
     }
 }
 
@@ -528,9 +639,12 @@ pub enum Step {
 /// A condition on a state of the model.
 pub type Condition = fn(&SessionModel, &State) -> bool;
 
+/// A condition on an unpacked state of the model.
+pub type Goal = fn(&SessionModel, &Unpacked) -> bool;
+
 /// The `sometimes` properties: interesting paths that must be reachable, so that no rule holds
-/// vacuously.
-pub const REACHABLE: [(&str, Condition); 5] = [
+/// vacuously. Each is checked when a state is packed, and kept in it ([`Packed::reached`]).
+pub const REACHABLE: [(&str, Goal); 5] = [
     ("a re-request approved", |_, s| {
         s.widget
             .round0
@@ -554,8 +668,21 @@ pub const REACHABLE: [(&str, Condition); 5] = [
 ];
 
 fn holds<const I: usize>(_: &SessionModel, s: &State) -> bool {
-    !s.violated.contains(Rule::ALL[I])
+    !s.violated().contains(Rule::ALL[I])
 }
+
+fn reached<const I: usize>(_: &SessionModel, s: &State) -> bool {
+    s.reached(I)
+}
+
+/// The `sometimes` property of each goal of [`REACHABLE`].
+const REACHED: [Condition; REACHABLE.len()] = [
+    reached::<0>,
+    reached::<1>,
+    reached::<2>,
+    reached::<3>,
+    reached::<4>,
+];
 
 /// The `always` property of each rule, in the order of docs/spec.md §4.
 pub const RULE_PROPERTIES: [Condition; 19] = [
@@ -588,45 +715,8 @@ impl Model for SessionModel {
         self.initial_states()
     }
 
-    fn actions(&self, s: &State, actions: &mut Vec<Step>) {
-        let all = self.all_caps();
-        match s.to_widget.front() {
-            Some(Ok(m))
-                if s.widget.round0.is_none()
-                    && !m.foreign
-                    && m.api == Api::ToWidget
-                    && m.action == Action::Capabilities
-                    && matches!(m.body, Body::Request(_)) =>
-            {
-                actions.extend((0..=all).map(Step::AnswerCapabilities))
-            }
-            Some(_) => actions.push(Step::ToWidget),
-            None => {}
-        }
-        if s.widget.rounds < self.bounds.rounds {
-            actions.extend((0..=all).map(Step::Request));
-        }
-        if s.widget.gated < self.bounds.gated {
-            actions.extend((0..self.bounds.caps).map(Step::Gated));
-        }
-        if !s.widget.asked_versions {
-            actions.push(Step::AskVersions);
-        }
-        if s.settings.wait_for_content_loaded && !s.widget.loaded {
-            actions.push(Step::ContentLoaded);
-        }
-        if let Some(prompt) = s.prompts.front() {
-            let p = prompt.mask();
-            // Every subset of the prompt, in increasing order.
-            let mut sub = 0u64;
-            loop {
-                actions.push(Step::Decide(sub));
-                if sub == p {
-                    break;
-                }
-                sub = (sub.wrapping_sub(p)) & p;
-            }
-        }
+    fn actions(&self, state: &State, actions: &mut Vec<Step>) {
+        SCRATCH.with_borrow_mut(|scratch| self.enabled(scratch.source(state), actions))
     }
 
     fn next_state(&self, s: &State, action: Step) -> Option<State> {
@@ -698,7 +788,7 @@ impl Model for SessionModel {
             }
         }
         if self.focus.is_none() {
-            for (name, cond) in REACHABLE {
+            for ((name, _), cond) in REACHABLE.into_iter().zip(REACHED) {
                 props.push(Property::sometimes(name, cond));
             }
         }

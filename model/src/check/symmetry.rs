@@ -2,9 +2,17 @@
 //! representative by renaming capabilities.
 //!
 //! A model of the protocol treats its capabilities as interchangeable: two states that differ
-//! only by a renaming of capabilities behave alike. [`canonical_permutation`] finds the renaming
-//! that takes a state to the representative of its class, from the capability sets the state
-//! holds ([`CapSets`], visited in a fixed, structural order); [`relabel`] applies it.
+//! only by a renaming of capabilities behave alike. The representative of a state's class
+//! sorts the capabilities by their signature: their membership in every set the state holds, in
+//! a fixed, structural order. Capabilities with equal signatures are indistinguishable (renaming
+//! one to the other changes no set), so ties do not matter and the representative is the same
+//! for every state of a class: it is a complete canonical form, and the checker counts classes.
+//!
+//! The checker works on packed states, whose sets are a byte each in visiting order
+//! ([`super::packed`]): [`canonicalize`] renames them there, with one pass over the bytes to
+//! build the signatures and one to rename, and nothing to do when the capabilities are in order
+//! already. [`canonical_permutation`] and [`relabel`] do the same on any value that holds sets
+//! ([`CapSets`]); the tests check that both give the same representative.
 
 use capneg_reference::CapSets;
 
@@ -48,6 +56,60 @@ pub fn canonical_permutation(value: &(impl CapSets + ?Sized)) -> Permutation {
     perm
 }
 
+/// Renames the capabilities of `masks` (the sets of a packed state, one byte each, at most 64)
+/// to those of the representative of its symmetry class: capability `c` becomes its rank when
+/// capabilities are sorted by signature, largest first (the first set weighs most), ties in
+/// index order. Whether anything changed.
+pub fn canonicalize(masks: &mut [u8]) -> bool {
+    debug_assert!(masks.len() <= 64, "one signature bit a set");
+    // Each capability's signature: set `j` is bit 63 - j.
+    let mut signatures = [0u64; 8];
+    let mut used = 0u8;
+    for (j, &m) in masks.iter().enumerate() {
+        used |= m;
+        let bit = 1u64 << (63 - j);
+        let mut bits = m;
+        while bits != 0 {
+            signatures[bits.trailing_zeros() as usize] |= bit;
+            bits &= bits - 1;
+        }
+    }
+    // Capabilities in no set are last whatever their index, and renaming them changes nothing.
+    let n = 8 - used.leading_zeros() as usize;
+    let mut order = [0u8, 1, 2, 3, 4, 5, 6, 7];
+    // Insertion sort: stable, so equal signatures stay in index order.
+    for i in 1..n {
+        let cap = order[i];
+        let mut k = i;
+        while k > 0 && signatures[usize::from(order[k - 1])] < signatures[usize::from(cap)] {
+            order[k] = order[k - 1];
+            k -= 1;
+        }
+        order[k] = cap;
+    }
+    if order[..n]
+        .iter()
+        .enumerate()
+        .all(|(i, &c)| usize::from(c) == i)
+    {
+        return false;
+    }
+    let mut rank = [0u8; 8];
+    for (r, &c) in order[..n].iter().enumerate() {
+        rank[usize::from(c)] = r as u8;
+    }
+    for m in masks.iter_mut() {
+        let mut bits = *m;
+        let mut renamed = 0u8;
+        while bits != 0 {
+            renamed |= 1 << rank[bits.trailing_zeros() as usize];
+            bits &= bits - 1;
+        }
+        *m = renamed;
+    }
+    true
+}
+
 /// Whether a renaming changes nothing.
 pub fn is_identity(perm: &[u32]) -> bool {
     perm.iter().enumerate().all(|(i, &p)| p as usize == i)
@@ -57,6 +119,8 @@ pub fn is_identity(perm: &[u32]) -> bool {
 mod tests {
     use super::*;
     use capneg_reference::CapSet;
+    use proptest::prelude::Just;
+    use proptest::strategy::Strategy;
 
     #[test]
     fn renamed_values_share_a_representative() {
@@ -85,5 +149,29 @@ mod tests {
                     .collect()
             )
         );
+    }
+
+    proptest::proptest! {
+        /// The packed renaming gives the representative the general one gives, and renamed
+        /// masks share it.
+        #[test]
+        fn packed_masks_canonicalize_as_sets_do(
+            masks in proptest::collection::vec(0u8..=255, 0..64),
+            perm in Just([0u32, 1, 2, 3, 4, 5, 6, 7]).prop_shuffle(),
+        ) {
+            let sets: Vec<CapSet> = masks.iter().map(|&m| CapSet::from_mask(u64::from(m))).collect();
+            let mut general = sets.clone();
+            relabel(&mut general, &canonical_permutation(&sets));
+            let mut packed = masks.clone();
+            canonicalize(&mut packed);
+            let expected: Vec<u8> = general.iter().map(|s| s.mask() as u8).collect();
+            proptest::prop_assert_eq!(&packed, &expected);
+            let mut renamed: Vec<u8> = sets
+                .iter()
+                .map(|s| s.permute(&perm).mask() as u8)
+                .collect();
+            canonicalize(&mut renamed);
+            proptest::prop_assert_eq!(renamed, packed);
+        }
     }
 }

@@ -15,16 +15,28 @@
 //! by the widget's rules (docs/spec.md §9.2); each is an `always` property, and a terminal state
 //! also checks that nothing is left unanswered. Every action spends a bounded budget or drains a
 //! queue, so the model is acyclic and every path ends.
+//!
+//! The checker keeps each state packed ([`WidgetState`], [`super::packed`]), as the client's
+//! model does.
 
-use super::symmetry::{canonical_permutation, is_identity, relabel};
+use super::packed::{Packed, Scratch};
 use crate::rules::widget_mutants::{TestWidget, WidgetMutant};
 use crate::rules::{Judge, Observer, Rule, RuleSet, Side, Violation};
 use capneg_reference::client::{Client, Input, Output, Setup};
 use capneg_reference::fifo::Fifo;
 use capneg_reference::msg::Msg;
+use capneg_reference::pack::{Pack, Packer, Unpacker};
 use capneg_reference::widget::WidgetInput;
 use capneg_reference::{CapSet, CapSets, Event, Interner, Posted, Profile, Settings};
 use stateright::{Model, Property};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+thread_local! {
+    /// The states this checker thread unpacked ([`Scratch`]).
+    static SCRATCH: RefCell<Scratch<WidgetUnpacked>> = const { RefCell::new(Scratch::new()) };
+}
 
 pub use super::model::{Bounds, UNIVERSE};
 
@@ -43,6 +55,8 @@ pub struct WidgetModel {
     pub focus: Option<Rule>,
     /// The universe's strings.
     pub universe: Interner,
+    /// Set once a state did not fit the packed form.
+    overflowed: Arc<AtomicBool>,
 }
 
 impl WidgetModel {
@@ -57,7 +71,28 @@ impl WidgetModel {
             bounds: Bounds { caps, ..bounds },
             focus: None,
             universe: Interner::with_names(UNIVERSE[..caps as usize].iter().copied()),
+            overflowed: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Whether some state did not fit the packed form, so that the checker skipped it.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed.load(Ordering::Relaxed)
+    }
+
+    /// `state` packed, with the rules broken on the way to it; `None` (and the model
+    /// [`overflowed`](WidgetModel::overflowed)) if it does not fit.
+    pub fn pack(&self, state: &WidgetUnpacked, violated: RuleSet) -> Option<WidgetState> {
+        let reached = WIDGET_REACHABLE
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, goal))| goal(self, state))
+            .fold(0u8, |bits, (i, _)| bits | 1 << i);
+        let packed = Packed::new(state, violated, reached);
+        if packed.is_none() {
+            self.overflowed.store(true, Ordering::Relaxed);
+        }
+        packed
     }
 
     /// The same model, checking only `rule`.
@@ -97,10 +132,10 @@ impl WidgetModel {
     /// Replays a path of actions from an initial state, calling `sink` with each event in order
     /// (for printing a counterexample as a trace).
     pub fn replay(&self, init: &WidgetState, actions: &[WidgetStep], sink: &mut dyn FnMut(&Event)) {
-        for ev in &self.initial(init.initial.clone()).1 {
+        for ev in &self.initial(init.value().initial).1 {
             sink(ev);
         }
-        let mut state = init.clone();
+        let mut state = *init;
         for &action in actions {
             let mut events = Vec::new();
             match self.step(&state, action, Some(&mut events)) {
@@ -114,14 +149,14 @@ impl WidgetModel {
     }
 
     /// The initial state where the application first asks for `initial`, and its events.
-    fn initial(&self, initial: CapSet) -> (WidgetState, Vec<Event>) {
+    fn initial(&self, initial: CapSet) -> (WidgetUnpacked, Vec<Event>) {
         let setup = self.setup();
         let judge = self.judge();
         let mut client_out = Vec::new();
         let client = Client::start(&setup, &mut client_out);
         let mut widget_out = Vec::new();
         let widget = TestWidget::start(self.widget, initial.clone(), &mut widget_out);
-        let mut state = WidgetState {
+        let mut state = WidgetUnpacked {
             initial,
             client,
             widget,
@@ -147,7 +182,21 @@ impl WidgetModel {
         action: WidgetStep,
         events: Option<&mut Vec<Event>>,
     ) -> Option<WidgetState> {
-        let mut next = state.clone();
+        SCRATCH.with_borrow_mut(|scratch| {
+            let next = scratch.work(state);
+            next.violated = state.violated();
+            self.apply(next, action, events)?;
+            self.pack(next, next.violated)
+        })
+    }
+
+    /// Applies `action` to the machines; the rules it breaks are added to `next.violated`.
+    fn apply(
+        &self,
+        next: &mut WidgetUnpacked,
+        action: WidgetStep,
+        events: Option<&mut Vec<Event>>,
+    ) -> Option<()> {
         let setup = self.setup();
         let judge = self.judge();
         let mut found = Vec::new();
@@ -198,11 +247,12 @@ impl WidgetModel {
         if let Some(events) = events {
             events.extend(recorded);
         }
-        Some(next)
+        Some(())
     }
 
     /// A readable summary of a state.
-    pub fn summary(&self, s: &WidgetState) -> String {
+    pub fn summary(&self, state: &WidgetState) -> String {
+        let s = &state.value();
         let names = |set: &CapSet| format!("[{}]", self.universe.to_vec(set).join(", "));
         let w = s.widget.inner();
         let mut out = vec![
@@ -230,16 +280,20 @@ impl WidgetModel {
                 s.app_rounds, self.bounds.rounds
             ),
         ];
-        if !s.violated.is_empty() {
-            out.push(format!("rules broken: {:?}", s.violated));
+        if !state.violated().is_empty() {
+            out.push(format!("rules broken: {:?}", state.violated()));
         }
         out.join("\n")
     }
 }
 
-/// A state of the widget model.
+/// A state of the widget model, packed: the machines ([`WidgetUnpacked`]), the rules broken on
+/// the way and the reachability goals ([`WIDGET_REACHABLE`]) it meets.
+pub type WidgetState = Packed<WidgetUnpacked>;
+
+/// A state of the widget model, unpacked.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct WidgetState {
+pub struct WidgetUnpacked {
     /// What the application asked for when the widget started.
     pub initial: CapSet,
     /// The reference client.
@@ -248,7 +302,7 @@ pub struct WidgetState {
     pub widget: TestWidget,
     /// The rules' observer, fed what the widget sees and does.
     pub observer: Observer<()>,
-    /// The rules broken on the way here.
+    /// The rules broken on the way here (kept beside the packed bytes, not in them).
     pub violated: RuleSet,
     /// The client's messages, not yet received by the widget.
     pub to_widget: Fifo<Msg>,
@@ -260,7 +314,45 @@ pub struct WidgetState {
     pub app_rounds: u8,
 }
 
-impl WidgetState {
+/// Everything but `violated`, which the packed state keeps beside its bytes.
+impl Pack for WidgetUnpacked {
+    fn pack(&self, p: &mut Packer<'_>) {
+        self.initial.pack(p);
+        self.client.pack(p);
+        self.widget.pack(p);
+        self.observer.pack(p);
+        self.to_widget.pack(p);
+        self.to_client.pack(p);
+        self.prompts.pack(p);
+        self.app_rounds.pack(p);
+    }
+    fn unpack(u: &mut Unpacker<'_>) -> Option<Self> {
+        Some(WidgetUnpacked {
+            initial: Pack::unpack(u)?,
+            client: Pack::unpack(u)?,
+            widget: Pack::unpack(u)?,
+            observer: Pack::unpack(u)?,
+            violated: RuleSet::EMPTY,
+            to_widget: Pack::unpack(u)?,
+            to_client: Pack::unpack(u)?,
+            prompts: Pack::unpack(u)?,
+            app_rounds: Pack::unpack(u)?,
+        })
+    }
+    fn unpack_into(&mut self, u: &mut Unpacker<'_>) -> Option<()> {
+        self.initial.unpack_into(u)?;
+        self.client.unpack_into(u)?;
+        self.widget.unpack_into(u)?;
+        self.observer.unpack_into(u)?;
+        self.violated = RuleSet::EMPTY;
+        self.to_widget.unpack_into(u)?;
+        self.to_client.unpack_into(u)?;
+        self.prompts.unpack_into(u)?;
+        self.app_rounds.unpack_into(u)
+    }
+}
+
+impl WidgetUnpacked {
     /// The widget takes `input`: its messages are observed and queued, then its view.
     fn widget_step(
         &mut self,
@@ -320,7 +412,7 @@ impl WidgetState {
     }
 }
 
-impl CapSets for WidgetState {
+impl CapSets for WidgetUnpacked {
     fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
         f(&self.initial);
         self.client.each_set(f);
@@ -341,17 +433,6 @@ impl CapSets for WidgetState {
     }
 }
 
-impl stateright::Representative for WidgetState {
-    fn representative(&self) -> Self {
-        let perm = canonical_permutation(self);
-        let mut rep = self.clone();
-        if !is_identity(&perm) {
-            relabel(&mut rep, &perm);
-        }
-        rep
-    }
-}
-
 /// An action of the widget model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum WidgetStep {
@@ -368,9 +449,12 @@ pub enum WidgetStep {
 /// A condition on a state of the widget model.
 pub type WidgetCondition = fn(&WidgetModel, &WidgetState) -> bool;
 
+/// A condition on an unpacked state of the widget model.
+pub type WidgetGoal = fn(&WidgetModel, &WidgetUnpacked) -> bool;
+
 /// The `sometimes` properties: interesting paths that must be reachable, so that no rule holds
-/// vacuously.
-pub const WIDGET_REACHABLE: [(&str, WidgetCondition); 4] = [
+/// vacuously. Each is checked when a state is packed, and kept in it ([`Packed::reached`]).
+pub const WIDGET_REACHABLE: [(&str, WidgetGoal); 4] = [
     ("a second notify received", |_, s| {
         s.widget.inner().notifies() >= 2
     }),
@@ -391,8 +475,16 @@ pub const WIDGET_REACHABLE: [(&str, WidgetCondition); 4] = [
 ];
 
 fn holds<const I: usize>(_: &WidgetModel, s: &WidgetState) -> bool {
-    !s.violated.contains(WIDGET_RULES[I])
+    !s.violated().contains(WIDGET_RULES[I])
 }
+
+fn reached<const I: usize>(_: &WidgetModel, s: &WidgetState) -> bool {
+    s.reached(I)
+}
+
+/// The `sometimes` property of each goal of [`WIDGET_REACHABLE`].
+const WIDGET_REACHED: [WidgetCondition; WIDGET_REACHABLE.len()] =
+    [reached::<0>, reached::<1>, reached::<2>, reached::<3>];
 
 /// The widget's rules, in the order of docs/spec.md §9.2.
 pub const WIDGET_RULES: [Rule; 8] = [
@@ -411,17 +503,9 @@ pub const WIDGET_RULE_PROPERTIES: [WidgetCondition; 8] = [
     holds::<0>, holds::<1>, holds::<2>, holds::<3>, holds::<4>, holds::<5>, holds::<6>, holds::<7>,
 ];
 
-impl Model for WidgetModel {
-    type State = WidgetState;
-    type Action = WidgetStep;
-
-    fn init_states(&self) -> Vec<WidgetState> {
-        (0..=self.all_caps())
-            .map(|mask| self.initial(CapSet::from_mask(mask)).0)
-            .collect()
-    }
-
-    fn actions(&self, s: &WidgetState, actions: &mut Vec<WidgetStep>) {
+impl WidgetModel {
+    /// The actions enabled in `s`.
+    fn enabled(&self, s: &WidgetUnpacked, actions: &mut Vec<WidgetStep>) {
         if !s.to_widget.is_empty() {
             actions.push(WidgetStep::ToWidget);
         }
@@ -443,6 +527,24 @@ impl Model for WidgetModel {
                 sub = (sub.wrapping_sub(p)) & p;
             }
         }
+    }
+}
+
+impl Model for WidgetModel {
+    type State = WidgetState;
+    type Action = WidgetStep;
+
+    fn init_states(&self) -> Vec<WidgetState> {
+        (0..=self.all_caps())
+            .filter_map(|mask| {
+                let state = self.initial(CapSet::from_mask(mask)).0;
+                self.pack(&state, state.violated)
+            })
+            .collect()
+    }
+
+    fn actions(&self, state: &WidgetState, actions: &mut Vec<WidgetStep>) {
+        SCRATCH.with_borrow_mut(|scratch| self.enabled(scratch.source(state), actions))
     }
 
     fn next_state(&self, s: &WidgetState, action: WidgetStep) -> Option<WidgetState> {
@@ -481,7 +583,7 @@ impl Model for WidgetModel {
             }
         }
         if self.focus.is_none() {
-            for (name, cond) in WIDGET_REACHABLE {
+            for ((name, _), cond) in WIDGET_REACHABLE.into_iter().zip(WIDGET_REACHED) {
                 props.push(Property::sometimes(name, cond));
             }
         }

@@ -1,0 +1,221 @@
+//! The model's states as small fixed-size values (docs/model.md, "The packed state").
+//!
+//! A model's state is the reference machines, the rules' observer and the queues between them
+//! ([`super::model::Unpacked`], [`super::widget_model::WidgetUnpacked`]). The checker keeps it
+//! packed ([`Packed`]): the capability sets a byte each, in the order
+//! [`CapSets::each_set`](capneg_reference::CapSets::each_set) visits them, and everything else
+//! in a second buffer ([`capneg_reference::pack`]), beside the rules broken on the way and the
+//! reachability goals the state meets. Copying a state is a copy of its bytes and its
+//! fingerprint hashes the bytes in use; a step unpacks the machines, runs them and packs the
+//! result. The symmetry reduction renames capabilities in the sets' buffer alone
+//! ([`super::symmetry::canonicalize`]).
+
+use super::symmetry::canonicalize;
+use crate::rules::RuleSet;
+use capneg_reference::pack::{Pack, Packer, Unpacker};
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+
+/// The most capability sets a packed state holds (a signature of the symmetry reduction is one
+/// bit a set, in a 64-bit word).
+pub const SETS: usize = 64;
+
+/// The most other bytes a packed state holds.
+///
+/// A state of every client (the reference and each mutant) fits at up to 5 re-exchange rounds
+/// and 2 gated actions (model/tests/packed.rs); a larger state is skipped, and the check says
+/// it was not exhaustive.
+pub const BYTES: usize = 160;
+
+/// A state of type `T`, packed.
+pub struct Packed<T> {
+    violated: RuleSet,
+    reached: u8,
+    n_sets: u8,
+    n_bytes: u8,
+    sets: [u8; SETS],
+    bytes: [u8; BYTES],
+    unpacked: PhantomData<fn() -> T>,
+}
+
+impl<T: Pack> Packed<T> {
+    /// `value` packed, with the rules broken on the way to it and the reachability goals it
+    /// meets (bit `i`: goal `i`); `None` if it does not fit.
+    pub fn new(value: &T, violated: RuleSet, reached: u8) -> Option<Self> {
+        let mut packed = Packed {
+            violated,
+            reached,
+            n_sets: 0,
+            n_bytes: 0,
+            sets: [0; SETS],
+            bytes: [0; BYTES],
+            unpacked: PhantomData,
+        };
+        let mut p = Packer::new(&mut packed.sets, &mut packed.bytes);
+        value.pack(&mut p);
+        if p.overflowed() {
+            return None;
+        }
+        let (n_sets, n_bytes) = p.written();
+        packed.n_sets = n_sets as u8;
+        packed.n_bytes = n_bytes as u8;
+        Some(packed)
+    }
+
+    /// The state unpacked.
+    ///
+    /// # Panics
+    /// If the bytes are not a `T`: they always are, since only [`Packed::new`] writes them.
+    pub fn value(&self) -> T {
+        match T::unpack(&mut Unpacker::new(self.sets(), self.bytes())) {
+            Some(value) => value,
+            None => unreachable!("a packed state unpacks"),
+        }
+    }
+
+    /// The state unpacked into `into` (in place: see [`Pack::unpack_into`]).
+    ///
+    /// # Panics
+    /// As [`Packed::value`].
+    pub fn value_into(&self, into: &mut T) {
+        if into
+            .unpack_into(&mut Unpacker::new(self.sets(), self.bytes()))
+            .is_none()
+        {
+            unreachable!("a packed state unpacks")
+        }
+    }
+}
+
+impl<T> Packed<T> {
+    /// The rules broken on the way here.
+    pub fn violated(&self) -> RuleSet {
+        self.violated
+    }
+
+    /// Whether the state meets reachability goal `goal`.
+    pub fn reached(&self, goal: usize) -> bool {
+        self.reached & (1 << goal) != 0
+    }
+
+    /// The capability sets, a mask each, in visiting order.
+    pub fn sets(&self) -> &[u8] {
+        &self.sets[..usize::from(self.n_sets)]
+    }
+
+    /// The other bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.n_bytes)]
+    }
+
+    /// The representative of the state's symmetry class: capabilities renamed as
+    /// [`canonicalize`] says.
+    pub fn canonical(&self) -> Self {
+        let mut rep = *self;
+        canonicalize(&mut rep.sets[..usize::from(self.n_sets)]);
+        rep
+    }
+}
+
+impl<T> Clone for Packed<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Packed<T> {}
+
+impl<T> PartialEq for Packed<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.violated == other.violated
+            && self.reached == other.reached
+            && self.sets() == other.sets()
+            && self.bytes() == other.bytes()
+    }
+}
+
+impl<T> Eq for Packed<T> {}
+
+/// The bytes in use (the rest is zero): four writes to the hasher.
+impl<T> Hash for Packed<T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.violated.hash(state);
+        state.write_u32(
+            u32::from(self.reached) | u32::from(self.n_sets) << 8 | u32::from(self.n_bytes) << 16,
+        );
+        state.write(self.sets());
+        state.write(self.bytes());
+    }
+}
+
+impl<T> stateright::Representative for Packed<T> {
+    fn representative(&self) -> Self {
+        self.canonical()
+    }
+}
+
+/// The unpacked state, the rules broken and the goals met.
+impl<T: Pack + fmt::Debug> fmt::Debug for Packed<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Packed")
+            .field("state", &self.value())
+            .field("violated", &self.violated)
+            .field("reached", &format_args!("{:#b}", self.reached))
+            .finish()
+    }
+}
+
+/// A checker thread's unpacked states. The checker asks for a state's actions, then for the
+/// state after each of them: the state is unpacked once ([`Scratch::source`]) and each step
+/// works on a copy ([`Scratch::work`]).
+pub struct Scratch<T> {
+    key: Option<Packed<T>>,
+    source: Option<T>,
+    work: Option<T>,
+}
+
+impl<T> Scratch<T> {
+    /// Nothing unpacked yet.
+    pub const fn new() -> Self {
+        Scratch {
+            key: None,
+            source: None,
+            work: None,
+        }
+    }
+}
+
+impl<T> Default for Scratch<T> {
+    fn default() -> Self {
+        Scratch::new()
+    }
+}
+
+impl<T: Pack + Clone> Scratch<T> {
+    /// `state` unpacked: the state held, if it is `state`; else `state` unpacked in its place.
+    pub fn source(&mut self, state: &Packed<T>) -> &T {
+        let fresh = self.key.as_ref() != Some(state);
+        self.key = Some(*state);
+        match self.source {
+            Some(ref mut source) if fresh => state.value_into(source),
+            Some(_) => {}
+            None => self.source = Some(state.value()),
+        }
+        match &self.source {
+            Some(source) => source,
+            None => unreachable!("unpacked above"),
+        }
+    }
+
+    /// A copy of `state` unpacked, to change.
+    pub fn work(&mut self, state: &Packed<T>) -> &mut T {
+        match &mut self.work {
+            Some(work) => {
+                state.value_into(work);
+                work
+            }
+            work => work.insert(state.value()),
+        }
+    }
+}
