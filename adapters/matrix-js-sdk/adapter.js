@@ -25,12 +25,8 @@ const host = require("../widget-host.js"); // first: installs the shims the libr
 // Node 20 does not have ("TypeError: Promise.withResolvers is not a function" from the
 // constructor). Installed only where missing, with the standard semantics;
 // CAPNEG_ADAPTER_WITH_RESOLVERS=0 leaves it out, to see the library fail.
-const WITH_RESOLVERS = process.env.CAPNEG_ADAPTER_WITH_RESOLVERS || "1";
-if (!["0", "1"].includes(WITH_RESOLVERS)) {
-    process.stderr.write(`capneg widget adapter: CAPNEG_ADAPTER_WITH_RESOLVERS must be 0 or 1, not ${WITH_RESOLVERS}\n`);
-    process.exit(2);
-}
-if (WITH_RESOLVERS === "1" && typeof Promise.withResolvers !== "function") {
+const WITH_RESOLVERS = host.flag("CAPNEG_ADAPTER_WITH_RESOLVERS", "1");
+if (WITH_RESOLVERS && typeof Promise.withResolvers !== "function") {
     Object.defineProperty(Promise, "withResolvers", {
         configurable: true,
         writable: true,
@@ -46,11 +42,7 @@ if (WITH_RESOLVERS === "1" && typeof Promise.withResolvers !== "function") {
     });
 }
 
-const START_CLIENT = process.env.CAPNEG_ADAPTER_START_CLIENT || "0";
-if (!["0", "1"].includes(START_CLIENT)) {
-    process.stderr.write(`capneg widget adapter: CAPNEG_ADAPTER_START_CLIENT must be 0 or 1, not ${START_CLIENT}\n`);
-    process.exit(2);
-}
+const START_CLIENT = host.flag("CAPNEG_ADAPTER_START_CLIENT", "0");
 
 // The same (CommonJS) module instance matrix-js-sdk imports.
 const { WidgetApi, WidgetEventCapability, EventDirection, EventKind, MatrixCapabilities } = require("matrix-widget-api");
@@ -120,7 +112,7 @@ host.main({
         // createRoomWidgetClient -> new RoomWidgetClient: requests the capabilities, subscribes,
         // calls widgetApi.start() and, with sendContentLoaded, sendContentLoaded().
         const client = sdk.createRoomWidgetClient(widgetApi, caps, ROOM_ID, CLIENT_OPTS, ctx.contentLoaded);
-        if (START_CLIENT === "1") ctx.watch(client.startClient(), "startClient");
+        if (START_CLIENT) ctx.watch(client.startClient(), "startClient");
         return {
             // RoomWidgetClient keeps no capability state of its own: the one check it makes
             // before acting asks its WidgetApi (src/embedded.ts:568).

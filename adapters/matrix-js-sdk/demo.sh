@@ -6,9 +6,5 @@
 # Prints a readable interleaving to stdout. With --check, writes nothing and exits 1 unless the
 # transcripts are exactly what the adapter produces now. Needs `npm ci` first.
 # Usage: sh demo.sh [--check] [DEMO.jsonl...]
-set -eu
-cd "$(dirname "$0")"
-check=
-if [ "${1:-}" = "--check" ]; then check=--check; shift; fi
-[ $# -gt 0 ] || set -- demos/*.jsonl
-CAPNEG_ADAPTER_CLOCK=step node ../matrix-widget-api/widget-demo.js $check adapter.js transcripts "$@"
+here=$(dirname "$0")
+exec sh "$here/../widget-demos.sh" "$here" adapter.js transcripts demos "$@"

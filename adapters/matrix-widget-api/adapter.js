@@ -4,10 +4,11 @@
 // stdin  (JSON Lines): {"start": {...}} | {"widget": ENVELOPE} | {"decision": {"approved": [..]}}
 // stdout (JSON Lines): {"client": ENVELOPE} | {"prompt": {"capabilities": [..]}} ..., then {"idle": {}}
 //
-// The library is meant for a browser. Under plain Node this file provides the few things it
-// touches: `globalThis.addEventListener`/`removeEventListener` (the transport listens for
-// `message` events on `globalThis`), a fake iframe (`contentWindow.postMessage`,
-// `addEventListener("load")`), and inert timers. See README.md for every mapping decision.
+// The library is meant for a browser. Under plain Node, ../adapter-core.js provides most of what
+// it touches: `globalThis.addEventListener`/`removeEventListener` (the transport listens for
+// `message` events on `globalThis`), inert timers, a deterministic clock; this file adds a fake
+// iframe (`contentWindow.postMessage`, `addEventListener("load")`). See README.md for every
+// mapping decision.
 //
 // Environment (all optional):
 //   CAPNEG_ADAPTER_DEBUG=1        the library's console output and adapter notes go to stderr
@@ -19,125 +20,21 @@
 //                                 would; the bare library then rejects it as an unknown action
 "use strict";
 
-const readline = require("node:readline");
+const core = require("../adapter-core.js");
+const { describe, fmtArg, BadInput } = core;
 
-const DEBUG = process.env.CAPNEG_ADAPTER_DEBUG === "1";
-const CLOCK = process.env.CAPNEG_ADAPTER_CLOCK || "step";
-const EMBEDDER = process.env.CAPNEG_ADAPTER_EMBEDDER || "element";
+// Installs the environment shims the library needs (see ../adapter-core.js): before the library
+// is loaded.
+const host = core.install({ prefix: "capneg adapter", library: "matrix-widget-api", foldNotes: false, peer: "widget" });
+const { note, debug, emit } = host;
+
+const EMBEDDER = host.choice("CAPNEG_ADAPTER_EMBEDDER", "element", ["element", "none"]);
 const WIDGET_URL = "https://widget.invalid/";
-const CLOCK_EPOCH = 1700000000000;
 
-if (!["step", "fixed", "real"].includes(CLOCK)) {
-    process.stderr.write(`capneg adapter: CAPNEG_ADAPTER_CLOCK must be step, fixed or real, not ${CLOCK}\n`);
-    process.exit(2);
-}
-if (!["element", "none"].includes(EMBEDDER)) {
-    process.stderr.write(`capneg adapter: CAPNEG_ADAPTER_EMBEDDER must be element or none, not ${EMBEDDER}\n`);
-    process.exit(2);
-}
-
-function note(text) {
-    process.stderr.write(`capneg adapter: ${text}\n`);
-}
-function debug(text) {
-    if (DEBUG) note(text);
-}
-function describe(err) {
-    if (err instanceof Error) return `${err.name}: ${err.message}`;
-    try {
-        return JSON.stringify(err);
-    } catch {
-        return String(err);
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Environment shims, installed before the library is loaded.
-
-// 1. The library logs every message it posts with console.log: stdout is the protocol channel.
-for (const level of ["log", "info", "debug", "warn", "error", "trace"]) {
-    console[level] = DEBUG
-        ? (...args) => process.stderr.write(`[matrix-widget-api ${level}] ${args.map(fmtArg).join(" ")}\n`)
-        : () => {};
-}
-function fmtArg(a) {
-    if (typeof a === "string") return a;
-    if (a instanceof Error) return describe(a);
-    try {
-        return JSON.stringify(a);
-    } catch {
-        return String(a);
-    }
-}
-
-// 2. Inert timers. The library arms a request timeout per outbound request
-//    (PostmessageTransport.sendComplete) and a 10 s content_loaded watchdog
-//    (ClientWidgetApi.onIframeLoad). Outputs may only come in reaction to a command, so these
-//    never fire; the adapter itself uses setImmediate only.
-const inertTimer = () => ({ ref() { return this; }, unref() { return this; }, hasRef: () => false, refresh() { return this; } });
-globalThis.setTimeout = () => inertTimer();
-globalThis.setInterval = () => inertTimer();
-globalThis.clearTimeout = () => {};
-globalThis.clearInterval = () => {};
-
-// 3. A deterministic clock for requestIds (see CAPNEG_ADAPTER_CLOCK).
-let clockNow = CLOCK_EPOCH;
-if (CLOCK !== "real") Date.now = () => clockNow;
-
-// 4. `globalThis` as the client window the transport listens on. Listeners run synchronously
-//    and an exception in one is reported, not rethrown (Node's EventTarget would rethrow it on
-//    the next tick and kill the process).
-const windowListeners = new Map(); // type -> array of listeners
-globalThis.addEventListener = (type, listener) => {
-    const list = windowListeners.get(type) || [];
-    if (!list.includes(listener)) list.push(listener);
-    windowListeners.set(type, list);
-};
-globalThis.removeEventListener = (type, listener) => {
-    const list = windowListeners.get(type) || [];
-    windowListeners.set(type, list.filter((l) => l !== listener));
-};
-function dispatchToWindow(ev) {
-    for (const listener of [...(windowListeners.get(ev.type) || [])]) {
-        try {
-            if (typeof listener === "function") listener.call(globalThis, ev);
-            else listener.handleEvent(ev);
-        } catch (e) {
-            note(`the library threw while handling a widget message: ${describe(e)}`);
-        }
-    }
-}
-
-// 5. Whatever escapes the library's promise chains is reported, never fatal.
+// Whatever escapes the library's promise chains is reported, never fatal.
 process.on("unhandledRejection", (reason) => note(`unhandled rejection in the library: ${describe(reason)}`));
 
 const { ClientWidgetApi, Widget, WidgetDriver, MatrixWidgetType, MatrixCapabilities } = require("matrix-widget-api");
-
-// ---------------------------------------------------------------------------------------------
-// Output. Lines of one reaction are collected and written together with the closing idle.
-
-let outBuffer = [];
-let outCount = 0;
-function emit(obj) {
-    outBuffer.push(JSON.stringify(obj));
-    outCount++;
-}
-function flushWithIdle() {
-    outBuffer.push(JSON.stringify({ idle: {} }));
-    process.stdout.write(outBuffer.join("\n") + "\n");
-    outBuffer = [];
-}
-
-// Lets every promise chain the library started settle: a setImmediate callback only runs once
-// the microtask and nextTick queues are empty, and with inert timers nothing else can schedule
-// work. Loop until a whole turn produced no output (one turn is enough in practice).
-async function settle() {
-    for (;;) {
-        const before = outCount;
-        await new Promise((resolve) => setImmediate(resolve));
-        if (outCount === before) return;
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Session
@@ -209,14 +106,7 @@ class Session {
                 if (targetOrigin !== session.widget.origin && targetOrigin !== "*") {
                     debug(`message posted with targetOrigin ${targetOrigin}`);
                 }
-                let clone;
-                try {
-                    clone = structuredClone(message);
-                } catch (e) {
-                    note(`cannot clone a client message: ${describe(e)}`);
-                    return;
-                }
-                emit({ client: clone });
+                host.withClone(message, "a client message", (clone) => emit({ client: clone }));
             },
         };
         this.iframe = {
@@ -276,14 +166,9 @@ class Session {
     }
 
     fromWidget(envelope) {
-        let data;
-        try {
-            data = structuredClone(envelope);
-        } catch (e) {
-            note(`cannot clone the widget message: ${describe(e)}`);
-            return;
-        }
-        dispatchToWindow({ type: "message", data, origin: this.widget.origin, source: this.contentWindow });
+        host.withClone(envelope, "the widget message", (data) => {
+            host.dispatchToWindow({ type: "message", data, origin: this.widget.origin, source: this.contentWindow });
+        });
     }
 
     decide(approved) {
@@ -299,101 +184,19 @@ class Session {
 // ---------------------------------------------------------------------------------------------
 // Commands
 
-class BadInput extends Error {}
-
-function isStringArray(v) {
-    return Array.isArray(v) && v.every((s) => typeof s === "string");
-}
-function isPlainObject(v) {
-    return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
-function parseCommand(line) {
-    let value;
-    try {
-        value = JSON.parse(line);
-    } catch (e) {
-        throw new BadInput(`not JSON: ${e.message}`);
-    }
-    if (!isPlainObject(value)) throw new BadInput("expected a JSON object");
-    const keys = Object.keys(value);
-    if (keys.length !== 1) throw new BadInput(`expected exactly one key, got ${keys.length}`);
-    const [kind] = keys;
-    const body = value[kind];
-    switch (kind) {
-        case "start":
-            if (!isPlainObject(body)) throw new BadInput("start: expected an object");
-            if (typeof body.widgetId !== "string" || body.widgetId === "") {
-                throw new BadInput("start: widgetId must be a non-empty string");
-            }
-            if (body.autoApprove !== undefined && !isStringArray(body.autoApprove)) {
-                throw new BadInput("start: autoApprove must be an array of strings");
-            }
+const commands = {
+    start: {
+        check(body) {
+            core.checkStart(body, ["autoApprove"]);
             if (body.waitForContentLoaded !== undefined && typeof body.waitForContentLoaded !== "boolean") {
                 throw new BadInput("start: waitForContentLoaded must be a boolean");
             }
-            return { kind, body };
-        case "widget":
-            // Any JSON value: odd envelopes are the library's business, not a protocol error.
-            return { kind, body };
-        case "decision":
-            if (!isPlainObject(body) || !isStringArray(body.approved)) {
-                throw new BadInput("decision: expected {\"approved\": [strings]}");
-            }
-            return { kind, body };
-        default:
-            throw new BadInput(`unknown command ${JSON.stringify(kind)} (expected start, widget or decision)`);
-    }
-}
+            return body;
+        },
+        begin: (body) => new Session(body),
+    },
+    widget: core.anyValue("widget message", (session, envelope) => session.fromWidget(envelope)),
+    decision: core.listOf("decision", "approved", (session, approved) => session.decide(approved)),
+};
 
-let session = null;
-
-function run(command) {
-    switch (command.kind) {
-        case "start":
-            if (session) session.stop();
-            session = null;
-            clockNow = CLOCK_EPOCH;
-            session = new Session(command.body);
-            break;
-        case "widget":
-            if (!session) note("widget message before any start: ignored");
-            else session.fromWidget(command.body);
-            break;
-        case "decision":
-            if (!session) note("decision before any start: ignored");
-            else session.decide(command.body.approved);
-            break;
-    }
-}
-
-async function main() {
-    const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
-    let lineNo = 0;
-    for await (const line of rl) {
-        lineNo++;
-        if (line.trim() === "") continue;
-        let command;
-        try {
-            command = parseCommand(line);
-        } catch (e) {
-            if (!(e instanceof BadInput)) throw e;
-            process.stderr.write(`capneg adapter: stdin line ${lineNo}: ${e.message}\n`);
-            process.exit(2);
-        }
-        if (CLOCK === "step") clockNow++;
-        try {
-            run(command);
-        } catch (e) {
-            note(`stdin line ${lineNo}: the library threw: ${describe(e)}`);
-        }
-        await settle();
-        flushWithIdle();
-    }
-    process.exit(0);
-}
-
-main().catch((e) => {
-    process.stderr.write(`capneg adapter: internal error: ${e && e.stack ? e.stack : e}\n`);
-    process.exit(3);
-});
+host.serve({ commands });

@@ -19,6 +19,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 const readline = require("node:readline");
 const { spawn } = require("node:child_process");
+const { parseCommands } = require("./demo-commands.js");
 
 const [scriptPath, outDir] = process.argv.slice(2);
 if (!scriptPath || !outDir) {
@@ -26,19 +27,10 @@ if (!scriptPath || !outDir) {
     process.exit(2);
 }
 const name = path.basename(scriptPath).replace(/\.jsonl$/, "");
-const commands = fs
-    .readFileSync(scriptPath, "utf8")
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l !== "" && !l.startsWith("#"))
-    .map((l, i) => {
-        try {
-            return JSON.parse(l);
-        } catch (e) {
-            process.stderr.write(`${scriptPath}: command ${i + 1}: ${e.message}\n`);
-            process.exit(2);
-        }
-    });
+const commands = parseCommands(fs.readFileSync(scriptPath, "utf8"), scriptPath, (message) => {
+    process.stderr.write(`${message}\n`);
+    process.exit(2);
+});
 
 const child = spawn(process.execPath, [path.join(__dirname, "adapter.js")], {
     stdio: ["pipe", "pipe", "inherit"],

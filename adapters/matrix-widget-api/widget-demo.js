@@ -24,6 +24,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 const readline = require("node:readline");
 const { spawn } = require("node:child_process");
+const { parseCommands } = require("./demo-commands.js");
 
 const args = process.argv.slice(2);
 const check = args[0] === "--check";
@@ -53,18 +54,9 @@ function put(file, content) {
 }
 
 function readDemo(file) {
-    return fs
-        .readFileSync(file, "utf8")
-        .split("\n")
-        .map((l) => l.trim())
-        .filter((l) => l !== "" && !l.startsWith("#"))
-        .map((l, i) => {
-            try {
-                return JSON.parse(l);
-            } catch (e) {
-                throw new Error(`${file}: command ${i + 1}: ${e.message}`);
-            }
-        });
+    return parseCommands(fs.readFileSync(file, "utf8"), file, (message) => {
+        throw new Error(message);
+    });
 }
 
 async function runDemo(file) {

@@ -5,9 +5,5 @@
 # Prints a readable interleaving to stdout. With --check, writes nothing and exits 1 unless the
 # transcripts are exactly what the adapter produces now. Needs `npm ci` first.
 # Usage: sh widget-demo.sh [--check] [DEMO.jsonl...]
-set -eu
-cd "$(dirname "$0")"
-check=
-if [ "${1:-}" = "--check" ]; then check=--check; shift; fi
-[ $# -gt 0 ] || set -- widget-demos/*.jsonl
-CAPNEG_ADAPTER_CLOCK=step node widget-demo.js $check widget-adapter.js widget-transcripts "$@"
+here=$(dirname "$0")
+exec sh "$here/../widget-demos.sh" "$here" widget-adapter.js widget-transcripts widget-demos "$@"

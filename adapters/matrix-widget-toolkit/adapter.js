@@ -19,11 +19,7 @@ const host = require("../widget-host.js"); // first: installs the shims the libr
 const { WidgetApi } = require("matrix-widget-api"); // the copy the toolkit itself loads
 const { WidgetApiImpl, extractWidgetApiParameters, extractWidgetParameters } = require("@matrix-widget-toolkit/api");
 
-const REQUIRES_CLIENT = process.env.CAPNEG_ADAPTER_REQUIRES_CLIENT || "0";
-if (!["0", "1"].includes(REQUIRES_CLIENT)) {
-    process.stderr.write(`capneg widget adapter: CAPNEG_ADAPTER_REQUIRES_CLIENT must be 0 or 1, not ${REQUIRES_CLIENT}\n`);
-    process.exit(2);
-}
+const REQUIRES_CLIENT = host.flag("CAPNEG_ADAPTER_REQUIRES_CLIENT", "0");
 
 host.main({
     name: "@matrix-widget-toolkit/api",
@@ -38,7 +34,7 @@ host.main({
         const matrixWidgetApi = new WidgetApi(widgetId, clientOrigin);
         const api = new WidgetApiImpl(matrixWidgetApi, widgetId, extractWidgetParameters(), {
             capabilities: ctx.capabilities,
-            supportStandalone: REQUIRES_CLIENT === "0",
+            supportStandalone: !REQUIRES_CLIENT,
         });
         let initialized = false;
         // Resolves to whether initialize() succeeded (its failure is noted once, by watch).

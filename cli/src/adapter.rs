@@ -7,6 +7,7 @@
 //! adapter with one line on stderr naming it, and exit code 2. A decision while no prompt is open
 //! is noted on stderr and ignored.
 
+use crate::exit::{io_failure, BAD_INPUT};
 use capneg_model::rules::mutants::{ClientKind, MutantKind};
 use capneg_model::rules::widget_mutants::WidgetMutant;
 use capneg_model::rules::Side;
@@ -16,9 +17,6 @@ use capneg_reference::Profile;
 use capneg_wire::trace::LineReader;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
-
-/// Exit code for bad input (docs/spec.md §7).
-const BAD_INPUT: u8 = 2;
 
 /// The reference speaking one of the two protocols.
 enum Speaker {
@@ -36,42 +34,58 @@ impl Speaker {
 }
 
 pub fn run(profile: Profile, side: Side, mutant: Option<String>) -> ExitCode {
-    if side == Side::Widget {
-        let widget = match mutant {
-            None => None,
-            Some(name) => {
-                match WidgetMutant::named(name.strip_prefix("mutant:").unwrap_or(&name)) {
-                    Some(m) => Some(m),
-                    None => {
-                        let names: Vec<&str> = WidgetMutant::ALL.iter().map(|k| k.name()).collect();
-                        eprintln!(
-                            "capneg adapter: unknown widget mutant `{name}` (expected one of {})",
-                            names.join(", ")
-                        );
-                        return ExitCode::from(BAD_INPUT);
-                    }
-                }
+    let speaker = if side == Side::Widget {
+        let widget = mutant.map(|name| {
+            named_mutant(
+                &name,
+                "widget mutant",
+                &WidgetMutant::ALL,
+                WidgetMutant::named,
+                WidgetMutant::name,
+            )
+        });
+        match widget.transpose() {
+            Ok(widget) => Speaker::Widget(Box::new(WidgetHandler::new(widget))),
+            Err(code) => return code,
+        }
+    } else {
+        let kind = mutant.map(|name| {
+            named_mutant(
+                &name,
+                "mutant",
+                &MutantKind::ALL,
+                MutantKind::named,
+                MutantKind::name,
+            )
+        });
+        match kind.transpose() {
+            Ok(kind) => {
+                let kind = kind.map_or(ClientKind::Reference, ClientKind::Mutant);
+                Speaker::Client(Box::new(Handler::new(profile, kind)))
             }
-        };
-        return finish(serve(Speaker::Widget(Box::new(WidgetHandler::new(widget)))));
-    }
-    let kind = match mutant {
-        None => ClientKind::Reference,
-        Some(name) => match MutantKind::named(name.strip_prefix("mutant:").unwrap_or(&name)) {
-            Some(kind) => ClientKind::Mutant(kind),
-            None => {
-                let names: Vec<&str> = MutantKind::ALL.iter().map(|k| k.name()).collect();
-                eprintln!(
-                    "capneg adapter: unknown mutant `{name}` (expected one of {})",
-                    names.join(", ")
-                );
-                return ExitCode::from(BAD_INPUT);
-            }
-        },
+            Err(code) => return code,
+        }
     };
-    finish(serve(Speaker::Client(Box::new(Handler::new(
-        profile, kind,
-    )))))
+    finish(serve(speaker))
+}
+
+/// The mutant `name` (or `mutant:NAME`) among `all`, found by `named`; else the error, said on
+/// stderr with every name (`what`: the kind of mutant).
+fn named_mutant<K: Copy>(
+    name: &str,
+    what: &str,
+    all: &[K],
+    named: fn(&str) -> Option<K>,
+    name_of: fn(K) -> &'static str,
+) -> Result<K, ExitCode> {
+    named(name.strip_prefix("mutant:").unwrap_or(name)).ok_or_else(|| {
+        let names: Vec<&str> = all.iter().map(|&k| name_of(k)).collect();
+        eprintln!(
+            "capneg adapter: unknown {what} `{name}` (expected one of {})",
+            names.join(", ")
+        );
+        ExitCode::from(BAD_INPUT)
+    })
 }
 
 fn finish(result: Result<(), Stop>) -> ExitCode {
@@ -81,12 +95,8 @@ fn finish(result: Result<(), Stop>) -> ExitCode {
             eprintln!("capneg adapter: {message}");
             ExitCode::from(BAD_INPUT)
         }
-        // The harness went away: nothing left to say.
-        Err(Stop::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(Stop::Io(e)) => {
-            eprintln!("capneg adapter: {e}");
-            ExitCode::from(BAD_INPUT)
-        }
+        // A broken pipe: the harness went away, nothing left to say.
+        Err(Stop::Io(e)) => io_failure("capneg adapter", &e),
     }
 }
 

@@ -3,7 +3,7 @@
 use crate::progress::{rate, ProgressLine};
 use capneg_model::check::model::Bounds;
 use capneg_model::check::{
-    check_until, CheckConfig, CheckReport, Phase, Progress, Subject, Verdict,
+    check_until, CheckConfig, CheckReport, Part, Phase, Progress, Subject, Verdict,
 };
 use capneg_model::rules::mutants::{ClientKind, MutantKind};
 use capneg_model::rules::widget_mutants::WidgetMutant;
@@ -112,6 +112,7 @@ pub struct CheckArgs {
     pub threads: usize,
     pub symmetry: bool,
     pub measure_symmetry: bool,
+    pub part: Option<Part>,
     pub json: bool,
     pub diagram: bool,
 }
@@ -148,6 +149,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
         symmetry: args.symmetry,
         counterexamples: true,
         measure_symmetry: args.measure_symmetry,
+        part: args.part,
     };
     let stop = stop_on_ctrl_c();
     let mut line = ProgressLine::new();
@@ -210,13 +212,20 @@ fn stop_on_ctrl_c() -> Arc<AtomicBool> {
     stop
 }
 
-/// Whether the report covers every reachable state, in words.
-fn completeness(r: &CheckReport) -> &'static str {
-    match (r.exhaustive, r.interrupted) {
+/// Whether the report covers every reachable state, in words (of its part, if it is one).
+fn completeness(r: &CheckReport) -> String {
+    let what = match (r.exhaustive, r.interrupted) {
         (true, false) => "exhaustive",
         (true, true) => "exhaustive, then interrupted",
         (false, true) => "not exhaustive (interrupted)",
+        (false, false) if r.overflowed => {
+            "NOT exhaustive (a state did not fit the packed form: bounds too large)"
+        }
         (false, false) => "NOT exhaustive",
+    };
+    match r.config.part {
+        Some(part) => format!("{what} for part {part}"),
+        None => what.to_owned(),
     }
 }
 
@@ -231,6 +240,21 @@ fn print_text(r: &CheckReport, name: &str, with_diagram: bool) {
             "capneg check: widget {name}, the widget's rules, with the reference client of {}, {} capabilities, {} application requests",
             r.config.client_profile, b.caps, b.rounds
         ),
+    }
+    if let Some(part) = r.config.part {
+        let places: Vec<String> = (0..r.all_roots)
+            .filter(|&i| part.has(i))
+            .map(|i| (i + 1).to_string())
+            .collect();
+        let shown = if places.len() > 12 {
+            format!("{}, ...", places[..12].join(", "))
+        } else {
+            places.join(", ")
+        };
+        println!(
+            "part {part}: initial states {shown} ({} of {}); the verdicts and state counts below are this part's",
+            r.roots, r.all_roots
+        );
     }
     for (rule, verdict) in &r.rules {
         match verdict {
@@ -289,9 +313,12 @@ fn print_text(r: &CheckReport, name: &str, with_diagram: bool) {
         completeness(r)
     );
     if let (Some(unreduced), Some(factor)) = (r.unreduced, r.symmetry_factor()) {
+        let secs = r.unreduced_elapsed.unwrap_or_default().as_secs_f64();
         println!(
-            "symmetry: {unreduced} unique states without the reduction, factor {factor:.2} (at most {})",
-            (1..=u64::from(b.caps)).product::<u64>()
+            "symmetry: {unreduced} unique states without the reduction ({secs:.2} s, {:.0} unique states/s), factor {factor:.2} (at most {}), {:.2}x the time",
+            unreduced as f64 / secs.max(1e-9),
+            (1..=u64::from(b.caps)).product::<u64>(),
+            secs / r.elapsed.as_secs_f64().max(1e-9)
         );
     }
 }
@@ -346,7 +373,12 @@ fn print_json(r: &CheckReport, name: &str, with_diagram: bool) {
         "unique_states_per_second": r.rate(),
         "exhaustive": r.exhaustive,
         "interrupted": r.interrupted,
+        "overflowed": r.overflowed,
+        "part": r.config.part.map(|p| json!({"index": p.index, "count": p.count})),
+        "roots": r.roots,
+        "all_roots": r.all_roots,
         "unique_states_without_symmetry": r.unreduced,
+        "seconds_without_symmetry": r.unreduced_elapsed.map(|d| d.as_secs_f64()),
         "symmetry_factor": r.symmetry_factor(),
         "all_hold": r.all_hold(),
     });

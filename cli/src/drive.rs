@@ -10,7 +10,7 @@ use crate::progress::ProgressLine;
 use capneg_model::rules::Side;
 use capneg_properties::drive::{
     drive_with, printed, replay, Divergence, Options, Outcome, Progress, Report, ShrinkLimit,
-    PRINTED_BYTES, PRINTED_LINES,
+    Stats, PRINTED_BYTES, PRINTED_LINES,
 };
 use capneg_properties::session::Session;
 use capneg_properties::widget_drive::{drive_widget, replay_widget};
@@ -18,7 +18,7 @@ use capneg_properties::Process;
 use capneg_reference::Profile;
 use std::fs::File;
 use std::io::{self, BufReader, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -28,15 +28,35 @@ const DIVERGENCE: u8 = 1;
 const BAD_INPUT: u8 = 2;
 
 /// What to drive, from the command line.
-pub struct DriveArgs<'a> {
-    pub profile: Profile,
-    pub side: Side,
-    pub cases: u32,
-    pub seed: Option<u64>,
-    pub timeout_ms: u64,
-    pub shrink_time: Duration,
-    pub command: &'a [String],
-    pub replay: Option<&'a Path>,
+#[derive(clap::Args)]
+pub struct DriveArgs {
+    /// The profile whose rules judge the client and whose reference it is compared with
+    /// (with `--side widget`: the profile of the reference client the widget talks with).
+    #[arg(long, default_value = "msc")]
+    profile: Profile,
+    /// Which side the adapter is: `client` (docs/spec.md §8) or `widget` (§9.3).
+    #[arg(long, default_value = "client", value_parser = crate::parse_side_of_check)]
+    side: Side,
+    /// The number of generated sessions.
+    #[arg(long, default_value_t = 256)]
+    cases: u32,
+    /// The seed of the generator (default: 0).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// How long the adapter may take to say `idle` after a command, in milliseconds.
+    #[arg(long, default_value_t = 5000)]
+    timeout_ms: u64,
+    /// The longest time spent shrinking a divergence, in seconds (decimals allowed; 0: do
+    /// not shrink). A divergence shrunk for that long is printed as it then is, not minimal.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_seconds)]
+    shrink_time: Duration,
+    /// The adapter command and its arguments, after `--`.
+    #[arg(last = true, required = true)]
+    command: Vec<String>,
+    /// Runs only the session of this file instead of generated ones: a script (docs/spec.md
+    /// §6) or a trace (§5); with `--side widget`, a widget's script (§9.3).
+    #[arg(long, value_name = "FILE")]
+    replay: Option<PathBuf>,
 }
 
 /// A number of seconds (`--shrink-time`): not negative, decimals allowed.
@@ -64,6 +84,7 @@ pub fn run(args: DriveArgs) -> ExitCode {
         command,
         replay,
     } = args;
+    let replay = replay.as_deref();
     let widget_script = match (side, replay) {
         (Side::Widget, Some(path)) => match std::fs::read_to_string(path) {
             Ok(text) => Some((path.display().to_string(), text)),
@@ -83,7 +104,7 @@ pub fn run(args: DriveArgs) -> ExitCode {
         }
     };
     let timeout = Duration::from_millis(timeout_ms.max(1));
-    let mut adapter = match Process::spawn(command, timeout) {
+    let mut adapter = match Process::spawn(&command, timeout) {
         Ok(p) => p,
         Err(failure) => {
             eprintln!("capneg drive: {failure}");
@@ -111,14 +132,7 @@ pub fn run(args: DriveArgs) -> ExitCode {
         let reference = format!("reference widget (with the {profile} reference client)");
         let stats = drive.stats;
         let Some((first, others)) = drive.divergences.split_first() else {
-            let _ = writeln!(
-                io::stdout().lock(),
-                "capneg drive: `{shown}` follows the {reference}: {} sessions ({} commands) without a divergence in {:.2} s, {:.0} sessions/s",
-                stats.sessions,
-                stats.commands,
-                stats.elapsed.as_secs_f64(),
-                stats.rate()
-            );
+            print_passed(&shown, &reference, &stats);
             return ExitCode::SUCCESS;
         };
         if !others.is_empty() {
@@ -154,14 +168,7 @@ pub fn run(args: DriveArgs) -> ExitCode {
     line.clear();
     match outcome {
         Outcome::Passed(stats) => {
-            let _ = writeln!(
-                io::stdout().lock(),
-                "capneg drive: `{shown}` follows the {profile} reference: {} sessions ({} commands) without a divergence in {:.2} s, {:.0} sessions/s",
-                stats.sessions,
-                stats.commands,
-                stats.elapsed.as_secs_f64(),
-                stats.rate()
-            );
+            print_passed(&shown, &format!("{profile} reference"), &stats);
             ExitCode::SUCCESS
         }
         Outcome::Diverged(report) => {
@@ -169,6 +176,18 @@ pub fn run(args: DriveArgs) -> ExitCode {
             ExitCode::from(DIVERGENCE)
         }
     }
+}
+
+/// The summary of a drive that found no divergence, on stdout.
+fn print_passed(shown: &str, reference: &str, stats: &Stats) {
+    let _ = writeln!(
+        io::stdout().lock(),
+        "capneg drive: `{shown}` follows the {reference}: {} sessions ({} commands) without a divergence in {:.2} s, {:.0} sessions/s",
+        stats.sessions,
+        stats.commands,
+        stats.elapsed.as_secs_f64(),
+        stats.rate()
+    );
 }
 
 /// The progress line: sessions run of those asked for, or shrinking, and the rate.
@@ -250,11 +269,8 @@ fn print_report<S>(report: &Report<S>, side: Side, reference: &str, shown: &str)
     if let Some(cut) = cut {
         let _ = writeln!(err, "{cut}");
     }
-    if !report.stderr.trim().is_empty() && !d.describe().contains("its stderr") {
-        let _ = writeln!(err, "the adapter's stderr during this session:");
-        for line in report.stderr.trim_end().lines() {
-            let _ = writeln!(err, "  | {line}");
-        }
+    if !d.describe().contains("its stderr") {
+        print_adapter_stderr(&mut err, &report.stderr);
     }
     let s = &report.stats;
     let _ = writeln!(
@@ -303,61 +319,47 @@ fn run_widget_replay(
             return ExitCode::from(BAD_INPUT);
         }
     };
-    let cut = print_trace(&trace, divergence.as_deref());
-    adapter.close();
-    let stderr = capneg_properties::Adapter::stderr_since(adapter, mark);
-    let mut err = io::stderr().lock();
-    let reference = "reference widget";
-    let code = match divergence {
-        None => {
-            let _ = writeln!(
-                err,
-                "capneg drive: `{shown}` follows the {reference} on this script"
-            );
-            ExitCode::SUCCESS
-        }
-        Some(d) => {
-            let _ = writeln!(
-                err,
-                "capneg drive: `{shown}` diverges from the {reference} on this script:"
-            );
-            let _ = write!(err, "{}", d.describe());
-            ExitCode::from(DIVERGENCE)
-        }
-    };
-    if let Some(cut) = cut {
-        let _ = writeln!(err, "{cut}");
-    }
-    if !stderr.trim().is_empty() {
-        let _ = writeln!(err, "the adapter's stderr during this session:");
-        for line in stderr.trim_end().lines() {
-            let _ = writeln!(err, "  | {line}");
-        }
-    }
-    code
+    let against = "reference widget on this script";
+    replayed(&trace, divergence.as_deref(), adapter, mark, shown, against)
 }
 
 fn run_replay(profile: Profile, session: &Session, adapter: &mut Process, shown: &str) -> ExitCode {
     let mark = capneg_properties::Adapter::stderr_mark(adapter);
     let (trace, divergence) = replay(profile, session, adapter);
-    let cut = print_trace(&trace, divergence.as_deref());
+    let against = format!("{profile} reference on this session");
+    replayed(
+        &trace,
+        divergence.as_deref(),
+        adapter,
+        mark,
+        shown,
+        &against,
+    )
+}
+
+/// The end of a replay: its trace printed, then whether the adapter `shown` follows what it was
+/// compared `against` (the reference and the script or session replayed), and what the adapter
+/// wrote on stderr since `mark`.
+fn replayed(
+    trace: &[String],
+    divergence: Option<&Divergence>,
+    adapter: &mut Process,
+    mark: u64,
+    shown: &str,
+    against: &str,
+) -> ExitCode {
+    let cut = print_trace(trace, divergence);
     // The session is over: the adapter ends, and its stderr is read to the end.
     adapter.close();
     let stderr = capneg_properties::Adapter::stderr_since(adapter, mark);
     let mut err = io::stderr().lock();
     let code = match divergence {
         None => {
-            let _ = writeln!(
-                err,
-                "capneg drive: `{shown}` follows the {profile} reference on this session"
-            );
+            let _ = writeln!(err, "capneg drive: `{shown}` follows the {against}");
             ExitCode::SUCCESS
         }
         Some(d) => {
-            let _ = writeln!(
-                err,
-                "capneg drive: `{shown}` diverges from the {profile} reference on this session:"
-            );
+            let _ = writeln!(err, "capneg drive: `{shown}` diverges from the {against}:");
             let _ = write!(err, "{}", d.describe());
             ExitCode::from(DIVERGENCE)
         }
@@ -365,13 +367,18 @@ fn run_replay(profile: Profile, session: &Session, adapter: &mut Process, shown:
     if let Some(cut) = cut {
         let _ = writeln!(err, "{cut}");
     }
+    print_adapter_stderr(&mut err, &stderr);
+    code
+}
+
+/// What the adapter wrote on stderr during the session, if anything.
+fn print_adapter_stderr(err: &mut impl Write, stderr: &str) {
     if !stderr.trim().is_empty() {
         let _ = writeln!(err, "the adapter's stderr during this session:");
         for line in stderr.trim_end().lines() {
             let _ = writeln!(err, "  | {line}");
         }
     }
-    code
 }
 
 #[cfg(test)]

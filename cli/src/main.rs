@@ -1,7 +1,7 @@
 //! `capneg`: the executable specification of Matrix widget capability negotiation.
 //!
 //! A thin front: it parses flags and calls the crates. Exit codes follow docs/spec.md §7: 0 success,
-//! 1 a violation or divergence, 2 bad input.
+//! 1 a violation or divergence, 2 bad input, 130 a check interrupted before its verdict.
 #![forbid(unsafe_code)]
 
 /// mimalloc, built without transparent huge pages (`no_thp`): on the virtual machines this runs
@@ -13,6 +13,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod adapter;
 mod check;
 mod drive;
+mod exit;
 mod explore;
 mod progress;
 mod run;
@@ -42,10 +43,12 @@ enum Command {
     /// Runs the reference client on a script and prints the whole trace (docs/spec.md §6); with
     /// `--side widget`, the reference widget on a widget's script (docs/spec.md §9).
     Run {
-        /// The reading of the MSCs: msc, widget-api or legacy.
+        /// The reading of the MSCs: msc, widget-api or legacy (not used with `--side widget`: the
+        /// reference widget is the same under every profile).
         #[arg(long, default_value = "msc")]
         profile: Profile,
-        /// Whose script: `client` (widget and decision lines) or `widget` (client and app lines).
+        /// Whose script: `client` (widget and decision lines, run on the reference client) or
+        /// `widget` (client and app lines, run on the reference widget).
         #[arg(long, default_value = "client", value_parser = parse_side_of_check)]
         side: Side,
         /// The script (JSON Lines); `-` reads standard input.
@@ -80,45 +83,20 @@ enum Command {
     /// The reference client speaking the adapter protocol on stdin/stdout (docs/spec.md §8);
     /// with `--side widget`, the reference widget speaking the widget adapter protocol (§9.3).
     Adapter {
-        /// The reading of the MSCs the client follows.
+        /// The reading of the MSCs the client follows (not used with `--side widget`).
         #[arg(long, default_value = "msc")]
         profile: Profile,
         /// Which side speaks: `client` or `widget`.
         #[arg(long, default_value = "client", value_parser = parse_side_of_check)]
         side: Side,
-        /// Runs a deliberately wrong client instead (for testing the driver).
-        #[arg(long, hide = true)]
+        /// A deliberately wrong client (with `--side widget`: widget) instead of the reference,
+        /// for testing a driver: a mutant's name, or `mutant:NAME` (docs/mutants.md).
+        #[arg(long, value_name = "NAME")]
         mutant: Option<String>,
     },
-    /// Differential test of an external client through the adapter protocol (docs/spec.md §7, §8).
-    Drive {
-        /// The profile whose rules judge the client and whose reference it is compared with
-        /// (with `--side widget`: the profile of the reference client the widget talks with).
-        #[arg(long, default_value = "msc")]
-        profile: Profile,
-        /// Which side the adapter is: `client` (docs/spec.md §8) or `widget` (§9.3).
-        #[arg(long, default_value = "client", value_parser = parse_side_of_check)]
-        side: Side,
-        /// The number of generated sessions.
-        #[arg(long, default_value_t = 256)]
-        cases: u32,
-        /// The seed of the generator (default: a fixed seed).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// How long the adapter may take to say `idle` after a command, in milliseconds.
-        #[arg(long, default_value_t = 5000)]
-        timeout_ms: u64,
-        /// The longest time spent shrinking a divergence, in seconds (decimals allowed; 0: do
-        /// not shrink). A divergence shrunk for that long is printed as it then is, not minimal.
-        #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = drive::parse_seconds)]
-        shrink_time: std::time::Duration,
-        /// The adapter command and its arguments, after `--`.
-        #[arg(last = true, required = true)]
-        command: Vec<String>,
-        /// Runs only this session (a docs/spec.md §6 script, or a trace) instead of generated ones.
-        #[arg(long, hide = true)]
-        replay: Option<PathBuf>,
-    },
+    /// Differential test of an external client through the adapter protocol (docs/spec.md §7,
+    /// §8); with `--side widget`, of an external widget through the widget adapter protocol (§9.3).
+    Drive(drive::DriveArgs),
     /// Judges recorded traces: conforms, or FILE:LINE, rule and reason (docs/spec.md §5, §7).
     Validate {
         /// The profile whose rules judge the traces.
@@ -148,7 +126,7 @@ enum Command {
         side: Side,
         /// With `--side widget`: a deliberately wrong widget, `mutant:NAME`, instead of the
         /// reference widget.
-        #[arg(long)]
+        #[arg(long, value_name = "mutant:NAME")]
         widget: Option<check::WidgetArg>,
         /// The number of capabilities in the universe (1 to 8).
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=8))]
@@ -157,7 +135,7 @@ enum Command {
         /// requests of the widget's application).
         #[arg(long, default_value_t = 2)]
         rounds: u8,
-        /// The most gated actions the widget performs.
+        /// The most gated actions the widget performs (not used with `--side widget`).
         #[arg(long, default_value_t = 1)]
         gated: u8,
         /// Checker threads.
@@ -169,6 +147,10 @@ enum Command {
         /// Also run without the symmetry reduction and report its factor.
         #[arg(long, conflicts_with = "no_symmetry")]
         measure_symmetry: bool,
+        /// Check only part I of N: every N-th initial state (session setting), from the I-th;
+        /// the N parts together cover the whole run (docs/model.md, "Splitting a run").
+        #[arg(long, value_name = "I/N")]
+        part: Option<capneg_model::check::Part>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -191,6 +173,23 @@ fn parse_side_of_check(s: &str) -> Result<Side, String> {
     }
 }
 
+/// The client, the rules and the bounds of the model `check` and `explore` build: the readings
+/// resolved, and the bounds of their flags.
+fn model_of(
+    readings: check::Readings,
+    caps: u8,
+    rounds: u8,
+    gated: u8,
+) -> (check::ClientArg, Profile, Bounds) {
+    let (client, rules) = readings.resolve();
+    let bounds = Bounds {
+        caps,
+        rounds,
+        gated,
+    };
+    (client, rules, bounds)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -206,16 +205,12 @@ fn main() -> ExitCode {
             rounds,
             gated,
         } => {
-            let (client, rules) = readings.resolve();
+            let (client, rules, bounds) = model_of(readings, caps, rounds, gated);
             explore::run(explore::ExploreArgs {
                 port,
                 client,
                 rules,
-                bounds: Bounds {
-                    caps,
-                    rounds,
-                    gated,
-                },
+                bounds,
             })
         }
         Command::Vectors { out, profile } => vectors::run(&out, profile),
@@ -224,25 +219,7 @@ fn main() -> ExitCode {
             side,
             mutant,
         } => adapter::run(profile, side, mutant),
-        Command::Drive {
-            profile,
-            side,
-            cases,
-            seed,
-            timeout_ms,
-            shrink_time,
-            command,
-            replay,
-        } => drive::run(drive::DriveArgs {
-            profile,
-            side,
-            cases,
-            seed,
-            timeout_ms,
-            shrink_time,
-            command: &command,
-            replay: replay.as_deref(),
-        }),
+        Command::Drive(args) => drive::run(args),
         Command::Validate {
             profile,
             side,
@@ -260,6 +237,7 @@ fn main() -> ExitCode {
             threads,
             no_symmetry,
             measure_symmetry,
+            part,
             json,
             diagram,
         } => {
@@ -267,20 +245,17 @@ fn main() -> ExitCode {
                 eprintln!("capneg check: --widget needs --side widget");
                 return ExitCode::from(2);
             }
-            let (client, rules) = readings.resolve();
+            let (client, rules, bounds) = model_of(readings, caps, rounds, gated);
             check::run(check::CheckArgs {
                 side,
                 widget: widget.map(|w| w.0),
                 client,
                 rules,
-                bounds: Bounds {
-                    caps,
-                    rounds,
-                    gated,
-                },
+                bounds,
                 threads: threads as usize,
                 symmetry: !no_symmetry,
                 measure_symmetry,
+                part,
                 json,
                 diagram,
             })

@@ -1,6 +1,7 @@
 //! `capneg run`: the reference client on a script, or (`--side widget`) the reference widget on
 //! a widget's script (docs/spec.md §9).
 
+use crate::exit::{io_failure, BAD_INPUT};
 use capneg_model::rules::Side;
 use capneg_model::run::{run_script, RunError};
 use capneg_model::widget_run::run_widget_script;
@@ -8,9 +9,6 @@ use capneg_reference::profile::Profile;
 use std::fs::File;
 use std::io::{self, BufReader, Write};
 use std::process::ExitCode;
-
-/// Exit code for bad input (docs/spec.md §7).
-const BAD_INPUT: u8 = 2;
 
 pub fn run(profile: Profile, side: Side, script: &std::path::Path) -> ExitCode {
     let name = script.display().to_string();
@@ -37,10 +35,6 @@ pub fn run(profile: Profile, side: Side, script: &std::path::Path) -> ExitCode {
             eprintln!("{name}:{line}: {message}");
             ExitCode::from(BAD_INPUT)
         }
-        Err(RunError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(RunError::Io(e)) => {
-            eprintln!("{name}: {e}");
-            ExitCode::from(BAD_INPUT)
-        }
+        Err(RunError::Io(e)) => io_failure(&name, &e),
     }
 }

@@ -3,10 +3,10 @@
 
 mod common;
 
-use common::{capneg, Run};
+use common::{capneg, ended_within, spawn, Run};
 use serde_json::Value;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 /// Exit code of a check interrupted before any violation (docs/check.md).
 const INTERRUPTED: i32 = 130;
@@ -17,27 +17,15 @@ const LONG: [&str; 4] = ["--caps", "5", "--rounds", "3"];
 /// Runs `capneg check ARGS`, sends it SIGINT after a second, and waits for it (killed if it is
 /// still running 60 s later). `None` when it was ended by the signal instead of handling it.
 fn interrupted(args: &[&str]) -> Option<Run> {
-    let mut child = capneg()
-        .arg("check")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("capneg runs");
+    let mut child = spawn("check", args);
     std::thread::sleep(Duration::from_secs(1));
     let sent = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .expect("kill runs");
     assert!(sent.success());
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().expect("waits").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("capneg check did not stop within 60 s of Ctrl-C");
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if !ended_within(&mut child, Duration::from_secs(60)) {
+        panic!("capneg check did not stop within 60 s of Ctrl-C");
     }
     let output = child.wait_with_output().expect("exits");
     output.status.code()?;
@@ -92,4 +80,37 @@ fn a_check_to_the_end_is_exhaustive_and_not_interrupted() {
     assert_eq!(report["exhaustive"], true);
     // Not a terminal: no progress line.
     assert!(run.stderr.is_empty(), "{run}");
+}
+
+#[test]
+fn a_part_says_which_and_is_exhaustive_for_it() {
+    let output = capneg()
+        .args(["check", "--caps", "1", "--rounds", "1", "--part", "2/3"])
+        .output()
+        .unwrap();
+    let run = Run::from(output);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stdout
+            .contains("part 2/3: initial states 2, 5, 8, 11, 14 (5 of 16)"),
+        "{run}"
+    );
+    let last = run.stdout.lines().last().unwrap_or_default();
+    assert!(last.ends_with(", exhaustive for part 2/3"), "{run}");
+    let output = capneg()
+        .args([
+            "check", "--caps", "1", "--rounds", "1", "--part", "2/3", "--json",
+        ])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_str(&Run::from(output).stdout).unwrap();
+    assert_eq!(report["part"]["index"], 2);
+    assert_eq!(report["part"]["count"], 3);
+    assert_eq!(report["roots"], 5);
+    assert_eq!(report["all_roots"], 16);
+    assert_eq!(report["exhaustive"], true);
+    for bad in ["0/3", "4/3", "2", "a/b"] {
+        let output = capneg().args(["check", "--part", bad]).output().unwrap();
+        assert_eq!(Run::from(output).code, 2, "--part {bad} is refused");
+    }
 }

@@ -25,6 +25,17 @@ fn drive(args: &[&str], adapter: &[&str]) -> Run {
     Run::from(output)
 }
 
+/// The run found a divergence, and its report says `says`.
+fn assert_diverges(run: &Run, says: &str) {
+    assert_eq!(run.code, DIVERGENCE, "{run}");
+    assert!(run.stderr.contains(says), "{run}");
+}
+
+/// `capneg drive ARGS -- sh -c SCRIPT`: an adapter written in the shell.
+fn drive_sh(args: &[&str], script: &str) -> Run {
+    drive(args, &["sh", "-c", script])
+}
+
 #[test]
 fn the_reference_adapter_follows_the_reference() {
     for profile in ["msc", "widget-api", "legacy"] {
@@ -264,8 +275,7 @@ fn replay_runs_one_session() {
         &["node", adapter.to_str().unwrap()],
     );
     let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(run.code, DIVERGENCE, "{run}");
-    assert!(run.stderr.contains("the adapter said idle"), "{run}");
+    assert_diverges(&run, "the adapter said idle");
     assert!(run.stderr.contains("Improper sequence"), "{run}");
     assert_eq!(run.trace().len(), 5, "{run}");
 }
@@ -283,24 +293,28 @@ fn an_adapter_that_never_answers_is_reported_within_the_timeout() {
     }
 }
 
+/// Adapters that crash (with what they wrote on stderr in the report), at once or mid-session,
+/// or that write lines that are not protocol lines: each a divergence, whose report says so.
 #[test]
-fn a_crashing_adapter_is_reported_with_its_stderr() {
-    let run = drive(&[], &["sh", "-c", "echo boom >&2; exit 3"]);
-    assert_eq!(run.code, DIVERGENCE, "{run}");
-    assert!(run.stderr.contains("crashed"), "{run}");
-    assert!(run.stderr.contains("boom"), "{run}");
-    assert!(run.stderr.contains('3'), "{run}");
-    // It crashes mid-session: after answering the start, on the first widget message.
-    let run = drive(
-        &[],
-        &[
-            "sh",
-            "-c",
+fn crashing_and_garbage_writing_adapters_are_reported() {
+    let cases: [(&str, &[&str]); 3] = [
+        ("echo boom >&2; exit 3", &["crashed", "boom", "3"]),
+        // It crashes mid-session: after answering the start, on the first widget message.
+        (
             r#"read line; echo '{"idle":{}}'; read line; echo 'dying' >&2; exit 7"#,
-        ],
-    );
-    assert_eq!(run.code, DIVERGENCE, "{run}");
-    assert!(run.stderr.contains("dying"), "{run}");
+            &["dying"],
+        ),
+        (
+            r#"while read line; do echo 'hello'; echo '{"idle":{}}'; done"#,
+            &["not a protocol line"],
+        ),
+    ];
+    for (script, says) in cases {
+        let run = drive_sh(&[], script);
+        for said in says {
+            assert_diverges(&run, said);
+        }
+    }
 }
 
 #[test]
@@ -309,20 +323,6 @@ fn an_adapter_that_cannot_start_is_bad_input() {
     assert_eq!(run.code, BAD_INPUT, "{run}");
     assert!(run.stderr.contains("cannot start the adapter"), "{run}");
     assert_eq!(run.stderr.lines().count(), 1, "{run}");
-}
-
-#[test]
-fn an_adapter_that_writes_garbage_is_reported() {
-    let run = drive(
-        &[],
-        &[
-            "sh",
-            "-c",
-            r#"while read line; do echo 'hello'; echo '{"idle":{}}'; done"#,
-        ],
-    );
-    assert_eq!(run.code, DIVERGENCE, "{run}");
-    assert!(run.stderr.contains("not a protocol line"), "{run}");
 }
 
 #[test]
@@ -341,13 +341,9 @@ fn an_adapter_that_floods_its_output_is_stopped_and_kept_out_of_the_trace() {
     );
     assert!(run.stderr.contains("line: `y`"), "{run}");
     // Protocol lines before the first other line stay in the trace.
-    let run = drive(
+    let run = drive_sh(
         &["--cases", "3"],
-        &[
-            "sh",
-            "-c",
-            r#"read line; echo '{"prompt":{"capabilities":[]}}'; echo garbage; exit 3"#,
-        ],
+        r#"read line; echo '{"prompt":{"capabilities":[]}}'; echo garbage; exit 3"#,
     );
     assert_eq!(run.code, DIVERGENCE, "{run}");
     assert_eq!(run.trace().len(), 2, "{run}");
@@ -362,13 +358,9 @@ fn an_adapter_that_floods_its_output_is_stopped_and_kept_out_of_the_trace() {
 fn a_flood_of_protocol_lines_is_cut_in_the_printed_trace() {
     // 100,000 prompt lines without `idle`: all of them protocol lines, so all in the divergence's
     // trace; the printed trace stops at 1000 lines and says how many were left out.
-    let run = drive(
+    let run = drive_sh(
         &["--cases", "3"],
-        &[
-            "sh",
-            "-c",
-            r#"read line; while :; do echo '{"prompt":{"capabilities":[]}}'; done"#,
-        ],
+        r#"read line; while :; do echo '{"prompt":{"capabilities":[]}}'; done"#,
     );
     assert_eq!(run.code, DIVERGENCE, "{run}");
     let trace = run.trace();
@@ -448,7 +440,7 @@ fn a_slow_adapter_stops_shrinking_at_the_time_limit() {
         capneg_path()
     );
     let started = Instant::now();
-    let run = drive(&["--shrink-time", "1"], &["sh", "-c", &slow]);
+    let run = drive_sh(&["--shrink-time", "1"], &slow);
     let took = started.elapsed();
     assert_eq!(run.code, DIVERGENCE, "{run}");
     assert!(

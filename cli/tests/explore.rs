@@ -3,29 +3,14 @@
 
 mod common;
 
-use common::{capneg, Run, BAD_INPUT};
+use common::{ended_within, spawn, Run, BAD_INPUT};
 use std::net::{Ipv4Addr, TcpListener};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Runs `capneg explore ARGS`, killed after 20 s if it is still serving.
 fn explore(args: &[&str]) -> Run {
-    let mut child = capneg()
-        .arg("explore")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("capneg runs");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while child.try_wait().expect("waits").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut child = spawn("explore", args);
+    ended_within(&mut child, Duration::from_secs(20));
     Run::from(child.wait_with_output().expect("exits"))
 }
 

@@ -296,13 +296,23 @@ fn assert_one_line(out: &Run, file: &Path, line: usize, says: &str) {
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
 }
 
+/// Runs the script at `path`: bad input, said in one line naming `line` (module docs).
+fn bad_at(path: &Path, line: usize, says: &str) -> Run {
+    let out = run(&[], path);
+    assert_eq!(out.code, BAD_INPUT, "{}: {}", path.display(), out.stderr);
+    assert_one_line(&out, path, line, says);
+    out
+}
+
+/// [`bad_at`] a script of these bytes.
+fn bad_bytes(name: &str, bytes: &[u8], line: usize, says: &str) -> Run {
+    bad_at(&scratch(name, bytes), line, says)
+}
+
 /// Runs a bad script from `fixtures/bad/`: exit 2, one line naming the file and `line`, and
 /// on stdout the trace of the lines before it (`printed` lines, each JSON).
 fn bad(name: &str, line: usize, says: &str, printed: usize) -> Run {
-    let path = fixture(&format!("bad/{name}"));
-    let out = run(&[], &path);
-    assert_eq!(out.code, BAD_INPUT, "{name}: {}", out.stderr);
-    assert_one_line(&out, &path, line, says);
+    let out = bad_at(&fixture(&format!("bad/{name}")), line, says);
     let trace = out.trace();
     assert_eq!(trace.len(), printed, "{name}: {}", out.stdout);
     out
@@ -323,10 +333,12 @@ fn bad_not_json() {
 
 #[test]
 fn bad_not_json_on_the_first_line_prints_nothing() {
-    let path = scratch("first-not-json.jsonl", b"\n{\"session\": {\n");
-    let out = run(&[], &path);
-    assert_eq!(out.code, BAD_INPUT);
-    assert_one_line(&out, &path, 2, "not JSON");
+    let out = bad_bytes(
+        "first-not-json.jsonl",
+        b"\n{\"session\": {\n",
+        2,
+        "not JSON",
+    );
     assert_eq!(out.stdout, "");
 }
 
@@ -334,10 +346,12 @@ fn bad_not_json_on_the_first_line_prints_nothing() {
 fn bad_json_value_not_an_object() {
     bad("not-an-object.jsonl", 2, "a list", 2);
     bad("a-string.jsonl", 2, "a string", 2);
-    let path = scratch("number.jsonl", b"{\"session\": {}}\n17\nnull\n");
-    let out = run(&[], &path);
-    assert_eq!(out.code, BAD_INPUT);
-    assert_one_line(&out, &path, 2, "a number");
+    bad_bytes(
+        "number.jsonl",
+        b"{\"session\": {}}\n17\nnull\n",
+        2,
+        "a number",
+    );
 }
 
 #[test]
@@ -528,19 +542,15 @@ fn bad_file_that_does_not_exist() {
 
 #[test]
 fn bad_line_not_utf8() {
-    let path = scratch(
+    let out = bad_bytes(
         "not-utf8.jsonl",
         b"{\"session\": {}}\n\n{\"widget\": {\"action\": \"\xff\xfe\"}}\n",
+        3,
+        "not UTF-8",
     );
-    let out = run(&[], &path);
-    assert_eq!(out.code, BAD_INPUT);
-    assert_one_line(&out, &path, 3, "not UTF-8");
     assert_eq!(out.trace().len(), 2);
     // On the first line: nothing printed.
-    let path = scratch("not-utf8-first.jsonl", b"\xc3\x28\n");
-    let out = run(&[], &path);
-    assert_eq!(out.code, BAD_INPUT);
-    assert_one_line(&out, &path, 1, "not UTF-8");
+    let out = bad_bytes("not-utf8-first.jsonl", b"\xc3\x28\n", 1, "not UTF-8");
     assert_eq!(out.stdout, "");
 }
 
@@ -548,13 +558,7 @@ fn bad_line_not_utf8() {
 /// bad input at its line, not a panic.
 #[test]
 fn bad_lone_surrogate() {
-    let path = scratch(
-        "surrogate.jsonl",
-        b"{\"session\": {}}\n{\"widget\": {\"api\": \"fromWidget\", \"action\": \"content_loaded\", \"data\": {\"x\": \"\\ud800\"}}}\n",
-    );
-    let out = run(&[], &path);
-    assert_eq!(out.code, BAD_INPUT);
-    assert_one_line(&out, &path, 2, "");
+    bad_bytes("surrogate.jsonl", b"{\"session\": {}}\n{\"widget\": {\"api\": \"fromWidget\", \"action\": \"content_loaded\", \"data\": {\"x\": \"\\ud800\"}}}\n", 2, "");
 }
 
 #[test]

@@ -15,8 +15,10 @@
 #![forbid(unsafe_code)]
 
 pub mod check;
+mod echo;
 pub mod rules;
 pub mod run;
+mod script_input;
 pub mod session;
 pub mod validate;
 pub mod vectors;

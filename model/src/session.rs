@@ -5,12 +5,14 @@
 //! client emits, in order. `capneg run`, `capneg adapter`, the conformance vectors and the
 //! differential driver's reference side drive a client through it.
 
+use crate::echo::{read_posted, Echo};
 use crate::rules::mutants::{ClientKind, TestClient};
+use crate::script_input::ScriptSession;
 use capneg_reference::client::{Input, Setup, StepError};
-use capneg_reference::msg::{Action, Api, Body, ReqId};
+use capneg_reference::msg::{Api, Body};
 use capneg_reference::{Event, Profile, Settings};
 use capneg_wire::codec::{counter_id, Codec, Poster};
-use capneg_wire::envelope::{Envelope, EnvelopeView};
+use capneg_wire::envelope::Envelope;
 use capneg_wire::trace::{print_line, Key, PromptLine};
 use serde_json::value::RawValue;
 
@@ -96,18 +98,15 @@ impl ClientSession {
     /// A message the widget posted, as any JSON. What is not a well-formed envelope is ignored,
     /// as the client ignores it.
     pub fn widget(&mut self, json: &RawValue, emitted: &mut Vec<Emitted>) {
-        let Some(view) = EnvelopeView::parse(json) else {
+        let Some(msg) = read_posted(&mut self.codec, Poster::Widget, json) else {
             return;
         };
-        let Ok(msg) = self.codec.read(Poster::Widget, &view) else {
-            return;
-        };
-        let request = (msg.api, msg.id, msg.action);
+        let echo = Echo::of(json, &msg);
         let handled = self
             .client
             .handle(&self.setup, &Input::Widget(msg), &mut self.out);
         debug_assert!(handled.is_ok(), "widget messages are always taken");
-        self.flush(Some((json, request)), emitted);
+        self.flush(echo, emitted);
     }
 
     /// The user's answer to the oldest open prompt.
@@ -129,16 +128,10 @@ impl ClientSession {
     }
 
     /// Turns the client's outputs into wire messages. A response to the request just read
-    /// echoes it exactly (data and extra fields included); any other message, and a response
-    /// that answers something else (never from the reference), is written from its compact form.
-    #[allow(clippy::type_complexity)]
-    fn flush(
-        &mut self,
-        request: Option<(&RawValue, (Api, ReqId, Action))>,
-        emitted: &mut Vec<Emitted>,
-    ) {
-        let echo: Option<(Envelope, _)> =
-            request.and_then(|(raw, key)| serde_json::from_str(raw.get()).ok().map(|e| (e, key)));
+    /// (`echo`) echoes it exactly (data and extra fields included); any other message, and a
+    /// response that answers something else (never from the reference), is written from its
+    /// compact form.
+    fn flush(&mut self, echo: Option<Echo>, emitted: &mut Vec<Emitted>) {
         for output in self.out.drain(..) {
             match output {
                 Event::Prompt(caps) => emitted.push(Emitted::Prompt(self.codec.caps.to_vec(&caps))),
@@ -147,21 +140,45 @@ impl ClientSession {
                 )),
                 Event::Widget(_) | Event::Decision(_) | Event::View(_) | Event::App(_) => {}
                 Event::Client(Ok(msg)) => {
-                    let env = match (&msg.body, &echo) {
-                        (Body::Response(reply), Some((request, key)))
-                            if *key == (msg.api, msg.id, msg.action) =>
+                    let answer = echo.as_ref().and_then(|e| e.answer(&self.codec, &msg));
+                    let env = match answer {
+                        Some(env) => env,
+                        None if matches!(msg.body, Body::Request(_))
+                            && msg.api == Api::ToWidget =>
                         {
-                            request.respond(self.codec.reply_json(reply, &request.request_id))
-                        }
-                        (Body::Request(_), _) if msg.api == Api::ToWidget => {
                             self.codec.client_ids.used(&counter_id(msg.api, msg.id));
                             self.codec.envelope(&msg)
                         }
-                        _ => self.codec.envelope(&msg),
+                        None => self.codec.envelope(&msg),
                     };
                     emitted.push(Emitted::Client(Box::new(env)));
                 }
             }
         }
+    }
+}
+
+/// A client's session runs a client's script (`capneg run`).
+impl ScriptSession for ClientSession {
+    type Emitted = Emitted;
+    const SCRIPT_POSTER: Poster = Poster::Widget;
+
+    fn take(&mut self, message: &RawValue, emitted: &mut Vec<Emitted>) {
+        self.widget(message, emitted)
+    }
+
+    fn posted(emitted: &Emitted) -> Option<&Envelope> {
+        match emitted {
+            Emitted::Client(env) => Some(env),
+            Emitted::Prompt(_) | Emitted::Malformed(_) => None,
+        }
+    }
+
+    fn line(emitted: &Emitted) -> String {
+        emitted.to_line()
+    }
+
+    fn after_outputs(&self) -> Option<String> {
+        None
     }
 }

@@ -8,27 +8,20 @@
 //! posted and its view. Anything a script cannot mean is an error naming its line.
 
 use crate::rules::widget_mutants::WidgetMutant;
-use crate::run::{Inputs, RunError, DEFAULT_WIDGET_ID};
-use crate::widget_session::{WidgetEmitted, WidgetSession};
-use capneg_reference::Interner;
-use capneg_wire::envelope::raw_is_object;
-use capneg_wire::read::{read_text, Poster};
-use capneg_wire::script::{print_message, Completer, Echo};
-use capneg_wire::trace::{
-    message_problem, parse_line, print_line, AppLine, Key, LineReader, ParsedLine, Prompts,
-    SessionLine,
+use crate::run::{Inputs, RunError};
+use crate::script_input::{
+    bad, not_in_script, read_first_line, script_line, FirstLine, Refused, Runner,
 };
-use serde_json::value::RawValue;
-use serde_json::{Map, Value};
+use crate::widget_session::WidgetSession;
+use capneg_wire::trace::{print_line, AppLine, Key, LineReader, Prompts, SessionLine};
 use std::io::{BufRead, Write};
 
-fn bad(line: usize, message: impl Into<String>) -> RunError {
-    let message = message.into();
-    RunError::Script {
-        line,
-        message: capneg_wire::lines::one_line(&message).into_owned(),
-    }
-}
+/// The lines a widget's script does not hold.
+const REFUSED: Refused = Refused {
+    widgets: "the widget's outputs",
+    clients: "the client's and its user's",
+    holds: "a widget's script holds only session, client and app lines",
+};
 
 /// Runs the reference widget (or, with `mutant`, a deliberately wrong one) on the widget's
 /// script read from `input`, writing its trace to `out`. Errors name the script's line; a read
@@ -52,25 +45,9 @@ pub fn run_widget_script_with<R: BufRead, W: Write>(
     mut out: W,
 ) -> Result<(), RunError> {
     let mut lines = LineReader::new(input);
-    let mut pending = None;
-    let widget_id = match lines.next_line() {
-        None => DEFAULT_WIDGET_ID.to_owned(),
-        Some(Err(e)) => return Err(read_error(e)),
-        Some(Ok((n, text))) => {
-            let line = parse_line(text).map_err(|e| bad(n, e.to_string()))?;
-            if line.key == Key::Session {
-                let s = line.session().map_err(|e| bad(n, e.to_string()))?;
-                s.widget_id.unwrap_or_else(|| DEFAULT_WIDGET_ID.to_owned())
-            } else {
-                let named = match line.key {
-                    Key::Client => widget_id_of(line.value),
-                    _ => None,
-                };
-                pending = Some((n, text.to_owned()));
-                named.unwrap_or_else(|| DEFAULT_WIDGET_ID.to_owned())
-            }
-        }
-    };
+    let FirstLine {
+        widget_id, pending, ..
+    } = read_first_line(&mut lines, Key::Client)?;
     let session_line = SessionLine {
         widget_id: Some(widget_id.clone()),
         prompts: Some(Prompts::Hidden),
@@ -79,66 +56,16 @@ pub fn run_widget_script_with<R: BufRead, W: Write>(
     writeln!(out, "{}", print_line(Key::Session, &session_line))?;
     let mut emitted = Vec::new();
     let session = WidgetSession::start(mutant, &widget_id, &[], &mut emitted);
-    let mut runner = WidgetRunner {
-        out,
-        inputs,
-        completer: Completer::for_poster(Poster::Client, &widget_id),
-        session,
-        emitted,
-    };
-    runner.flush()?;
-    if let Some((n, text)) = pending {
-        runner.line(n, &text)?;
-    }
-    while let Some(next) = lines.next_line() {
-        let (n, text) = next.map_err(read_error)?;
-        runner.line(n, text)?;
-    }
-    runner.out.flush()?;
-    Ok(())
+    let runner = Runner::new(out, session, inputs, &widget_id, emitted);
+    runner.run(&mut lines, pending, Runner::line)
 }
 
-fn read_error(e: capneg_wire::trace::LineIoError) -> RunError {
-    if e.is_bad_input() {
-        bad(e.line, e.error.to_string())
-    } else {
-        RunError::Io(e.error)
-    }
-}
-
-fn widget_id_of(value: &RawValue) -> Option<String> {
-    let map: Map<String, Value> = serde_json::from_str(value.get()).ok()?;
-    map.get("widgetId")?.as_str().map(str::to_owned)
-}
-
-/// The state of a widget's script run.
-struct WidgetRunner<W> {
-    out: W,
-    inputs: Inputs,
-    session: WidgetSession,
-    completer: Completer,
-    emitted: Vec<WidgetEmitted>,
-}
-
-impl<W: Write> WidgetRunner<W> {
+/// Running a widget's script.
+impl<W: Write> Runner<W, WidgetSession> {
+    /// Line `n` of the script.
     fn line(&mut self, n: usize, text: &str) -> Result<(), RunError> {
-        let line = parse_line(text).map_err(|e| bad(n, e.to_string()))?;
+        let line = script_line(n, text)?;
         match line.key {
-            Key::Session => Err(bad(n, "a `session` line may only be the first line")),
-            Key::Widget | Key::View => Err(bad(
-                n,
-                format!(
-                    "`{}` lines are the widget's outputs: a widget's script holds only session, client and app lines",
-                    line.key.as_str()
-                ),
-            )),
-            Key::Prompt | Key::Decision => Err(bad(
-                n,
-                format!(
-                    "`{}` lines are the client's and its user's: a widget's script holds only session, client and app lines",
-                    line.key.as_str()
-                ),
-            )),
             Key::App => {
                 let app = line.app().map_err(|e| bad(n, e.to_string()))?;
                 writeln!(
@@ -155,43 +82,9 @@ impl<W: Write> WidgetRunner<W> {
                     .app(app.request.iter().map(String::as_str), &mut self.emitted);
                 self.flush()
             }
-            Key::Client => self.client(n, &line),
+            Key::Client => self.message(n, &line),
+            key => Err(not_in_script(n, key, &REFUSED)),
         }
-    }
-
-    fn client(&mut self, n: usize, line: &ParsedLine<'_>) -> Result<(), RunError> {
-        if !raw_is_object(line.value.get()) {
-            return Err(bad(n, "a client message must be a JSON object"));
-        }
-        let map: Map<String, Value> = serde_json::from_str(line.value.get())
-            .map_err(|e| bad(n, format!("the client message cannot be read: {e}")))?;
-        let map = match (self.completer.complete(map, Echo::Exact), self.inputs) {
-            (Ok(map), _) => map,
-            (Err(_), Inputs::Lenient) => return Ok(()),
-            (Err(e), Inputs::Strict) => return Err(bad(n, e.to_string())),
-        };
-        let raw: Box<RawValue> =
-            RawValue::from_string(print_message(map)).map_err(|e| bad(n, e.to_string()))?;
-        // A client message must be a message a trace may hold.
-        let reading = read_text(raw.get(), Poster::Client, &mut Interner::new());
-        if let Some(problem) = message_problem(Key::Client, &reading) {
-            return Err(bad(n, problem));
-        }
-        writeln!(self.out, "{}", print_line(Key::Client, &raw))?;
-        self.session.client(&raw, &mut self.emitted);
-        self.flush()
-    }
-
-    /// Prints what the widget posted, keeps its open requests, and prints its view.
-    fn flush(&mut self) -> Result<(), RunError> {
-        for e in self.emitted.drain(..) {
-            if let WidgetEmitted::Widget(env) = &e {
-                self.completer.counterpart_posted(env);
-            }
-            writeln!(self.out, "{}", e.to_line())?;
-        }
-        writeln!(self.out, "{}", self.session.view_line())?;
-        Ok(())
     }
 }
 

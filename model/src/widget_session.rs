@@ -6,12 +6,14 @@
 //! order, and its view. `capneg run --side widget`, `capneg adapter --side widget`, the widget
 //! vectors and the widget driver's reference side drive a widget through it.
 
+use crate::echo::{read_posted, Echo};
 use crate::rules::widget_mutants::{TestWidget, WidgetMutant};
-use capneg_reference::msg::{Action, Api, Body, ReqId};
+use crate::script_input::ScriptSession;
+use capneg_reference::msg::{Api, Body};
 use capneg_reference::widget::WidgetInput;
 use capneg_reference::Posted;
 use capneg_wire::codec::{Codec, Poster};
-use capneg_wire::envelope::{Envelope, EnvelopeView};
+use capneg_wire::envelope::Envelope;
 use capneg_wire::trace::{print_line, Key, ViewLine};
 use serde_json::value::RawValue;
 
@@ -89,15 +91,12 @@ impl WidgetSession {
     /// A message the client posted, as any JSON. What is not a well-formed envelope is ignored,
     /// as the widget ignores it.
     pub fn client(&mut self, json: &RawValue, emitted: &mut Vec<WidgetEmitted>) {
-        let Some(view) = EnvelopeView::parse(json) else {
+        let Some(msg) = read_posted(&mut self.codec, Poster::Client, json) else {
             return;
         };
-        let Ok(msg) = self.codec.read(Poster::Client, &view) else {
-            return;
-        };
-        let request = (msg.api, msg.id, msg.action);
+        let echo = Echo::of(json, &msg);
         self.widget.handle(&WidgetInput::Client(msg), &mut self.out);
-        self.flush(Some((json, request)), emitted);
+        self.flush(echo, emitted);
     }
 
     /// The application asks for more capabilities (MSC2974).
@@ -112,15 +111,9 @@ impl WidgetSession {
     }
 
     /// Turns the widget's outputs into wire messages. A response to the request just read
-    /// echoes it exactly (data and extra fields included); any other message is written from
-    /// its compact form.
-    fn flush(
-        &mut self,
-        request: Option<(&RawValue, (Api, ReqId, Action))>,
-        emitted: &mut Vec<WidgetEmitted>,
-    ) {
-        let echo: Option<(Envelope, _)> =
-            request.and_then(|(raw, key)| serde_json::from_str(raw.get()).ok().map(|e| (e, key)));
+    /// (`echo`) echoes it exactly (data and extra fields included), unless it carries another
+    /// widget's id; any other message is written from its compact form.
+    fn flush(&mut self, echo: Option<Echo>, emitted: &mut Vec<WidgetEmitted>) {
         for posted in self.out.drain(..) {
             let msg = match posted {
                 Ok(msg) => msg,
@@ -131,21 +124,47 @@ impl WidgetSession {
                     continue;
                 }
             };
-            let env = match (&msg.body, &echo) {
-                (Body::Response(reply), Some((request, key)))
-                    if *key == (msg.api, msg.id, msg.action) && !msg.foreign =>
-                {
-                    request.respond(self.codec.reply_json(reply, &request.request_id))
-                }
-                (Body::Request(_), _) if msg.api == Api::FromWidget => {
+            let answer = echo
+                .as_ref()
+                .filter(|_| !msg.foreign)
+                .and_then(|e| e.answer(&self.codec, &msg));
+            let env = match answer {
+                Some(env) => env,
+                None if matches!(msg.body, Body::Request(_)) && msg.api == Api::FromWidget => {
                     let env = self.codec.envelope(&msg);
                     self.codec.widget_ids.used(&env.request_id);
                     env
                 }
-                _ => self.codec.envelope(&msg),
+                None => self.codec.envelope(&msg),
             };
             emitted.push(WidgetEmitted::Widget(Box::new(env)));
         }
+    }
+}
+
+/// A widget's session runs a widget's script (`capneg run --side widget`).
+impl ScriptSession for WidgetSession {
+    type Emitted = WidgetEmitted;
+    const SCRIPT_POSTER: Poster = Poster::Client;
+
+    fn take(&mut self, message: &RawValue, emitted: &mut Vec<WidgetEmitted>) {
+        self.client(message, emitted)
+    }
+
+    fn posted(emitted: &WidgetEmitted) -> Option<&Envelope> {
+        match emitted {
+            WidgetEmitted::Widget(env) => Some(env),
+            WidgetEmitted::Malformed(_) => None,
+        }
+    }
+
+    fn line(emitted: &WidgetEmitted) -> String {
+        emitted.to_line()
+    }
+
+    /// The widget's view.
+    fn after_outputs(&self) -> Option<String> {
+        Some(self.view_line())
     }
 }
 

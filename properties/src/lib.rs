@@ -16,6 +16,7 @@
 //!   --side widget`).
 #![forbid(unsafe_code)]
 
+mod command_line;
 pub mod drive;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -25,7 +25,6 @@ use crate::drive::{
     search_with, Class, Divergence, Finding, Harness, Options, Outcome, Progress, Report, Stats,
 };
 use crate::process::{Adapter, Failure};
-use crate::protocol::Handled;
 use crate::strategy::caps;
 use crate::universe::{Caps, UNIVERSE};
 use crate::widget_protocol::{client_command, request_command, start_command, WidgetHandler};
@@ -656,16 +655,21 @@ pub fn drive_widget(
         stats.commands += s.commands;
         stats.elapsed += s.elapsed;
     };
-    while !judged.is_empty() {
-        let lockstep = WidgetLockstep::judging(options.profile, judged);
-        let (outcome, passed_over) = search_with(
+    // One search of generated sessions, judging `rules`; `rules_only`: a difference from the
+    // reference widget that breaks none of them is passed over.
+    let mut search = |rules: RuleSet, rules_only: bool| {
+        let lockstep = WidgetLockstep::judging(options.profile, rules);
+        search_with(
             options,
             lockstep,
             widget_sessions(),
-            true,
+            rules_only,
             adapter,
             progress,
-        );
+        )
+    };
+    while !judged.is_empty() {
+        let (outcome, passed_over) = search(judged, true);
         passed_over_any |= passed_over;
         match outcome {
             Outcome::Passed(s) => {
@@ -684,15 +688,7 @@ pub fn drive_widget(
         }
     }
     if divergences.is_empty() && passed_over_any {
-        let lockstep = WidgetLockstep::judging(options.profile, all);
-        let (outcome, _) = search_with(
-            options,
-            lockstep,
-            widget_sessions(),
-            false,
-            adapter,
-            progress,
-        );
+        let (outcome, _) = search(all, false);
         match outcome {
             Outcome::Passed(s) => add(&mut stats, &s),
             Outcome::Diverged(report) => {
@@ -866,20 +862,6 @@ pub fn replay_widget(
     let finding = run.tested.broken(before).or(run.difference.take());
     let trace = run.tested.trace.clone();
     Ok((trace, finding.map(|f| run.diverge(f))))
-}
-
-impl Adapter for WidgetHandler {
-    fn command(&mut self, line: &str, out: &mut Vec<String>) -> Result<(), Failure> {
-        match self.handle(line, out) {
-            Ok(Handled::Done | Handled::Ignored(_)) => Ok(()),
-            Err(e) => Err(Failure::Crashed {
-                status: None,
-                stderr: format!("bad command: {e}"),
-                detail: None,
-                lines: Vec::new(),
-            }),
-        }
-    }
 }
 
 /// Whether a divergence breaks a rule (what [`drive_widget`] looks for first).

@@ -7,6 +7,8 @@
 //! `proptest-regressions/mutants.txt` and tried first. Each shrunk session is printed (run with
 //! `--nocapture` to see them).
 
+mod common;
+
 use capneg_model::rules::mutants::{ClientKind, MutantKind};
 use capneg_properties::drive::{drive, rng, Options, Outcome};
 use capneg_properties::protocol::Handler;
@@ -14,17 +16,14 @@ use capneg_properties::runner::run_session;
 use capneg_properties::strategy::sessions;
 use capneg_properties::universe::UNIVERSE;
 use capneg_reference::Interner;
-use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestError, TestRunner};
+use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 use std::fmt::Write as _;
 
 fn config() -> Config {
-    Config {
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/proptest-regressions/mutants.txt"
-        )))),
-        ..Config::default()
-    }
+    common::config_keeping(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/proptest-regressions/mutants.txt"
+    ))
 }
 
 #[test]

@@ -5,6 +5,8 @@
 //! Case counts follow `PROPTEST_CASES` (proptest's default configuration); failing seeds are
 //! kept in `proptest-regressions/reference.txt`.
 
+mod common;
+
 use capneg_model::rules::mutants::ClientKind;
 use capneg_properties::drive::{drive, Options, Outcome};
 use capneg_properties::protocol::Handler;
@@ -15,21 +17,15 @@ use capneg_reference::msg::{Action, Body, Data};
 use capneg_reference::widget::{Widget, WidgetInput};
 use capneg_reference::Event;
 use capneg_reference::{CapSet, Profile};
+use common::profiles;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence};
+use proptest::test_runner::Config;
 
 fn config() -> Config {
-    Config {
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/proptest-regressions/reference.txt"
-        )))),
-        ..Config::default()
-    }
-}
-
-fn profiles() -> impl Strategy<Value = Profile> {
-    prop::sample::select(Profile::ALL.to_vec())
+    common::config_keeping(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/proptest-regressions/reference.txt"
+    ))
 }
 
 proptest! {

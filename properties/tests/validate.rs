@@ -5,6 +5,8 @@
 //! Case counts follow `PROPTEST_CASES` (proptest's default configuration); failing seeds are
 //! kept in `proptest-regressions/validate.txt`.
 
+mod common;
+
 use capneg_model::rules::mutants::ClientKind;
 use capneg_model::rules::Rule;
 use capneg_model::run::run_script;
@@ -17,22 +19,16 @@ use capneg_properties::strategy::sessions;
 use capneg_reference::Event;
 use capneg_reference::Profile;
 use capneg_wire::trace::{parse_line, Key};
+use common::profiles;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence};
+use proptest::test_runner::Config;
 use serde_json::{json, Value};
 
 fn config() -> Config {
-    Config {
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/proptest-regressions/validate.txt"
-        )))),
-        ..Config::default()
-    }
-}
-
-fn profiles() -> impl Strategy<Value = Profile> {
-    prop::sample::select(Profile::ALL.to_vec())
+    common::config_keeping(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/proptest-regressions/validate.txt"
+    ))
 }
 
 fn key(line: &str) -> Key {

@@ -567,6 +567,24 @@ mod tests {
         c
     }
 
+    /// Parses `head` followed by each case's segment, and checks it is the event capability
+    /// `reading` (prefix, direction, kind) of the case's event type and filter.
+    fn assert_segments(
+        head: &str,
+        reading: (Prefix, Direction, EventKind),
+        cases: &[(&str, &str, Option<&str>)],
+    ) {
+        let (prefix, direction, kind) = reading;
+        for &(segment, event_type, filter) in cases {
+            let s = format!("{head}{segment}");
+            assert_eq!(
+                parsed(&s),
+                event(prefix, direction, kind, event_type, filter),
+                "{s}"
+            );
+        }
+    }
+
     const SEND_TEXT: Gated<'static> = Gated::SendEvent {
         event_type: "m.room.message",
         state_key: None,
@@ -615,99 +633,78 @@ mod tests {
 
     #[test]
     fn state_keys() {
-        use Direction::Send;
-        use EventKind::StateEvent;
-        use Prefix::Unstable;
-        let cases: [(&str, &str, Option<&str>); 7] = [
-            ("m.room.topic", "m.room.topic", None),
-            ("m.room.name#", "m.room.name", Some("")),
-            ("m.room.name#test", "m.room.name", Some("test")),
-            // Only the first `#` separates.
-            ("m.room.name##test", "m.room.name", Some("#test")),
-            (
-                "org.matrix.msc3401.call.member#@user:matrix.server",
-                "org.matrix.msc3401.call.member",
-                Some("@user:matrix.server"),
-            ),
-            ("#", "", Some("")),
-            ("", "", None),
-        ];
-        for (segment, event_type, key) in cases {
-            let s = format!("org.matrix.msc2762.send.state_event:{segment}");
-            assert_eq!(
-                parsed(&s),
-                event(Unstable, Send, StateEvent, event_type, key),
-                "{s}"
-            );
-        }
+        assert_segments(
+            "org.matrix.msc2762.send.state_event:",
+            (Prefix::Unstable, Direction::Send, EventKind::StateEvent),
+            &[
+                ("m.room.topic", "m.room.topic", None),
+                ("m.room.name#", "m.room.name", Some("")),
+                ("m.room.name#test", "m.room.name", Some("test")),
+                // Only the first `#` separates.
+                ("m.room.name##test", "m.room.name", Some("#test")),
+                (
+                    "org.matrix.msc3401.call.member#@user:matrix.server",
+                    "org.matrix.msc3401.call.member",
+                    Some("@user:matrix.server"),
+                ),
+                ("#", "", Some("")),
+                ("", "", None),
+            ],
+        );
     }
 
     #[test]
     fn escaped_hashes_belong_to_the_state_event_type() {
-        use Direction::Receive;
-        use EventKind::StateEvent;
-        use Prefix::Stable;
-        let cases: [(&str, &str, Option<&str>); 9] = [
-            // The MSC2762 example.
-            (
-                "org.example.\\#test#hello",
-                "org.example.#test",
-                Some("hello"),
-            ),
-            // matrix-widget-api's table.
-            ("m.room.message#test", "m.room.message", Some("test")),
-            ("m.room.message##test", "m.room.message", Some("#test")),
-            ("m.room.message\\##test", "m.room.message#", Some("test")),
-            // `\\#` is a backslash and an escaped `#`: "parse `\\#` as `\#`".
-            (
-                "m.room.message\\\\##test",
-                "m.room.message\\#",
-                Some("test"),
-            ),
-            (
-                "m.room.message\\\\###test",
-                "m.room.message\\#",
-                Some("#test"),
-            ),
-            // A backslash elsewhere is kept, and the key is verbatim.
-            ("a\\b#c\\#d", "a\\b", Some("c\\#d")),
-            // Only escaped `#`s: no separator, no state key restriction (see the module docs).
-            ("a\\#b", "a#b", None),
-            ("a\\#b\\", "a#b\\", None),
-        ];
-        for (segment, event_type, key) in cases {
-            let s = format!("m.receive.state_event:{segment}");
-            assert_eq!(
-                parsed(&s),
-                event(Stable, Receive, StateEvent, event_type, key),
-                "{s}"
-            );
-        }
+        assert_segments(
+            "m.receive.state_event:",
+            (Prefix::Stable, Direction::Receive, EventKind::StateEvent),
+            &[
+                // The MSC2762 example.
+                (
+                    "org.example.\\#test#hello",
+                    "org.example.#test",
+                    Some("hello"),
+                ),
+                // matrix-widget-api's table.
+                ("m.room.message#test", "m.room.message", Some("test")),
+                ("m.room.message##test", "m.room.message", Some("#test")),
+                ("m.room.message\\##test", "m.room.message#", Some("test")),
+                // `\\#` is a backslash and an escaped `#`: "parse `\\#` as `\#`".
+                (
+                    "m.room.message\\\\##test",
+                    "m.room.message\\#",
+                    Some("test"),
+                ),
+                (
+                    "m.room.message\\\\###test",
+                    "m.room.message\\#",
+                    Some("#test"),
+                ),
+                // A backslash elsewhere is kept, and the key is verbatim.
+                ("a\\b#c\\#d", "a\\b", Some("c\\#d")),
+                // Only escaped `#`s: no separator, no state key restriction (see the module docs).
+                ("a\\#b", "a#b", None),
+                ("a\\#b\\", "a#b\\", None),
+            ],
+        );
     }
 
     #[test]
     fn msgtypes_only_for_room_messages() {
-        use Direction::Send;
-        use EventKind::Event;
-        use Prefix::Unstable;
-        let cases: [(&str, &str, Option<&str>); 7] = [
-            ("m.room.message", "m.room.message", None),
-            ("m.room.message#m.text", "m.room.message", Some("m.text")),
-            ("m.room.message#", "m.room.message", Some("")),
-            ("m.room.message##m.text", "m.room.message", Some("#m.text")),
-            // Other event types are verbatim, `#` and backslashes included.
-            ("org.example#thing", "org.example#thing", None),
-            ("org.example\\#thing", "org.example\\#thing", None),
-            ("m.room.message\\#x", "m.room.message\\#x", None),
-        ];
-        for (segment, event_type, msgtype) in cases {
-            let s = format!("org.matrix.msc2762.send.event:{segment}");
-            assert_eq!(
-                parsed(&s),
-                event(Unstable, Send, Event, event_type, msgtype),
-                "{s}"
-            );
-        }
+        assert_segments(
+            "org.matrix.msc2762.send.event:",
+            (Prefix::Unstable, Direction::Send, EventKind::Event),
+            &[
+                ("m.room.message", "m.room.message", None),
+                ("m.room.message#m.text", "m.room.message", Some("m.text")),
+                ("m.room.message#", "m.room.message", Some("")),
+                ("m.room.message##m.text", "m.room.message", Some("#m.text")),
+                // Other event types are verbatim, `#` and backslashes included.
+                ("org.example#thing", "org.example#thing", None),
+                ("org.example\\#thing", "org.example\\#thing", None),
+                ("m.room.message\\#x", "m.room.message\\#x", None),
+            ],
+        );
     }
 
     #[test]

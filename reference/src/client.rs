@@ -17,7 +17,7 @@
 //! Approvals take effect when the round's notify is sent, so the approved set the widget was
 //! last told about is always the set gated actions are judged by.
 
-use crate::caps::{CapSet, CapSets};
+use crate::caps::CapSet;
 use crate::fifo::Fifo;
 use crate::msg::{Action, Api, Body, Data, Msg, Refusal, Reply, ReqId};
 use crate::profile::{Concurrency, Profile, RateLimit, RequestedReport};
@@ -437,46 +437,29 @@ impl Client {
     }
 }
 
-impl CapSets for Pending {
-    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
-        f(&self.list)
-    }
-    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
-        f(&mut self.list)
-    }
-}
-
-impl CapSets for Prompting {
-    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
-        f(&self.list);
-        f(&self.new);
-        f(&self.auto);
-        f(&self.asked)
-    }
-    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
-        f(&mut self.list);
-        f(&mut self.new);
-        f(&mut self.auto);
-        f(&mut self.asked)
-    }
-}
-
-impl CapSets for Client {
-    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
-        f(&self.approved);
-        f(&self.requested);
-        f(&self.declined);
-        self.prompting.each_set(f);
-        self.queued.each_set(f);
-    }
-    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
-        f(&mut self.approved);
-        f(&mut self.requested);
-        f(&mut self.declined);
-        self.prompting.each_set_mut(f);
-        self.queued.each_set_mut(f);
-    }
-}
+crate::cap_sets!(Pending { list });
+crate::cap_sets!(Prompting {
+    list,
+    new,
+    auto,
+    asked
+});
+crate::cap_sets!(Client {
+    approved,
+    requested,
+    declined,
+    prompting,
+    queued
+});
+crate::pack_fields!(Client {
+    phase,
+    next_id,
+    approved,
+    requested,
+    declined,
+    prompting,
+    queued
+});
 
 fn respond(out: &mut Vec<Output>, id: ReqId, action: Action, reply: Reply) {
     out.push(Output::Send(Msg::response(

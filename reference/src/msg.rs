@@ -6,7 +6,7 @@
 //! client, the reference widget, the rules' observer and the model all speak this form;
 //! `capneg-wire`'s codec converts to and from the wire.
 
-use crate::caps::{CapSet, CapSets};
+use crate::caps::CapSet;
 
 /// Who started a request: the envelope's `api`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -283,71 +283,26 @@ impl Msg {
     }
 }
 
-impl CapSets for Data {
-    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
-        match self {
-            Data::Notify {
-                requested,
-                approved,
-            } => {
-                f(requested);
-                f(approved)
-            }
-            Data::Capabilities(s) | Data::Gated(s) => f(s),
-            Data::Empty | Data::Invalid => {}
-        }
-    }
-    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
-        match self {
-            Data::Notify {
-                requested,
-                approved,
-            } => {
-                f(requested);
-                f(approved)
-            }
-            Data::Capabilities(s) | Data::Gated(s) => f(s),
-            Data::Empty | Data::Invalid => {}
-        }
-    }
-}
+crate::cap_sets!(Data: match {
+    Data::Notify {
+        requested,
+        approved,
+    } => [requested, approved],
+    Data::Capabilities(s) | Data::Gated(s) => [s],
+    Data::Empty | Data::Invalid => [],
+});
 
-impl CapSets for Reply {
-    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
-        if let Reply::Capabilities(s) = self {
-            f(s)
-        }
-    }
-    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
-        if let Reply::Capabilities(s) = self {
-            f(s)
-        }
-    }
-}
+crate::cap_sets!(Reply: match {
+    Reply::Capabilities(s) => [s],
+    _ => [],
+});
 
-impl CapSets for Body {
-    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
-        match self {
-            Body::Request(d) => d.each_set(f),
-            Body::Response(r) => r.each_set(f),
-        }
-    }
-    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
-        match self {
-            Body::Request(d) => d.each_set_mut(f),
-            Body::Response(r) => r.each_set_mut(f),
-        }
-    }
-}
+crate::cap_sets!(Body: match {
+    Body::Request(d) => [d],
+    Body::Response(r) => [r],
+});
 
-impl CapSets for Msg {
-    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
-        self.body.each_set(f)
-    }
-    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
-        self.body.each_set_mut(f)
-    }
-}
+crate::cap_sets!(Msg { body });
 
 /// A field of the envelope (docs/spec.md §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

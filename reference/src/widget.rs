@@ -12,7 +12,7 @@
 //! (rules `widget-reexchange-after-session`, `widget-reexchange-advertised`) and held until
 //! then.
 
-use crate::caps::{CapSet, CapSets};
+use crate::caps::CapSet;
 use crate::msg::{Action, Api, Body, Data, Msg, ReexchangeName, Reply, ReqId};
 
 /// What the widget is asked to do, or a message from the client.
@@ -220,20 +220,23 @@ impl Widget {
     }
 }
 
-impl CapSets for Widget {
-    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
-        f(&self.asked);
-        f(&self.held);
-        f(&self.view);
-        f(&self.reported_requested)
-    }
-    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
-        f(&mut self.asked);
-        f(&mut self.held);
-        f(&mut self.view);
-        f(&mut self.reported_requested)
-    }
-}
+crate::cap_sets!(Widget {
+    asked,
+    held,
+    view,
+    reported_requested
+});
+crate::pack_fields!(Widget {
+    asked,
+    held,
+    next_id,
+    view,
+    reported_requested,
+    notifies,
+    answered_capabilities,
+    advertised,
+    open
+});
 
 #[cfg(test)]
 mod tests {

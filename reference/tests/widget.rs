@@ -587,6 +587,15 @@ struct Pair {
 }
 
 impl Pair {
+    /// A pair under `profile` whose session waits for the widget's `content_loaded`.
+    fn waiting_for_content_loaded(profile: Profile, initial: CapSet) -> Pair {
+        let settings = Settings {
+            wait_for_content_loaded: true,
+            ..Settings::default()
+        };
+        Pair::new(profile, settings, initial)
+    }
+
     /// A session of the reference client and a started widget (`Widget::start`); everything is
     /// delivered.
     fn new(profile: Profile, settings: Settings, initial: CapSet) -> Pair {
@@ -882,11 +891,7 @@ fn no_reexchange_without_asking_versions() {
 #[test]
 fn early_app_request_joins_round_zero_against_every_profile() {
     for profile in Profile::ALL {
-        let settings = Settings {
-            wait_for_content_loaded: true,
-            ..Settings::default()
-        };
-        let mut pair = Pair::new(profile, settings, caps(&[0]));
+        let mut pair = Pair::waiting_for_content_loaded(profile, caps(&[0]));
         assert!(!pair.client.is_established(), "{profile}");
         pair.app(caps(&[1]));
         assert!(pair.widget.held().is_empty(), "{profile}");
@@ -974,11 +979,7 @@ fn gated_actions_agree_with_the_view() {
 #[test]
 fn content_loaded_starts_the_exchange() {
     for profile in Profile::ALL {
-        let policy = Settings {
-            wait_for_content_loaded: true,
-            ..Settings::default()
-        };
-        let mut pair = Pair::new(profile, policy, caps(&[0]));
+        let mut pair = Pair::waiting_for_content_loaded(profile, caps(&[0]));
         assert!(!pair.client.is_established(), "{profile}");
         assert!(pair.prompts.is_empty());
         // The versions were answered before the session started.

@@ -441,15 +441,18 @@ mod tests {
         serde_json::from_str(s).unwrap()
     }
 
+    /// Reads `json`, posted by the widget, as a well-formed message.
+    fn read_widget_json(codec: &mut Codec, json: &str) -> Msg {
+        codec.read_json(Poster::Widget, &raw(json)).unwrap()
+    }
+
     #[test]
     fn reads_a_reexchange_request() {
         let mut codec = Codec::new("w1");
-        let msg = codec
-            .read_json(
-                Poster::Widget,
-                &raw(r#"{"api":"fromWidget","widgetId":"w1","requestId":"r1","action":"org.matrix.msc2974.request_capabilities","data":{"capabilities":["a","b\u0021"]}}"#),
-            )
-            .unwrap();
+        let msg = read_widget_json(
+            &mut codec,
+            r#"{"api":"fromWidget","widgetId":"w1","requestId":"r1","action":"org.matrix.msc2974.request_capabilities","data":{"capabilities":["a","b\u0021"]}}"#,
+        );
         let Some(Data::Capabilities(set)) = msg.data() else {
             panic!("{msg:?}")
         };
@@ -498,12 +501,10 @@ mod tests {
     #[test]
     fn echoed_ids_are_looked_up_not_interned() {
         let mut codec = Codec::new("w1");
-        let answer = codec
-            .read_json(
-                Poster::Widget,
-                &raw(r#"{"api":"toWidget","widgetId":"w1","requestId":"never","action":"capabilities","data":{},"response":{"capabilities":[]}}"#),
-            )
-            .unwrap();
+        let answer = read_widget_json(
+            &mut codec,
+            r#"{"api":"toWidget","widgetId":"w1","requestId":"never","action":"capabilities","data":{},"response":{"capabilities":[]}}"#,
+        );
         assert_eq!(answer.id, ReqId::Unused(0));
         assert!(codec.client_ids.is_empty());
         assert_eq!(codec.client_ids.name(answer.id), Some("never"));

@@ -328,10 +328,11 @@ impl<'de> Scanner<'de> {
     }
 }
 
-/// Every `deserialize_*` the readers do not call: given up.
+/// Every `deserialize_*` the readers do not call, with the types of its arguments besides the
+/// visitor: given up.
 macro_rules! give_up {
-    ($($name:ident)*) => {
-        $(fn $name<V: Visitor<'de>>(self, _: V) -> Result<V::Value, GiveUp> {
+    ($($name:ident($($arg:ty),*))*) => {
+        $(fn $name<V: Visitor<'de>>(self, $(_: $arg,)* _: V) -> Result<V::Value, GiveUp> {
             Err(GiveUp)
         })*
     };
@@ -404,51 +405,17 @@ impl<'de> de::Deserializer<'de> for &mut Scanner<'de> {
         visitor.visit_map(RawEntry { raw: Some(raw) })
     }
 
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: V,
-    ) -> Result<V::Value, GiveUp> {
-        Err(GiveUp)
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, _: V) -> Result<V::Value, GiveUp> {
-        Err(GiveUp)
-    }
-
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: usize,
-        _: V,
-    ) -> Result<V::Value, GiveUp> {
-        Err(GiveUp)
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        _: V,
-    ) -> Result<V::Value, GiveUp> {
-        Err(GiveUp)
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        _: V,
-    ) -> Result<V::Value, GiveUp> {
-        Err(GiveUp)
-    }
-
     give_up! {
-        deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
-        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_f32
-        deserialize_f64 deserialize_char deserialize_bytes deserialize_byte_buf
-        deserialize_option deserialize_unit deserialize_seq deserialize_map
-        deserialize_identifier
+        deserialize_bool() deserialize_i8() deserialize_i16() deserialize_i32()
+        deserialize_i64() deserialize_u8() deserialize_u16() deserialize_u32()
+        deserialize_u64() deserialize_f32() deserialize_f64() deserialize_char()
+        deserialize_bytes() deserialize_byte_buf() deserialize_option() deserialize_unit()
+        deserialize_seq() deserialize_map() deserialize_identifier()
+        deserialize_unit_struct(&'static str)
+        deserialize_tuple(usize)
+        deserialize_tuple_struct(&'static str, usize)
+        deserialize_struct(&'static str, &'static [&'static str])
+        deserialize_enum(&'static str, &'static [&'static str])
     }
 }
 

@@ -296,44 +296,54 @@ mod tests {
         }
     }
 
-    fn completer() -> Completer {
-        let mut c = Completer::new("w1");
-        let env: Envelope = serde_json::from_value(json!({
-            "api": "toWidget", "widgetId": "w1", "requestId": "c0", "action": "capabilities", "data": {}
-        }))
-        .unwrap();
+    /// `c` completes the object `v` exactly, or the test fails.
+    fn completed(c: &mut Completer, v: Value) -> Map<String, Value> {
+        c.complete(object(v), Echo::Exact).unwrap()
+    }
+
+    /// `c` completes `response`, printed as `printed`, and has nothing left open.
+    fn assert_answers_the_last(c: &mut Completer, response: Value, printed: &str) {
+        assert_eq!(print_message(completed(c, response)), printed);
+        assert!(c.open().is_empty());
+    }
+
+    /// `c` once the other side posted the request `request`.
+    fn with_open(mut c: Completer, request: Value) -> Completer {
+        let env: Envelope = serde_json::from_value(request).unwrap();
         c.counterpart_posted(&env);
         c
+    }
+
+    /// A client's completer, its `capabilities` request open.
+    fn completer() -> Completer {
+        with_open(
+            Completer::new("w1"),
+            json!({
+                "api": "toWidget", "widgetId": "w1", "requestId": "c0", "action": "capabilities", "data": {}
+            }),
+        )
     }
 
     /// A widget's script: the client's messages, completed against the widget's requests.
     #[test]
     fn a_client_script_answers_the_widget() {
-        let mut c = Completer::for_poster(Poster::Client, "w1");
-        let env: Envelope = serde_json::from_value(json!({
-            "api": "fromWidget", "widgetId": "w1", "requestId": "w0", "action": "supported_api_versions", "data": {}
-        }))
-        .unwrap();
-        c.counterpart_posted(&env);
-        let request = c
-            .complete(
-                object(json!({"api": "toWidget", "action": "capabilities", "data": {}})),
-                Echo::Exact,
-            )
-            .unwrap();
+        let mut c = with_open(
+            Completer::for_poster(Poster::Client, "w1"),
+            json!({
+                "api": "fromWidget", "widgetId": "w1", "requestId": "w0", "action": "supported_api_versions", "data": {}
+            }),
+        );
+        let request = completed(
+            &mut c,
+            json!({"api": "toWidget", "action": "capabilities", "data": {}}),
+        );
         assert_eq!(request["requestId"], "c0");
         assert_eq!(request["widgetId"], "w1");
-        let answer = c
-            .complete(
-                object(json!({"action": "supported_api_versions", "response": {"supported_versions": []}})),
-                Echo::Exact,
-            )
-            .unwrap();
-        assert_eq!(
-            print_message(answer),
-            r#"{"api":"fromWidget","widgetId":"w1","requestId":"w0","action":"supported_api_versions","data":{},"response":{"supported_versions":[]}}"#
+        assert_answers_the_last(
+            &mut c,
+            json!({"action": "supported_api_versions", "response": {"supported_versions": []}}),
+            r#"{"api":"fromWidget","widgetId":"w1","requestId":"w0","action":"supported_api_versions","data":{},"response":{"supported_versions":[]}}"#,
         );
-        assert!(c.open().is_empty());
         assert!(c
             .complete(
                 object(json!({"api": "toWidget", "requestId": "c0", "response": {}})),
@@ -345,17 +355,11 @@ mod tests {
     #[test]
     fn a_response_answers_the_oldest_open_request_of_its_action() {
         let mut c = completer();
-        let done = c
-            .complete(
-                object(json!({"action": "capabilities", "response": {"capabilities": []}})),
-                Echo::Exact,
-            )
-            .unwrap();
-        assert_eq!(
-            print_message(done),
-            r#"{"api":"toWidget","widgetId":"w1","requestId":"c0","action":"capabilities","data":{},"response":{"capabilities":[]}}"#
+        assert_answers_the_last(
+            &mut c,
+            json!({"action": "capabilities", "response": {"capabilities": []}}),
+            r#"{"api":"toWidget","widgetId":"w1","requestId":"c0","action":"capabilities","data":{},"response":{"capabilities":[]}}"#,
         );
-        assert!(c.open().is_empty());
     }
 
     /// Another widget's response answers nothing: it leaves the client's request open, so the
@@ -369,12 +373,10 @@ mod tests {
         let done = c.complete(foreign.clone(), Echo::Exact).unwrap();
         assert_eq!(done, foreign);
         assert_eq!(c.open().len(), 1);
-        let real = c
-            .complete(
-                object(json!({"action": "capabilities", "response": {"capabilities": []}})),
-                Echo::Exact,
-            )
-            .unwrap();
+        let real = completed(
+            &mut c,
+            json!({"action": "capabilities", "response": {"capabilities": []}}),
+        );
         assert_eq!(real["requestId"], "c0");
         assert!(c.open().is_empty());
     }

@@ -160,39 +160,52 @@ mod declined {
     }
 }
 
-/// A `prompt` line's value.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PromptLine {
-    /// The capabilities the client asked the user about.
-    pub capabilities: Vec<String>,
+/// Declares the value of a line that holds one list of capability names, under one field.
+macro_rules! list_line {
+    ($(#[$doc:meta])* $name:ident { $(#[$field_doc:meta])* $field:ident }) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $(#[$field_doc])*
+            pub $field: Vec<String>,
+        }
+    };
 }
 
-/// A `decision` line's value.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DecisionLine {
-    /// The capabilities the user approved.
-    pub approved: Vec<String>,
-}
+list_line!(
+    /// A `prompt` line's value.
+    PromptLine {
+        /// The capabilities the client asked the user about.
+        capabilities
+    }
+);
 
-/// A `view` line's value: the widget's own belief, at this point, of the capabilities it holds
-/// (docs/spec.md §9.1).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ViewLine {
-    /// The capabilities the widget believes approved.
-    pub approved: Vec<String>,
-}
+list_line!(
+    /// A `decision` line's value.
+    DecisionLine {
+        /// The capabilities the user approved.
+        approved
+    }
+);
 
-/// An `app` line's value: the widget's application asked its library for more capabilities
-/// (MSC2974, docs/spec.md §9.1).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AppLine {
-    /// The capabilities asked for.
-    pub request: Vec<String>,
-}
+list_line!(
+    /// A `view` line's value: the widget's own belief, at this point, of the capabilities it
+    /// holds (docs/spec.md §9.1).
+    ViewLine {
+        /// The capabilities the widget believes approved.
+        approved
+    }
+);
+
+list_line!(
+    /// An `app` line's value: the widget's application asked its library for more capabilities
+    /// (MSC2974, docs/spec.md §9.1).
+    AppLine {
+        /// The capabilities asked for.
+        request
+    }
+);
 
 /// The key of a line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -516,6 +529,18 @@ struct LineVisitor<'c> {
     messages: Messages<'c>,
 }
 
+/// A line's value visited as `what` (anything but an object): not a line, said with what it is.
+macro_rules! not_an_object {
+    ($($visit:ident($($arg:ty)?) $what:literal,)*) => {
+        $(fn $visit<E: de::Error>(self, $(_: $arg)?) -> Result<Self::Value, E> {
+            Ok(Err(format!(
+                concat!($what, ": expected an object with one key, {}"),
+                KEYS
+            )))
+        })*
+    };
+}
+
 impl<'de> Visitor<'de> for LineVisitor<'_> {
     type Value = Result<(Key, Parsed<'de>), String>;
 
@@ -562,40 +587,13 @@ impl<'de> Visitor<'de> for LineVisitor<'_> {
         )))
     }
 
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Err(format!(
-            "a string: expected an object with one key, {KEYS}"
-        )))
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Err(format!(
-            "a boolean: expected an object with one key, {KEYS}"
-        )))
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Err(format!(
-            "a number: expected an object with one key, {KEYS}"
-        )))
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Err(format!(
-            "a number: expected an object with one key, {KEYS}"
-        )))
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Err(format!(
-            "a number: expected an object with one key, {KEYS}"
-        )))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Err(format!(
-            "null: expected an object with one key, {KEYS}"
-        )))
+    not_an_object! {
+        visit_str(&str) "a string",
+        visit_bool(bool) "a boolean",
+        visit_i64(i64) "a number",
+        visit_u64(u64) "a number",
+        visit_f64(f64) "a number",
+        visit_unit() "null",
     }
 }
 

@@ -4,7 +4,8 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// Exit status of bad input (docs/spec.md §7).
 pub const BAD_INPUT: i32 = 2;
@@ -17,6 +18,31 @@ pub fn capneg_path() -> &'static str {
 /// A command running the `capneg` binary under test.
 pub fn capneg() -> Command {
     Command::new(capneg_path())
+}
+
+/// `capneg SUBCOMMAND ARGS` started, its stdin empty, its stdout and stderr piped.
+pub fn spawn(subcommand: &str, args: &[&str]) -> Child {
+    capneg()
+        .arg(subcommand)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("capneg runs")
+}
+
+/// Waits up to `limit` for `child` to end: whether it did (if not, it is killed).
+pub fn ended_within(child: &mut Child, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while child.try_wait().expect("waits").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
 }
 
 /// The root of the repository.

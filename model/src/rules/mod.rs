@@ -9,6 +9,7 @@
 
 use capneg_reference::profile::{Concurrency, EarlyRequest, Profile};
 
+mod mutant_kind;
 pub mod mutants;
 pub mod observer;
 #[cfg(test)]

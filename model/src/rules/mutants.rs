@@ -12,9 +12,9 @@ use super::Rule;
 use capneg_reference::client::{Client, Input, Output, Setup, StepError};
 use capneg_reference::fifo::Fifo;
 use capneg_reference::msg::{Action, Api, Body, Data, Fault, Field, Msg, Refusal, Reply, ReqId};
+use capneg_reference::pack::{Pack, Packer, Unpacker};
 use capneg_reference::profile::Concurrency;
-use capneg_reference::{CapSet, CapSets, Event, Profile};
-use std::fmt;
+use capneg_reference::{CapSet, Event, Profile};
 
 /// A defect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -131,17 +131,6 @@ impl MutantKind {
         self.target().applies_to(profile) && (!needs_reexchange || profile.reexchange.advertised())
     }
 
-    /// Every (profile, mutant) pair the test suites show caught: each mutant under every profile
-    /// where its defect shows.
-    pub fn checked() -> impl Iterator<Item = (Profile, MutantKind)> {
-        Profile::ALL.into_iter().flat_map(|p| {
-            MutantKind::ALL
-                .into_iter()
-                .filter(move |k| k.shows_under(&p))
-                .map(move |k| (p, k))
-        })
-    }
-
     /// The rule the defect breaks.
     pub const fn target(self) -> Rule {
         match self {
@@ -217,18 +206,9 @@ impl MutantKind {
             MutantKind::Ungated => "ungated",
         }
     }
-
-    /// The mutant called `name`.
-    pub fn named(name: &str) -> Option<MutantKind> {
-        MutantKind::ALL.into_iter().find(|m| m.name() == name)
-    }
 }
 
-impl fmt::Display for MutantKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+super::mutant_kind::mutant_kind!(MutantKind);
 
 /// The reference client with one defect.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -550,17 +530,59 @@ fn capabilities_request<'m>(setup: &Setup, msg: &'m Msg) -> Option<(&'m Msg, Tak
     }
 }
 
-impl CapSets for Mutant {
-    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
-        self.inner.each_set(f);
-        f(&self.reported);
-        self.held_acks.each_set(f);
+capneg_reference::cap_sets!(Mutant {
+    inner,
+    reported,
+    held_acks
+});
+
+capneg_reference::pack_fields!(Mutant {
+    kind,
+    inner,
+    reported,
+    previous_id,
+    made_up,
+    held_acks
+});
+
+impl Pack for TestClient {
+    fn pack(&self, p: &mut Packer<'_>) {
+        match self {
+            TestClient::Reference(c) => {
+                p.byte(0);
+                c.pack(p)
+            }
+            TestClient::Mutant(m) => {
+                p.byte(1);
+                m.pack(p)
+            }
+        }
     }
-    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
-        self.inner.each_set_mut(f);
-        self.reported.each_set_mut(f);
-        self.held_acks.each_set_mut(f);
+    fn unpack(u: &mut Unpacker<'_>) -> Option<Self> {
+        Some(match u.tag(2)? {
+            0 => TestClient::Reference(Client::unpack(u)?),
+            _ => TestClient::Mutant(Mutant::unpack(u)?),
+        })
     }
+    fn unpack_into(&mut self, u: &mut Unpacker<'_>) -> Option<()> {
+        match (u.tag(2)?, self) {
+            (0, TestClient::Reference(c)) => c.unpack_into(u),
+            (1, TestClient::Mutant(m)) => m.unpack_into(u),
+            (0, this) => {
+                *this = TestClient::Reference(Client::unpack(u)?);
+                Some(())
+            }
+            (_, this) => {
+                *this = TestClient::Mutant(Mutant::unpack(u)?);
+                Some(())
+            }
+        }
+    }
+}
+
+thread_local! {
+    /// The reference client's outputs of a step (a model checker takes millions of steps).
+    static OUTPUTS: std::cell::RefCell<Vec<Output>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// A client under test: the reference, or a mutant.
@@ -603,12 +625,12 @@ impl TestClient {
         out: &mut Vec<Event>,
     ) -> Result<(), StepError> {
         match self {
-            TestClient::Reference(c) => {
-                let mut outputs: Vec<Output> = Vec::new();
-                c.handle(setup, input, &mut outputs)?;
-                out.extend(outputs.into_iter().map(Event::from));
+            TestClient::Reference(c) => OUTPUTS.with_borrow_mut(|outputs| {
+                outputs.clear();
+                c.handle(setup, input, outputs)?;
+                out.extend(outputs.drain(..).map(Event::from));
                 Ok(())
-            }
+            }),
             TestClient::Mutant(m) => m.handle(setup, input, out),
         }
     }
@@ -630,17 +652,7 @@ impl TestClient {
     }
 }
 
-impl CapSets for TestClient {
-    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
-        match self {
-            TestClient::Reference(c) => c.each_set(f),
-            TestClient::Mutant(m) => m.each_set(f),
-        }
-    }
-    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
-        match self {
-            TestClient::Reference(c) => c.each_set_mut(f),
-            TestClient::Mutant(m) => m.each_set_mut(f),
-        }
-    }
-}
+capneg_reference::cap_sets!(TestClient: match {
+    TestClient::Reference(c) => [c],
+    TestClient::Mutant(m) => [m],
+});

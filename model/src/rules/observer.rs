@@ -26,6 +26,7 @@ use super::{Rule, RuleSet, Side};
 use capneg_reference::client::round_zero_list;
 use capneg_reference::fifo::Fifo;
 use capneg_reference::msg::{Action, Api, Body, Data, Msg, Reply, ReqId};
+use capneg_reference::pack::{Pack, Packer, Unpacker};
 use capneg_reference::profile::{Concurrency, IdReuse, Profile, RateLimit, RequestedReport};
 use capneg_reference::{CapSet, CapSets, Event, Settings};
 
@@ -387,11 +388,11 @@ impl<P: Position> Observer<P> {
     fn on_widget(&mut self, judge: &Judge, at: P, msg: &Msg, report: &mut Report<'_, '_, P>) {
         if msg.foreign {
             // The client ignores it; the widget's rules do not.
-            let rule = match msg.body {
-                Body::Response(_) => Rule::WidgetResponseMatchesRequest,
-                Body::Request(_) => Rule::WidgetWellFormedMessage,
-            };
-            return report.add(rule, Reason::ForeignWidget);
+            return report.foreign(
+                &msg.body,
+                Rule::WidgetResponseMatchesRequest,
+                Rule::WidgetWellFormedMessage,
+            );
         }
         match (msg.api, &msg.body) {
             (Api::FromWidget, Body::Request(data)) => {
@@ -562,11 +563,11 @@ impl<P: Position> Observer<P> {
         report: &mut Report<'_, '_, P>,
     ) {
         if msg.foreign {
-            let rule = match msg.body {
-                Body::Response(_) => Rule::ResponseMatchesRequest,
-                Body::Request(_) => Rule::WellFormedMessage,
-            };
-            return report.add(rule, Reason::ForeignWidget);
+            return report.foreign(
+                &msg.body,
+                Rule::ResponseMatchesRequest,
+                Rule::WellFormedMessage,
+            );
         }
         match (msg.api, &msg.body) {
             (Api::ToWidget, Body::Request(data)) => {
@@ -1023,6 +1024,16 @@ impl<P> Report<'_, '_, P> {
             self.out.push(Violation { rule, reason });
         }
     }
+
+    /// A message that carries another widget's id: it breaks `response` if it is a response,
+    /// `request` if it is a request.
+    fn foreign(&mut self, body: &Body, response: Rule, request: Rule) {
+        let rule = match body {
+            Body::Response(_) => response,
+            Body::Request(_) => request,
+        };
+        self.add(rule, Reason::ForeignWidget)
+    }
 }
 
 impl<P> CapSets for Observer<P> {
@@ -1065,5 +1076,147 @@ impl<P> CapSets for Observer<P> {
         if let Some((_, s)) = &mut self.view_expected {
             f(s);
         }
+    }
+}
+
+// The observer packed for the model checker (`capneg_reference::pack`): its positions are `()`
+// there, so a packed observer holds no trace position.
+
+impl Pack for Origin {
+    fn pack(&self, p: &mut Packer<'_>) {
+        match self {
+            Origin::Initial => p.byte(0),
+            Origin::Request(id) => {
+                p.byte(1);
+                id.pack(p)
+            }
+        }
+    }
+    fn unpack(u: &mut Unpacker<'_>) -> Option<Self> {
+        Some(match u.tag(2)? {
+            0 => Origin::Initial,
+            _ => Origin::Request(ReqId::unpack(u)?),
+        })
+    }
+}
+
+impl Pack for PromptState {
+    fn pack(&self, p: &mut Packer<'_>) {
+        p.byte(match self {
+            PromptState::None => 0,
+            PromptState::Open => 1,
+            PromptState::Decided => 2,
+        })
+    }
+    fn unpack(u: &mut Unpacker<'_>) -> Option<Self> {
+        Some(match u.tag(3)? {
+            0 => PromptState::None,
+            1 => PromptState::Open,
+            _ => PromptState::Decided,
+        })
+    }
+}
+
+impl Pack for Owed {
+    fn pack(&self, p: &mut Packer<'_>) {
+        match self {
+            Owed::Any => p.byte(0),
+            Owed::Ack => p.byte(1),
+            Owed::ErrorEarly => p.byte(2),
+            Owed::ErrorUnsupported => p.byte(3),
+            Owed::Versions => p.byte(4),
+            Owed::Gated(permitting) => {
+                p.byte(5);
+                permitting.pack(p)
+            }
+        }
+    }
+    fn unpack(u: &mut Unpacker<'_>) -> Option<Self> {
+        Some(match u.tag(6)? {
+            0 => Owed::Any,
+            1 => Owed::Ack,
+            2 => Owed::ErrorEarly,
+            3 => Owed::ErrorUnsupported,
+            4 => Owed::Versions,
+            _ => Owed::Gated(CapSet::unpack(u)?),
+        })
+    }
+}
+
+impl Pack for Noted {
+    fn pack(&self, p: &mut Packer<'_>) {
+        let (tag, id) = match self {
+            Noted::ClientId(id) => (0, id),
+            Noted::Answered(id) => (1, id),
+        };
+        p.byte(tag);
+        id.pack(p)
+    }
+    fn unpack(u: &mut Unpacker<'_>) -> Option<Self> {
+        Some(match u.tag(2)? {
+            0 => Noted::ClientId(ReqId::unpack(u)?),
+            _ => Noted::Answered(ReqId::unpack(u)?),
+        })
+    }
+}
+
+capneg_reference::pack_fields!(OpenPrompt { caps, has_round });
+capneg_reference::pack_fields!(Round<()> {
+    at,
+    origin,
+    list,
+    acked,
+    new,
+    prompt
+});
+capneg_reference::pack_fields!(OpenRequest<()> {
+    at,
+    id,
+    action,
+    owed
+});
+capneg_reference::pack_fields!(Ledger {
+    client_used,
+    widget_answered,
+    noted
+});
+/// Packed without `approved_at` and `last_notified`: with positions `()` they say only whether
+/// a notify was seen, which only a [`Reason`] reads (the model keeps the rules broken, not the
+/// reasons), so two states that differ in them alone behave alike. Unpacked, they are `None`.
+impl Pack for Observer<()> {
+    fn pack(&self, p: &mut Packer<'_>) {
+        self.capabilities_sent.pack(p);
+        self.established.pack(p);
+        self.approved.pack(p);
+        self.requested.pack(p);
+        self.user_approved.pack(p);
+        self.rounds.pack(p);
+        self.prompts.pack(p);
+        self.widget_open.pack(p);
+        self.ledger.pack(p);
+        self.client_open.pack(p);
+        self.view_expected.pack(p);
+        self.advertised.pack(p);
+    }
+    fn unpack(u: &mut Unpacker<'_>) -> Option<Self> {
+        let mut observer = Observer::new();
+        observer.unpack_into(u)?;
+        Some(observer)
+    }
+    fn unpack_into(&mut self, u: &mut Unpacker<'_>) -> Option<()> {
+        self.capabilities_sent.unpack_into(u)?;
+        self.established.unpack_into(u)?;
+        self.approved.unpack_into(u)?;
+        self.approved_at = None;
+        self.requested.unpack_into(u)?;
+        self.user_approved.unpack_into(u)?;
+        self.rounds.unpack_into(u)?;
+        self.prompts.unpack_into(u)?;
+        self.last_notified = None;
+        self.widget_open.unpack_into(u)?;
+        self.ledger.unpack_into(u)?;
+        self.client_open.unpack_into(u)?;
+        self.view_expected.unpack_into(u)?;
+        self.advertised.unpack_into(u)
     }
 }

@@ -169,18 +169,19 @@ impl<P> Reason<P> {
         "ReexchangeNotAdvertised",
     ];
 
-    /// The kinds only the widget's rules give (docs/spec.md §9.2); the widget's rules also give
-    /// `Malformed`, `ForeignWidget`, `WrongAction` and `ReusedId`.
-    pub const WIDGET_KINDS: [&'static str; 8] = [
-        "RequestToWidgetApi",
-        "WidgetAnswersOwnRequest",
-        "AnswersNoClientRequest",
-        "NeverAnsweredByWidget",
-        "NotifyNotAcked",
-        "WrongView",
-        "ReexchangeBeforeSession",
-        "ReexchangeNotAdvertised",
-    ];
+    /// The kinds only the widget's rules give (docs/spec.md §9.2): the last eight of
+    /// [`Reason::KINDS`]; the widget's rules also give `Malformed`, `ForeignWidget`,
+    /// `WrongAction` and `ReusedId`.
+    pub const WIDGET_KINDS: [&'static str; 8] = {
+        let mut kinds = [""; 8];
+        let first = Self::KINDS.len() - kinds.len();
+        let mut i = 0;
+        while i < kinds.len() {
+            kinds[i] = Self::KINDS[first + i];
+            i += 1;
+        }
+        kinds
+    };
 
     /// The kind of this reason: which check of the observer found it (one of
     /// [`Reason::KINDS`]).

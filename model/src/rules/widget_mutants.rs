@@ -14,8 +14,7 @@ use capneg_reference::msg::{
     Action, Api, Body, Data, Fault, Field, Msg, ReexchangeName, Refusal, Reply, ReqId,
 };
 use capneg_reference::widget::{Widget, WidgetInput};
-use capneg_reference::{CapSet, CapSets, Posted, Profile};
-use std::fmt;
+use capneg_reference::{CapSet, Posted, Profile};
 
 /// A defect of a widget.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -108,16 +107,6 @@ impl WidgetMutant {
         !needs_reexchange || profile.reexchange.advertised()
     }
 
-    /// Every (profile, mutant) pair the test suites show caught.
-    pub fn checked() -> impl Iterator<Item = (Profile, WidgetMutant)> {
-        Profile::ALL.into_iter().flat_map(|p| {
-            WidgetMutant::ALL
-                .into_iter()
-                .filter(move |k| k.shows_under(&p))
-                .map(move |k| (p, k))
-        })
-    }
-
     /// The mutant's name (`--mutant` takes it with `--side widget`).
     pub const fn name(self) -> &'static str {
         match self {
@@ -137,18 +126,9 @@ impl WidgetMutant {
             WidgetMutant::UnadvertisedRequest => "widget-unadvertised-request",
         }
     }
-
-    /// The mutant called `name`.
-    pub fn named(name: &str) -> Option<WidgetMutant> {
-        WidgetMutant::ALL.into_iter().find(|m| m.name() == name)
-    }
 }
 
-impl fmt::Display for WidgetMutant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+super::mutant_kind::mutant_kind!(WidgetMutant);
 
 /// A widget under test: the reference widget, or the reference widget with one defect.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -265,22 +245,20 @@ impl TestWidget {
     }
 }
 
+capneg_reference::pack_fields!(TestWidget {
+    mutant,
+    inner,
+    first_view,
+    first_id
+});
+
 fn is_notify(msg: &Msg) -> bool {
     msg.api == Api::ToWidget
         && msg.action == Action::NotifyCapabilities
         && matches!(msg.body, Body::Request(_))
 }
 
-impl CapSets for TestWidget {
-    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
-        self.inner.each_set(f);
-        self.first_view.each_set(f);
-    }
-    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
-        self.inner.each_set_mut(f);
-        self.first_view.each_set_mut(f);
-    }
-}
+capneg_reference::cap_sets!(TestWidget { inner, first_view });
 
 #[cfg(test)]
 mod tests {

@@ -367,8 +367,8 @@ mod tests {
             (*seed >> 33) as usize % bound.max(1)
         };
         let inits = model.init_states();
-        let init = inits[next(inits.len())].clone();
-        let mut state = init.clone();
+        let init = inits[next(inits.len())];
+        let mut state = init;
         let mut steps: Vec<Step> = Vec::new();
         let mut actions = Vec::new();
         loop {

@@ -53,34 +53,8 @@ fn widget_checks(data: &[u8]) -> Result<(), String> {
             return Ok(());
         }
         for line in &out {
-            let wrong = |why: String| Err(format!("widget: line {n}: the output {line:?} {why}"));
-            if line.contains('\n') {
-                return wrong("holds a line feed".into());
-            }
-            let parsed = match parse_line(line) {
-                Ok(p) => p,
-                Err(e) => return wrong(format!("is not a trace line: {e}")),
-            };
-            match parsed.key {
-                Key::Widget => {
-                    let reading =
-                        read_text(parsed.value.get(), Poster::Widget, &mut Interner::new());
-                    if let Some(problem) = message_problem(Key::Widget, &reading) {
-                        return wrong(problem);
-                    }
-                    if let capneg_wire::read::Reading::Envelope {
-                        msg: Err(fault), ..
-                    } = reading
-                    {
-                        return wrong(format!("is not a well-formed envelope: {fault}"));
-                    }
-                }
-                Key::View => {
-                    if let Err(e) = parsed.view() {
-                        return wrong(e.to_string());
-                    }
-                }
-                key => return wrong(format!("is a `{}` line", key.as_str())),
+            if let Some(why) = output_problem(line, Poster::Widget, Key::View) {
+                return Err(format!("widget: line {n}: the output {line:?} {why}"));
             }
         }
     }
@@ -186,37 +160,43 @@ fn session_checks(profile: Profile, data: &[u8]) -> Result<(), String> {
 /// by the trace reader and the driver.
 fn output_line(profile: Profile, n: usize, line: &str) -> Result<(), String> {
     let wrong = |why: String| Err(format!("{profile}: line {n}: the output {line:?} {why}"));
-    if line.contains('\n') {
-        return wrong("holds a line feed".into());
-    }
-    let parsed: ParsedLine<'_> = match parse_line(line) {
-        Ok(p) => p,
-        Err(e) => return wrong(format!("is not a trace line: {e}")),
-    };
-    match parsed.key {
-        Key::Client => {
-            let reading = read_text(parsed.value.get(), Poster::Client, &mut Interner::new());
-            if let Some(problem) = message_problem(Key::Client, &reading) {
-                return wrong(problem);
-            }
-            if let capneg_wire::read::Reading::Envelope {
-                msg: Err(fault), ..
-            } = reading
-            {
-                return wrong(format!("is not a well-formed envelope: {fault}"));
-            }
-        }
-        Key::Prompt => {
-            if let Err(e) = parsed.prompt() {
-                return wrong(e.to_string());
-            }
-        }
-        key => return wrong(format!("is a `{}` line", key.as_str())),
+    if let Some(why) = output_problem(line, Poster::Client, Key::Prompt) {
+        return wrong(why);
     }
     if let Some(reason) = protocol_reason(profile, std::slice::from_ref(&line.to_owned())) {
         return wrong(format!("is not a protocol line to the driver: {reason}"));
     }
     Ok(())
+}
+
+/// Why an output line of `poster`'s side is not one the trace reader reads: it must be one line,
+/// either a message `poster` posted (a well-formed envelope a trace may hold) or a line of the
+/// key `list` (a `prompt`, a `view`) of its shape.
+fn output_problem(line: &str, poster: Poster, list: Key) -> Option<String> {
+    if line.contains('\n') {
+        return Some("holds a line feed".into());
+    }
+    let parsed: ParsedLine<'_> = match parse_line(line) {
+        Ok(p) => p,
+        Err(e) => return Some(format!("is not a trace line: {e}")),
+    };
+    match parsed.key {
+        key if key.poster() == Some(poster) => {
+            let reading = read_text(parsed.value.get(), poster, &mut Interner::new());
+            if let Some(problem) = message_problem(key, &reading) {
+                return Some(problem);
+            }
+            if let capneg_wire::read::Reading::Envelope {
+                msg: Err(fault), ..
+            } = reading
+            {
+                return Some(format!("is not a well-formed envelope: {fault}"));
+            }
+            None
+        }
+        key if key == list => parsed.caps().err().map(|e| e.to_string()),
+        key => Some(format!("is a `{}` line", key.as_str())),
+    }
 }
 
 /// A session's trace conforms, or is bad input only at a widget line that is bad input by

@@ -25,63 +25,72 @@ pub fn check(data: &[u8]) -> Result<(), String> {
     let lines = physical_lines(data);
     for profile in Profile::ALL {
         let mut out = Vec::new();
-        match run_script(profile, data, &mut out) {
-            Err(RunError::Io(e)) => {
-                return Err(format!(
-                    "{profile}: an I/O error running a script in memory: {e}"
-                ))
-            }
-            Err(RunError::Script { line, message }) => {
-                one_line("the bad-script message", &message)?;
-                if line == 0 || line > lines {
-                    return Err(format!(
-                        "{profile}: a bad script at line {line} of {lines}: {message}"
-                    ));
-                }
-            }
-            Ok(()) => trace_conforms(profile, &out)?,
+        let result = run_script(profile, data, &mut out);
+        if ran(
+            &profile.to_string(),
+            "the bad-script message",
+            result,
+            lines,
+        )? {
+            trace_conforms(profile, &out)?;
         }
     }
     widget_script(data, lines)
+}
+
+/// Whether `who`'s run of a script of `lines` lines in memory ran: a bad script (`Ok(false)`)
+/// names one of its lines, in one line (`message`: what the check calls the message); an I/O
+/// error cannot happen.
+fn ran(
+    who: &str,
+    message: &str,
+    result: Result<(), RunError>,
+    lines: usize,
+) -> Result<bool, String> {
+    match result {
+        Ok(()) => Ok(true),
+        Err(RunError::Io(e)) => Err(format!(
+            "{who}: an I/O error running a script in memory: {e}"
+        )),
+        Err(RunError::Script {
+            line,
+            message: text,
+        }) => {
+            one_line(message, &text)?;
+            if line == 0 || line > lines {
+                return Err(format!(
+                    "{who}: a bad script at line {line} of {lines}: {text}"
+                ));
+            }
+            Ok(false)
+        }
+    }
 }
 
 /// The bytes as a widget's script: a bad script names one of its lines, and the trace of one
 /// that runs holds every widget rule under every profile.
 fn widget_script(data: &[u8], lines: usize) -> Result<(), String> {
     let mut out = Vec::new();
-    match run_widget_script(None, data, &mut out) {
-        Err(RunError::Io(e)) => Err(format!(
-            "widget: an I/O error running a script in memory: {e}"
-        )),
-        Err(RunError::Script { line, message }) => {
-            one_line("the bad widget-script message", &message)?;
-            if line == 0 || line > lines {
-                return Err(format!(
-                    "widget: a bad script at line {line} of {lines}: {message}"
-                ));
-            }
-            Ok(())
-        }
-        Ok(()) => {
-            for profile in Profile::ALL {
-                let options = Options {
-                    profile,
-                    partial: false,
-                    side: Side::Widget,
-                };
-                let verdict =
-                    validate(options, &out[..]).map_err(|e| format!("widget, {profile}: {e}"))?;
-                if !matches!(verdict, Verdict::Conforms { .. }) {
-                    return Err(format!(
-                        "widget, {profile}: the reference widget's trace breaks a widget rule: \
-                         {verdict:?}\n{}",
-                        String::from_utf8_lossy(&out)
-                    ));
-                }
-            }
-            Ok(())
+    let result = run_widget_script(None, data, &mut out);
+    if !ran("widget", "the bad widget-script message", result, lines)? {
+        return Ok(());
+    }
+    for profile in Profile::ALL {
+        let options = Options {
+            profile,
+            partial: false,
+            side: Side::Widget,
+        };
+        let verdict = validate(options, &out[..]).map_err(|e| format!("widget, {profile}: {e}"))?;
+        if !matches!(verdict, Verdict::Conforms { .. }) {
+            return Err(format!(
+                "widget, {profile}: the reference widget's trace breaks a widget rule: \
+                     {verdict:?}\n{}",
+                String::from_utf8_lossy(&out)
+            ));
         }
     }
+    Ok(())
 }
 
 /// The trace `run` printed conforms, and gives itself back from its inputs.
