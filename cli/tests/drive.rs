@@ -219,24 +219,9 @@ fn matrix_widget_api_sends_two_notifies_for_nothing_new() {
     // Minimal: start and one request with nothing new (its ack and its two notifies).
     let trace = run.trace();
     assert!(trace.len() <= 6, "{run}");
-    let notifies = trace
-        .iter()
-        .filter(|l| l["client"]["action"] == "notify_capabilities")
-        .count();
-    assert_eq!(notifies, 2, "{run}");
+    assert_eq!(run.notifies(), 2, "{run}");
     // The trace is a docs/spec.md §5 trace: `capneg validate` finds the same rule in it.
-    let dir = std::env::temp_dir().join(format!("capneg-drive-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("minimal.jsonl");
-    std::fs::write(&file, &run.stdout).unwrap();
-    let validated = Run::from(
-        capneg()
-            .args(["validate", "--profile", "widget-api"])
-            .arg(&file)
-            .output()
-            .unwrap(),
-    );
-    let _ = std::fs::remove_dir_all(&dir);
+    let validated = run.validated(&["--profile", "widget-api"]);
     assert_eq!(validated.code, DIVERGENCE, "{validated}");
     assert!(
         validated.stdout.contains("one-notify-per-round")

@@ -76,26 +76,11 @@ fn matrix_widget_api_is_caught_not_following_a_later_notify() {
     // re-exchange (two notifies at least) and the view after the last one.
     let trace = run.trace();
     assert!(trace[0].get("session").is_some(), "{run}");
-    let notifies = trace
-        .iter()
-        .filter(|l| l["client"]["action"] == "notify_capabilities")
-        .count();
-    assert!(notifies >= 2, "{run}");
+    assert!(run.notifies() >= 2, "{run}");
     assert!(trace.last().unwrap().get("view").is_some(), "{run}");
 
     // `capneg validate --side widget` judges it as breaking the same rule.
-    let dir = std::env::temp_dir().join(format!("capneg-drive-widget-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("minimal.jsonl");
-    std::fs::write(&file, &run.stdout).unwrap();
-    let validated = Run::from(
-        capneg()
-            .args(["validate", "--side", "widget"])
-            .arg(&file)
-            .output()
-            .unwrap(),
-    );
-    let _ = std::fs::remove_dir_all(&dir);
+    let validated = run.validated(&["--side", "widget"]);
     assert_eq!(validated.code, DIVERGENCE, "{validated}");
     assert!(
         validated

@@ -4,10 +4,13 @@
 //! and the planning table.
 
 use capneg_model::check::model::{Bounds, SessionModel, State};
-use capneg_model::check::packed::{BYTES, SETS};
+use capneg_model::check::packed::{Packed, BYTES, SETS};
 use capneg_model::check::widget_model::{WidgetModel, WidgetState};
-use capneg_model::rules::mutants::{ClientKind, MutantKind};
+use capneg_model::check::Checked;
+use capneg_model::rules::mutants::ClientKind;
 use capneg_model::rules::widget_mutants::WidgetMutant;
+use capneg_model::rules::RuleSet;
+use capneg_reference::pack::Pack;
 use capneg_reference::{CapSets, Profile};
 use stateright::{Model, Representative};
 use std::collections::HashSet;
@@ -51,23 +54,41 @@ impl<T> Packing for capneg_model::check::packed::Packed<T> {
     }
 }
 
-fn check_session(model: &SessionModel, s: &State) {
-    let value = s.value();
-    let again = model.pack(&value, s.violated()).expect("fits");
+/// Asserts that `s` packs again to itself with `pack`, its sets in visiting order; `prepare`
+/// readies the unpacked value first.
+fn round_trips<T: Pack + CapSets + std::fmt::Debug>(
+    s: &Packed<T>,
+    prepare: impl Fn(&mut T),
+    pack: impl Fn(&T, RuleSet) -> Option<Packed<T>>,
+) where
+    Packed<T>: PartialEq + std::fmt::Debug,
+{
+    let mut value = s.value();
+    prepare(&mut value);
+    let again = pack(&value, s.violated()).expect("fits");
     assert_eq!(&again, s, "{value:?}");
     let mut visited = Vec::new();
     value.each_set(&mut |set| visited.push(set.mask() as u8));
     assert_eq!(s.sets(), &visited[..], "sets in visiting order");
 }
 
+fn check_session(model: &SessionModel, s: &State) {
+    round_trips(s, |_| {}, |v, r| model.pack(v, r));
+}
+
 fn check_widget(model: &WidgetModel, s: &WidgetState) {
-    let mut value = s.value();
-    value.violated = s.violated();
-    let again = model.pack(&value, s.violated()).expect("fits");
-    assert_eq!(&again, s, "{value:?}");
-    let mut visited = Vec::new();
-    value.each_set(&mut |set| visited.push(set.mask() as u8));
-    assert_eq!(s.sets(), &visited[..], "sets in visiting order");
+    round_trips(s, |v| v.violated = s.violated(), |v, r| model.pack(v, r));
+}
+
+/// Asserts that every state of `model` round-trips (`check`) and fits the buffers.
+fn assert_fits<M: Model + Checked>(model: &M, what: &str, check: impl Fn(&M::State))
+where
+    M::State: Representative + std::hash::Hash + Eq + Clone + Sized + Packing,
+{
+    let (states, sets, bytes) = explore(model, check);
+    assert!(states > 0, "{what}");
+    assert!(sets <= SETS && bytes <= BYTES, "{what}");
+    assert!(!model.overflowed(), "{what}");
 }
 
 #[test]
@@ -77,15 +98,11 @@ fn session_states_round_trip_and_fit() {
         rounds: 1,
         gated: 1,
     };
-    let mut clients = vec![ClientKind::Reference];
-    clients.extend(MutantKind::ALL.into_iter().map(ClientKind::Mutant));
     for profile in Profile::ALL {
-        for &client in &clients {
+        for client in ClientKind::all() {
             let model = SessionModel::new(client, profile, profile, bounds);
-            let (states, sets, bytes) = explore(&model, |s| check_session(&model, s));
-            assert!(states > 0);
-            assert!(sets <= SETS && bytes <= BYTES, "{client:?} {profile}");
-            assert!(!model.overflowed());
+            let what = format!("{client:?} {profile}");
+            assert_fits(&model, &what, |s| check_session(&model, s));
         }
     }
 }
@@ -97,15 +114,12 @@ fn widget_states_round_trip_and_fit() {
         rounds: 2,
         gated: 0,
     };
-    let mut widgets = vec![None];
-    widgets.extend(WidgetMutant::ALL.into_iter().map(Some));
+    let widgets = std::iter::once(None).chain(WidgetMutant::ALL.map(Some));
     for profile in Profile::ALL {
-        for &widget in &widgets {
+        for widget in widgets.clone() {
             let model = WidgetModel::new(widget, profile, bounds);
-            let (states, sets, bytes) = explore(&model, |s| check_widget(&model, s));
-            assert!(states > 0);
-            assert!(sets <= SETS && bytes <= BYTES, "{widget:?} {profile}");
-            assert!(!model.overflowed());
+            let what = format!("{widget:?} {profile}");
+            assert_fits(&model, &what, |s| check_widget(&model, s));
         }
     }
 }
@@ -115,8 +129,7 @@ fn widget_states_round_trip_and_fit() {
 /// many there are): from 2 and 3 rounds, every client fits at 5 rounds and 2 gated actions.
 #[test]
 fn the_largest_states_fit_the_buffers() {
-    let mut clients = vec![ClientKind::Reference];
-    clients.extend(MutantKind::ALL.into_iter().map(ClientKind::Mutant));
+    let clients: Vec<ClientKind> = ClientKind::all().collect();
     let largest = |rounds: u8| {
         let mut largest = (0, 0);
         for &client in &clients {

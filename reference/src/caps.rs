@@ -165,20 +165,20 @@ impl CapSets for CapSet {
 /// Implements [`CapSets`] from one list of where a value's sets are, so that
 /// [`CapSets::each_set`] and [`CapSets::each_set_mut`] visit the same sets in the same order.
 ///
-/// - `cap_sets!(Type { field, .. })`: the sets of these fields, in this order (a field is a
-///   [`CapSet`] or any other [`CapSets`]).
+/// - `cap_sets!(Type { field, field.inner, .. })`: the sets of these fields, in this order (a
+///   field is a [`CapSet`] or any other [`CapSets`]).
 /// - `cap_sets!(Type: match { PATTERN => [binding, ..], .. })`: the sets of the bindings of
 ///   the arm `self` matches, in this order (the patterns bind by reference: `&` in
 ///   `each_set`, `&mut` in `each_set_mut`).
 #[macro_export]
 macro_rules! cap_sets {
-    ($ty:ty { $($field:ident),+ $(,)? }) => {
+    ($ty:ty { $($($field:ident).+),+ $(,)? }) => {
         impl $crate::caps::CapSets for $ty {
             fn each_set(&self, f: &mut dyn FnMut(&$crate::caps::CapSet)) {
-                $($crate::caps::CapSets::each_set(&self.$field, f);)+
+                $($crate::caps::CapSets::each_set(&self.$($field).+, f);)+
             }
             fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut $crate::caps::CapSet)) {
-                $($crate::caps::CapSets::each_set_mut(&mut self.$field, f);)+
+                $($crate::caps::CapSets::each_set_mut(&mut self.$($field).+, f);)+
             }
         }
     };

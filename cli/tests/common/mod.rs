@@ -77,6 +77,36 @@ impl Run {
             })
             .collect()
     }
+
+    /// How many `notify_capabilities` the client sent in the printed trace.
+    pub fn notifies(&self) -> usize {
+        self.trace()
+            .iter()
+            .filter(|l| l["client"]["action"] == "notify_capabilities")
+            .count()
+    }
+
+    /// `capneg validate ARGS` on the printed trace (stdout, written to a file of its own).
+    pub fn validated(&self, args: &[&str]) -> Run {
+        let dir = std::env::temp_dir().join(format!(
+            "capneg-validated-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("trace.jsonl");
+        std::fs::write(&file, &self.stdout).unwrap();
+        let run = Run::from(
+            capneg()
+                .arg("validate")
+                .args(args)
+                .arg(&file)
+                .output()
+                .unwrap(),
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        run
+    }
 }
 
 impl std::fmt::Display for Run {

@@ -210,7 +210,7 @@ impl Checked for SessionModel {
         REACHABLE.iter().map(|(name, _)| *name).collect()
     }
     fn overflowed(&self) -> bool {
-        SessionModel::overflowed(self)
+        self.overflow.happened()
     }
     fn counterexample(&self, rule: Rule, init: &State, actions: &[Step]) -> Counterexample {
         counterexample(self, rule, init, actions)
@@ -231,7 +231,7 @@ impl Checked for WidgetModel {
         WIDGET_REACHABLE.iter().map(|(name, _)| *name).collect()
     }
     fn overflowed(&self) -> bool {
-        WidgetModel::overflowed(self)
+        self.overflow.happened()
     }
     fn counterexample(
         &self,

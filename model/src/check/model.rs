@@ -24,7 +24,7 @@
 //! The checker keeps each state packed ([`State`], [`super::packed`]): a step unpacks the
 //! machines ([`Unpacked`]), runs them, and packs the result.
 
-use super::packed::{Packed, Scratch};
+use super::packed::{Overflow, Packed, Scratch};
 use crate::rules::mutants::{ClientKind, TestClient};
 use crate::rules::{Judge, Observer, Rule, RuleSet, Violation};
 use capneg_reference::client::{Input, Setup};
@@ -33,11 +33,9 @@ use capneg_reference::msg::{
     Action, Api, Body, ClientMsg, Data, Msg, ReexchangeName, Reply, ReqId,
 };
 use capneg_reference::profile::{Profile, RateLimit, Redecline};
-use capneg_reference::{CapSet, CapSets, DeclinedPolicy, Event, Interner, Settings};
+use capneg_reference::{CapSet, DeclinedPolicy, Event, Interner, Settings};
 use stateright::{Model, Property};
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 thread_local! {
     /// The states this checker thread unpacked ([`Scratch`]).
@@ -103,7 +101,7 @@ pub struct SessionModel {
     pub universe: Interner,
     /// Set once a state did not fit the packed form ([`Packed`]): the run was then not
     /// exhaustive.
-    overflowed: Arc<AtomicBool>,
+    pub(super) overflow: Overflow,
 }
 
 impl SessionModel {
@@ -126,29 +124,14 @@ impl SessionModel {
             settings: settings(&client_profile, caps),
             focus: None,
             universe: Interner::with_names(UNIVERSE[..caps as usize].iter().copied()),
-            overflowed: Arc::new(AtomicBool::new(false)),
+            overflow: Overflow::default(),
         }
-    }
-
-    /// Whether some state did not fit the packed form, so that the checker skipped it (the
-    /// bounds are too large for [`super::packed::SETS`] or [`super::packed::BYTES`]).
-    pub fn overflowed(&self) -> bool {
-        self.overflowed.load(Ordering::Relaxed)
     }
 
     /// `state` packed, with the rules broken on the way to it; `None` (and the model
-    /// [`overflowed`](SessionModel::overflowed)) if it does not fit.
+    /// [`overflowed`](super::Checked::overflowed)) if it does not fit.
     pub fn pack(&self, state: &Unpacked, violated: RuleSet) -> Option<State> {
-        let reached = REACHABLE
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, goal))| goal(self, state))
-            .fold(0u8, |bits, (i, _)| bits | 1 << i);
-        let packed = Packed::new(state, violated, reached);
-        if packed.is_none() {
-            self.overflowed.store(true, Ordering::Relaxed);
-        }
-        packed
+        self.overflow.pack(self, &REACHABLE, state, violated)
     }
 
     /// The same model, checking only `rule`.
@@ -598,24 +581,7 @@ impl Unpacked {
     }
 }
 
-impl CapSets for Unpacked {
-    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
-        self.settings.each_set(f);
-        self.client.each_set(f);
-        self.observer.each_set(f);
-        self.to_widget.each_set(f);
-        self.prompts.each_set(f);
-        self.widget.round0.each_set(f);
-    }
-    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
-        self.settings.each_set_mut(f);
-        self.client.each_set_mut(f);
-        self.observer.each_set_mut(f);
-        self.to_widget.each_set_mut(f);
-        self.prompts.each_set_mut(f);
-        self.widget.round0.each_set_mut(f);
-    }
-}
+capneg_reference::cap_sets!(Unpacked { settings, client, observer, to_widget, prompts, widget.round0 });
 
 /// An action of the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -640,7 +606,7 @@ pub enum Step {
 pub type Condition = fn(&SessionModel, &State) -> bool;
 
 /// A condition on an unpacked state of the model.
-pub type Goal = fn(&SessionModel, &Unpacked) -> bool;
+pub type Goal = super::packed::Goal<SessionModel, Unpacked>;
 
 /// The `sometimes` properties: interesting paths that must be reachable, so that no rule holds
 /// vacuously. Each is checked when a state is packed, and kept in it ([`Packed::reached`]).

@@ -16,6 +16,8 @@ use capneg_reference::pack::{Pack, Packer, Unpacker};
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// The most capability sets a packed state holds (a signature of the symmetry reduction is one
 /// bit a set, in a 64-bit word).
@@ -27,6 +29,43 @@ pub const SETS: usize = 64;
 /// and 2 gated actions (model/tests/packed.rs); a larger state is skipped, and the check says
 /// it was not exhaustive.
 pub const BYTES: usize = 160;
+
+/// A reachability goal of a model `M` over its unpacked state `T`: whether a state meets it.
+pub type Goal<M, T> = fn(&M, &T) -> bool;
+
+/// Whether some state of a model did not fit the packed form, so that the checker skipped it
+/// (the bounds are too large for [`SETS`] or [`BYTES`]); shared by the model's clones, as the
+/// checker's threads each hold one.
+#[derive(Clone, Debug, Default)]
+pub struct Overflow(Arc<AtomicBool>);
+
+impl Overflow {
+    /// Whether some state did not fit: the run was then not exhaustive.
+    pub fn happened(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// `state` of `model` packed, with the rules broken on the way to it and the goals of
+    /// `goals` it meets; `None`, noted here, if it does not fit.
+    pub fn pack<M, T: Pack>(
+        &self,
+        model: &M,
+        goals: &[(&str, Goal<M, T>)],
+        state: &T,
+        violated: RuleSet,
+    ) -> Option<Packed<T>> {
+        let reached = goals
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, goal))| goal(model, state))
+            .fold(0u8, |bits, (i, _)| bits | 1 << i);
+        let packed = Packed::new(state, violated, reached);
+        if packed.is_none() {
+            self.0.store(true, Ordering::Relaxed);
+        }
+        packed
+    }
+}
 
 /// A state of type `T`, packed.
 pub struct Packed<T> {

@@ -19,7 +19,7 @@
 //! The checker keeps each state packed ([`WidgetState`], [`super::packed`]), as the client's
 //! model does.
 
-use super::packed::{Packed, Scratch};
+use super::packed::{Overflow, Packed, Scratch};
 use crate::rules::widget_mutants::{TestWidget, WidgetMutant};
 use crate::rules::{Judge, Observer, Rule, RuleSet, Side, Violation};
 use capneg_reference::client::{Client, Input, Output, Setup};
@@ -27,11 +27,9 @@ use capneg_reference::fifo::Fifo;
 use capneg_reference::msg::Msg;
 use capneg_reference::pack::{Pack, Packer, Unpacker};
 use capneg_reference::widget::WidgetInput;
-use capneg_reference::{CapSet, CapSets, Event, Interner, Posted, Profile, Settings};
+use capneg_reference::{CapSet, Event, Interner, Posted, Profile, Settings};
 use stateright::{Model, Property};
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 thread_local! {
     /// The states this checker thread unpacked ([`Scratch`]).
@@ -56,7 +54,7 @@ pub struct WidgetModel {
     /// The universe's strings.
     pub universe: Interner,
     /// Set once a state did not fit the packed form.
-    overflowed: Arc<AtomicBool>,
+    pub(super) overflow: Overflow,
 }
 
 impl WidgetModel {
@@ -71,28 +69,14 @@ impl WidgetModel {
             bounds: Bounds { caps, ..bounds },
             focus: None,
             universe: Interner::with_names(UNIVERSE[..caps as usize].iter().copied()),
-            overflowed: Arc::new(AtomicBool::new(false)),
+            overflow: Overflow::default(),
         }
-    }
-
-    /// Whether some state did not fit the packed form, so that the checker skipped it.
-    pub fn overflowed(&self) -> bool {
-        self.overflowed.load(Ordering::Relaxed)
     }
 
     /// `state` packed, with the rules broken on the way to it; `None` (and the model
-    /// [`overflowed`](WidgetModel::overflowed)) if it does not fit.
+    /// [`overflowed`](super::Checked::overflowed)) if it does not fit.
     pub fn pack(&self, state: &WidgetUnpacked, violated: RuleSet) -> Option<WidgetState> {
-        let reached = WIDGET_REACHABLE
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, goal))| goal(self, state))
-            .fold(0u8, |bits, (i, _)| bits | 1 << i);
-        let packed = Packed::new(state, violated, reached);
-        if packed.is_none() {
-            self.overflowed.store(true, Ordering::Relaxed);
-        }
-        packed
+        self.overflow.pack(self, &WIDGET_REACHABLE, state, violated)
     }
 
     /// The same model, checking only `rule`.
@@ -412,26 +396,15 @@ impl WidgetUnpacked {
     }
 }
 
-impl CapSets for WidgetUnpacked {
-    fn each_set(&self, f: &mut dyn FnMut(&CapSet)) {
-        f(&self.initial);
-        self.client.each_set(f);
-        self.widget.each_set(f);
-        self.observer.each_set(f);
-        self.to_widget.each_set(f);
-        self.to_client.each_set(f);
-        self.prompts.each_set(f);
-    }
-    fn each_set_mut(&mut self, f: &mut dyn FnMut(&mut CapSet)) {
-        f(&mut self.initial);
-        self.client.each_set_mut(f);
-        self.widget.each_set_mut(f);
-        self.observer.each_set_mut(f);
-        self.to_widget.each_set_mut(f);
-        self.to_client.each_set_mut(f);
-        self.prompts.each_set_mut(f);
-    }
-}
+capneg_reference::cap_sets!(WidgetUnpacked {
+    initial,
+    client,
+    widget,
+    observer,
+    to_widget,
+    to_client,
+    prompts
+});
 
 /// An action of the widget model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -450,7 +423,7 @@ pub enum WidgetStep {
 pub type WidgetCondition = fn(&WidgetModel, &WidgetState) -> bool;
 
 /// A condition on an unpacked state of the widget model.
-pub type WidgetGoal = fn(&WidgetModel, &WidgetUnpacked) -> bool;
+pub type WidgetGoal = super::packed::Goal<WidgetModel, WidgetUnpacked>;
 
 /// The `sometimes` properties: interesting paths that must be reachable, so that no rule holds
 /// vacuously. Each is checked when a state is packed, and kept in it ([`Packed::reached`]).
@@ -486,20 +459,14 @@ fn reached<const I: usize>(_: &WidgetModel, s: &WidgetState) -> bool {
 const WIDGET_REACHED: [WidgetCondition; WIDGET_REACHABLE.len()] =
     [reached::<0>, reached::<1>, reached::<2>, reached::<3>];
 
-/// The widget's rules, in the order of docs/spec.md §9.2.
-pub const WIDGET_RULES: [Rule; 8] = [
-    Rule::WidgetWellFormedMessage,
-    Rule::WidgetResponseMatchesRequest,
-    Rule::WidgetExactlyOneResponse,
-    Rule::WidgetUniqueRequestIds,
-    Rule::WidgetAcksNotify,
-    Rule::WidgetViewFollowsNotify,
-    Rule::WidgetReexchangeAfterSession,
-    Rule::WidgetReexchangeAdvertised,
-];
+/// The widget's rules, in the order of docs/spec.md §9.2: the last of [`Rule::ALL`].
+pub const WIDGET_RULES: &[Rule] = Rule::ALL
+    .as_slice()
+    .split_at(Rule::WidgetWellFormedMessage as usize)
+    .1;
 
 /// The `always` property of each widget rule, in the order of [`WIDGET_RULES`].
-pub const WIDGET_RULE_PROPERTIES: [WidgetCondition; 8] = [
+pub const WIDGET_RULE_PROPERTIES: [WidgetCondition; WIDGET_RULES.len()] = [
     holds::<0>, holds::<1>, holds::<2>, holds::<3>, holds::<4>, holds::<5>, holds::<6>, holds::<7>,
 ];
 
@@ -573,7 +540,7 @@ impl Model for WidgetModel {
 
     fn properties(&self) -> Vec<Property<Self>> {
         let mut props = Vec::new();
-        for (i, rule) in WIDGET_RULES.into_iter().enumerate() {
+        for (i, &rule) in WIDGET_RULES.iter().enumerate() {
             let checked = match self.focus {
                 Some(f) => f == rule,
                 None => self.rules.contains(rule),
@@ -602,6 +569,15 @@ mod tests {
             rounds: 2,
             gated: 0,
         }
+    }
+
+    #[test]
+    fn the_widget_rules_are_every_rule_of_the_widget_side() {
+        let widget: Vec<Rule> = Rule::ALL
+            .into_iter()
+            .filter(|r| r.side() == Side::Widget)
+            .collect();
+        assert_eq!(widget, WIDGET_RULES);
     }
 
     #[test]

@@ -603,6 +603,13 @@ pub enum ClientKind {
     Mutant(MutantKind),
 }
 
+impl ClientKind {
+    /// The reference client, then every mutant in the order of [`MutantKind::ALL`].
+    pub fn all() -> impl Iterator<Item = ClientKind> {
+        std::iter::once(ClientKind::Reference).chain(MutantKind::ALL.map(ClientKind::Mutant))
+    }
+}
+
 impl TestClient {
     /// Starts a session of `kind`; its first messages and prompts are appended to `out`.
     pub fn start(kind: ClientKind, setup: &Setup, out: &mut Vec<Event>) -> TestClient {

@@ -291,7 +291,7 @@ mod tests {
 
     use super::*;
     use crate::check::model::{Bounds, SessionModel, Step};
-    use crate::rules::mutants::{ClientKind, MutantKind};
+    use crate::rules::mutants::ClientKind;
     use capneg_reference::Profile;
     use stateright::Model;
 
@@ -399,8 +399,7 @@ mod tests {
             rounds: 3,
             gated: 1,
         };
-        let mut kinds = vec![ClientKind::Reference];
-        kinds.extend(MutantKind::ALL.into_iter().map(ClientKind::Mutant));
+        let kinds: Vec<ClientKind> = ClientKind::all().collect();
         let mut seed = 0x5eed;
         let mut compared = 0;
         let mut failing = 0;
