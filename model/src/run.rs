@@ -10,11 +10,11 @@ use crate::rules::mutants::ClientKind;
 use crate::script_input::{
     bad, not_in_script, read_first_line, script_line, FirstLine, Refused, Runner,
 };
+pub use crate::script_input::{Inputs, RunError, DEFAULT_WIDGET_ID};
 use crate::session::ClientSession;
 use capneg_reference::profile::Profile;
 use capneg_wire::trace::{print_line, Key, LineReader, SessionLine};
-use std::fmt;
-use std::io::{self, BufRead, Write};
+use std::io::{BufRead, Write};
 
 /// The lines a client's script does not hold.
 const REFUSED: Refused = Refused {
@@ -22,52 +22,6 @@ const REFUSED: Refused = Refused {
     clients: "the client's outputs",
     holds: "a script holds only session, widget and decision lines",
 };
-
-/// The widget id of a script that names none, in its session line or its first widget line.
-pub const DEFAULT_WIDGET_ID: &str = "w1";
-
-/// Why a script could not be run.
-#[derive(Debug)]
-pub enum RunError {
-    /// The script is wrong at this line.
-    Script {
-        /// The 1-based line number.
-        line: usize,
-        /// What is wrong.
-        message: String,
-    },
-    /// Reading the script or writing the trace failed.
-    Io(io::Error),
-}
-
-impl fmt::Display for RunError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RunError::Script { line, message } => write!(f, "{line}: {message}"),
-            RunError::Io(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for RunError {}
-
-impl From<io::Error> for RunError {
-    fn from(e: io::Error) -> Self {
-        RunError::Io(e)
-    }
-}
-
-/// What a run does with an input the client cannot take.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Inputs {
-    /// A decision with no open prompt, or a response that answers nothing, is a bad script
-    /// (`capneg run`).
-    Strict,
-    /// Such an input is left out of the trace (running another client on a script written for
-    /// the reference: a deliberately wrong client may not prompt, or not ask, where the reference
-    /// does).
-    Lenient,
-}
 
 /// Runs `profile`'s reference client on the script read from `input`, writing the trace to
 /// `out`. Errors name the script's line; a read error of the input is an I/O error.

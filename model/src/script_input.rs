@@ -3,7 +3,6 @@
 //! and the [`Runner`] that completes the messages it holds of the party on the other side,
 //! feeds them to the session and prints what the session emitted.
 
-use crate::run::{Inputs, RunError, DEFAULT_WIDGET_ID};
 use capneg_reference::{Interner, Settings};
 use capneg_wire::envelope::raw_is_object;
 use capneg_wire::envelope::Envelope;
@@ -14,7 +13,54 @@ use capneg_wire::trace::{
 };
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use std::io::{BufRead, Write};
+use std::fmt;
+use std::io::{self, BufRead, Write};
+
+/// The widget id of a script that names none, in its session line or its first widget line.
+pub const DEFAULT_WIDGET_ID: &str = "w1";
+
+/// Why a script could not be run.
+#[derive(Debug)]
+pub enum RunError {
+    /// The script is wrong at this line.
+    Script {
+        /// The 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// Reading the script or writing the trace failed.
+    Io(io::Error),
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::Script { line, message } => write!(f, "{line}: {message}"),
+            RunError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+impl From<io::Error> for RunError {
+    fn from(e: io::Error) -> Self {
+        RunError::Io(e)
+    }
+}
+
+/// What a run does with an input the client cannot take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Inputs {
+    /// A decision with no open prompt, or a response that answers nothing, is a bad script
+    /// (`capneg run`).
+    Strict,
+    /// Such an input is left out of the trace (running another client on a script written for
+    /// the reference: a deliberately wrong client may not prompt, or not ask, where the reference
+    /// does).
+    Lenient,
+}
 
 /// The script is wrong at `line`; the message is made one line.
 pub(crate) fn bad(line: usize, message: impl Into<String>) -> RunError {

@@ -8,9 +8,8 @@
 //! posted and its view. Anything a script cannot mean is an error naming its line.
 
 use crate::rules::widget_mutants::WidgetMutant;
-use crate::run::{Inputs, RunError};
 use crate::script_input::{
-    bad, not_in_script, read_first_line, script_line, FirstLine, Refused, Runner,
+    bad, not_in_script, read_first_line, script_line, FirstLine, Inputs, Refused, RunError, Runner,
 };
 use crate::widget_session::WidgetSession;
 use capneg_wire::trace::{print_line, AppLine, Key, LineReader, Prompts, SessionLine};

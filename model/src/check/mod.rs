@@ -954,7 +954,7 @@ mod tests {
         // The default bounds: seconds of work, stopped at the first report after the start.
         let mut config = CheckConfig::new(ClientKind::Reference, Profile::MSC);
         config.threads = 2;
-        let full_unique = 239_196; // model/tests/check.rs
+        let full_unique = 239_196; // model/tests/check/main.rs
         let stop = AtomicBool::new(false);
         let report = check_until(
             &config,

@@ -2,7 +2,9 @@
 //! nothing; every mutant and matrix-widget-api are caught, with a minimal trace; an adapter that
 //! hangs, crashes or cannot start is reported, never waited for.
 
+#[path = "../common/mod.rs"]
 mod common;
+mod widget;
 
 use capneg_model::rules::mutants::MutantKind;
 use common::{capneg, capneg_path, repo, Run, BAD_INPUT};

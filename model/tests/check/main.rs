@@ -2,6 +2,8 @@
 //! every mutant caught by the rule it targets. Counterexamples are traces that `capneg validate`
 //! rejects by that rule and that `capneg run` accepts once the client's lines are stripped.
 
+mod widget;
+
 use capneg_model::check::model::{Bounds, SessionModel};
 use capneg_model::check::{check, shortest, CheckConfig, Subject};
 use capneg_model::rules::mutants::{ClientKind, MutantKind};

@@ -6,13 +6,10 @@
 //! properties/tests/widget_drive.rs; the libraries' divergences are in
 //! docs/conformance/matrix-widget-api-widget.md.
 
-mod common;
-
-use common::{capneg, capneg_path, repo, Run};
+use super::common::{capneg, capneg_path, repo, Run};
+use super::DIVERGENCE;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-
-const DIVERGENCE: i32 = 1;
 
 fn drive_widget(args: &[&str], adapter: &[&str]) -> Run {
     let output = capneg()
