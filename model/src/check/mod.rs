@@ -33,10 +33,11 @@ use widget_model::{WidgetModel, WidgetState, WidgetStep, WIDGET_REACHABLE};
 pub mod model;
 pub mod packed;
 pub mod printer;
+mod roots;
 pub mod symmetry;
 pub mod widget_model;
 use stateright::{Checker, Expectation, HasDiscoveries, Model, Property};
-use std::collections::BTreeSet;
+
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -187,6 +188,9 @@ pub trait Checked:
     fn reachable(&self) -> Vec<&'static str>;
     /// Whether some state did not fit the packed form (the run then skipped it).
     fn overflowed(&self) -> bool;
+    /// Whether no state is reachable from two initial states, up to symmetry, so that each
+    /// root can be checked alone and the unique states of the roots add up to the whole run's.
+    fn disjoint_roots(&self) -> bool;
     /// Replays a path from `init` and prints it as a trace, naming the line that breaks `rule`.
     fn counterexample(
         &self,
@@ -212,6 +216,12 @@ impl Checked for SessionModel {
     fn overflowed(&self) -> bool {
         self.overflow.happened()
     }
+    /// The roots are the session settings: every state holds its own, unchanged, and no two
+    /// settings are images of each other under a renaming of capabilities (they differ in a
+    /// flag, or one auto-approves a capability and the other none).
+    fn disjoint_roots(&self) -> bool {
+        true
+    }
     fn counterexample(&self, rule: Rule, init: &State, actions: &[Step]) -> Counterexample {
         counterexample(self, rule, init, actions)
     }
@@ -232,6 +242,11 @@ impl Checked for WidgetModel {
     }
     fn overflowed(&self) -> bool {
         self.overflow.happened()
+    }
+    /// The roots are the application's first requests, images of each other under a renaming
+    /// of capabilities: the symmetry reduction merges their states.
+    fn disjoint_roots(&self) -> bool {
+        false
     }
     fn counterexample(
         &self,
@@ -457,27 +472,20 @@ fn check_model<M: Checked>(
         .filter(|&i| config.part.is_none_or(|p| p.has(i)))
         .count();
     let rules: Vec<Rule> = model.rules().iter().collect();
-    let halt = Arc::new(AtomicBool::new(false));
     let watch = Arc::new(Watch::default());
     let start = Instant::now();
-    let mut builder = Stoppable::new(model.clone(), &halt)
-        .part(config.part)
-        .watched(&watch)
-        .checker()
-        .threads(config.threads.max(1))
-        .finish_when(HasDiscoveries::AnyOf(BTreeSet::from([NEVER])));
-    if config.symmetry {
-        builder = builder.symmetry();
-    }
-    let (checker, stopped) = run(
-        || builder.spawn_dfs(),
-        &halt,
+    let explored = roots::explore(
+        &model,
+        config,
+        config.symmetry,
+        &watch,
         stop,
         Phase::Exhaustive,
         progress,
     );
+    let stopped = explored.stopped;
     let elapsed = start.elapsed();
-    let discoveries = checker.discoveries();
+    let discoveries = &explored.discoveries;
     let names: Vec<&'static str> = model.properties().iter().map(|p| p.name).collect();
     let seen = watch.seen.load(Ordering::Relaxed);
     let discovered = |name: &str| {
@@ -521,24 +529,18 @@ fn check_model<M: Checked>(
     let mut unreduced_elapsed = None;
     let unreduced = (config.symmetry && config.measure_symmetry && !stop.load(Ordering::Relaxed))
         .then(|| {
-            let halt = Arc::new(AtomicBool::new(false));
-            let watch = Arc::new(Watch::default());
             let start = Instant::now();
-            let builder = Stoppable::new(model.clone(), &halt)
-                .part(config.part)
-                .watched(&watch)
-                .checker()
-                .threads(config.threads.max(1))
-                .finish_when(HasDiscoveries::AnyOf(BTreeSet::from([NEVER])));
-            let (checker, stopped) = run(
-                || builder.spawn_dfs(),
-                &halt,
+            let unreduced = roots::explore(
+                &model,
+                config,
+                false,
+                &Arc::new(Watch::default()),
                 stop,
                 Phase::Unreduced,
                 progress,
             );
             unreduced_elapsed = Some(start.elapsed());
-            (!stopped).then(|| checker.unique_state_count())
+            (!unreduced.stopped).then_some(unreduced.unique)
         })
         .flatten();
     let overflowed = model.overflowed();
@@ -555,11 +557,11 @@ fn check_model<M: Checked>(
             .into_iter()
             .map(|name| (name, discovered(name)))
             .collect(),
-        generated: checker.state_count(),
-        unique: checker.unique_state_count(),
-        max_depth: checker.max_depth(),
+        generated: explored.generated,
+        unique: explored.unique,
+        max_depth: explored.max_depth,
         elapsed,
-        exhaustive: checker.is_done() && !stopped && !overflowed,
+        exhaustive: explored.done && !stopped && !overflowed,
         overflowed,
         interrupted: stop.load(Ordering::Relaxed),
     }

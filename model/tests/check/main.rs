@@ -235,3 +235,58 @@ fn parts_together_give_the_whole_run() {
         }
     }
 }
+
+/// With several threads the client model is checked one root at a time, each by a checker of
+/// its own (the session settings share no state): the counts, verdicts and goals are those of
+/// one checker on one thread, and the parts of a split run add up to the whole exactly.
+#[test]
+fn one_checker_per_root_counts_as_one_checker() {
+    use capneg_model::check::{CheckReport, Part};
+    let summary = |r: &CheckReport| {
+        (
+            r.unique,
+            r.generated,
+            r.max_depth,
+            r.violated(),
+            r.reachable.clone(),
+            r.unreduced,
+            r.exhaustive,
+        )
+    };
+    let cases = [
+        (ClientKind::Reference, Profile::MSC, Profile::MSC),
+        (ClientKind::Reference, Profile::WIDGET_API, Profile::MSC),
+        (ClientKind::Reference, Profile::LEGACY, Profile::LEGACY),
+        (
+            ClientKind::Mutant(MutantKind::DoubleNotify),
+            Profile::MSC,
+            Profile::MSC,
+        ),
+        (
+            ClientKind::Mutant(MutantKind::ALL[0]),
+            Profile::WIDGET_API,
+            Profile::WIDGET_API,
+        ),
+    ];
+    for (client, client_profile, rules_profile) in cases {
+        let config = |threads: usize, part: Option<Part>| CheckConfig {
+            subject: Subject::Client(client),
+            client_profile,
+            rules_profile,
+            bounds: SMALL,
+            threads,
+            symmetry: true,
+            counterexamples: false,
+            measure_symmetry: part.is_none(),
+            part,
+        };
+        let one = check(&config(1, None), &mut |_| {});
+        let each_root = check(&config(2, None), &mut |_| {});
+        assert!(one.roots > 1, "{client:?}: several roots");
+        assert_eq!(summary(&each_root), summary(&one), "{client:?}");
+        let parts: usize = (1..=3)
+            .map(|index| check(&config(2, Some(Part { index, count: 3 })), &mut |_| {}).unique)
+            .sum();
+        assert_eq!(parts, one.unique, "{client:?}: the parts add up to the whole");
+    }
+}

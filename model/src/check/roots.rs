@@ -1,0 +1,179 @@
+//! The exhaustive run, one checker per root (docs/model.md, "Threads").
+//!
+//! The initial states of a model (its session settings) are independent roots of the search:
+//! the settings are part of every state and no two are images of each other under the symmetry
+//! of capabilities, so no state is reachable from two of them ([`Checked::disjoint_roots`]). With
+//! several threads, [`explore`] therefore gives each thread whole roots to check alone, one
+//! single-threaded depth-first checker after another, instead of one checker whose threads
+//! share a queue and a set of fingerprints. Nothing is then shared but the
+//! [`Watch`](super::Watch), and a root's states are counted once, as in a single run. A model
+//! with one root, or whose roots share states (the widget model's: the application's first
+//! requests, symmetric images of each other), or a run on one thread, is checked by one
+//! checker.
+
+use super::{run, CheckConfig, Checked, Part, Phase, Progress, Stoppable, Watch, NEVER};
+use stateright::{Checker, HasDiscoveries, Model, Path};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What an exhaustive run found.
+pub(super) struct Explored<M: Checked> {
+    /// States generated.
+    pub generated: usize,
+    /// Unique states.
+    pub unique: usize,
+    /// The longest path.
+    pub max_depth: usize,
+    /// Whether every checker ran to its end (it may still have been stopped: see `stopped`).
+    pub done: bool,
+    /// Whether the run was stopped before it ended.
+    pub stopped: bool,
+    /// A path to each discovery, where a checker recorded one.
+    pub discoveries: HashMap<&'static str, Path<M::State, M::Action>>,
+}
+
+impl<M: Checked> Explored<M> {
+    fn empty() -> Self {
+        Explored {
+            generated: 0,
+            unique: 0,
+            max_depth: 0,
+            done: true,
+            stopped: false,
+            discoveries: HashMap::new(),
+        }
+    }
+
+    /// Adds what `checker` found.
+    fn add(&mut self, checker: &impl Checker<Stoppable<M>>) {
+        self.generated += checker.state_count();
+        self.unique += checker.unique_state_count();
+        self.max_depth = self.max_depth.max(checker.max_depth());
+        self.done &= checker.is_done();
+        for (name, path) in checker.discoveries() {
+            self.discoveries.entry(name).or_insert(path);
+        }
+    }
+}
+
+/// The exhaustive run of `model` over the roots of `config`'s part (all if none), on its
+/// threads, with or without the symmetry reduction, watched by `watch`; stopped once `stop` is
+/// set.
+pub(super) fn explore<M: Checked>(
+    model: &M,
+    config: &CheckConfig,
+    symmetry: bool,
+    watch: &Arc<Watch>,
+    stop: &AtomicBool,
+    phase: Phase,
+    progress: &mut dyn FnMut(Progress),
+) -> Explored<M> {
+    let (part, threads) = (config.part, config.threads);
+    let all_roots = model.init_states().len();
+    let roots: Vec<usize> = (0..all_roots)
+        .filter(|&i| part.is_none_or(|p| p.has(i)))
+        .collect();
+    let halt = Arc::new(AtomicBool::new(false));
+    let checker = |part: Option<Part>, threads: usize| {
+        let builder = Stoppable::new(model.clone(), &halt)
+            .part(part)
+            .watched(watch)
+            .checker()
+            .threads(threads)
+            .finish_when(HasDiscoveries::AnyOf(BTreeSet::from([NEVER])));
+        if symmetry {
+            builder.symmetry().spawn_dfs()
+        } else {
+            builder.spawn_dfs()
+        }
+    };
+    if threads <= 1 || roots.len() <= 1 || !model.disjoint_roots() {
+        let (checker, stopped) = run(
+            || checker(part, threads.max(1)),
+            &halt,
+            stop,
+            phase,
+            progress,
+        );
+        let mut explored = Explored::empty();
+        explored.add(&checker);
+        explored.stopped = stopped;
+        return explored;
+    }
+    let next = AtomicUsize::new(0);
+    let finished = AtomicUsize::new(0);
+    let working = AtomicUsize::new(threads);
+    let running: Vec<AtomicUsize> = (0..threads).map(|_| AtomicUsize::new(0)).collect();
+    let explored = Mutex::new(Explored::empty());
+    let start = Instant::now();
+    progress(Progress {
+        phase,
+        unique: 0,
+        elapsed: Duration::ZERO,
+    });
+    std::thread::scope(|scope| {
+        for slot in &running {
+            let (next, finished, working) = (&next, &finished, &working);
+            let (explored, halt, roots) = (&explored, &halt, &roots);
+            let checker = &checker;
+            scope.spawn(move || {
+                while let Some(&root) = roots.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    if halt.load(Ordering::Relaxed) {
+                        lock(explored).done = false;
+                        break;
+                    }
+                    // Exactly this root: its place in a part of as many as there are roots.
+                    let only = Part {
+                        index: root + 1,
+                        count: all_roots,
+                    };
+                    let run = checker(Some(only), 1);
+                    let mut pause = Duration::from_millis(1);
+                    while !run.is_done() {
+                        slot.store(run.unique_state_count(), Ordering::Relaxed);
+                        std::thread::sleep(pause);
+                        pause = (pause * 2).min(Duration::from_millis(2));
+                    }
+                    let run = run.join();
+                    finished.fetch_add(run.unique_state_count(), Ordering::Relaxed);
+                    slot.store(0, Ordering::Relaxed);
+                    lock(explored).add(&run);
+                }
+                working.fetch_sub(1, Ordering::Release);
+            });
+        }
+        // This thread reports progress and passes a stop on, until every root is checked.
+        let mut reported = Duration::ZERO;
+        let mut pause = Duration::from_millis(1);
+        while working.load(Ordering::Acquire) > 0 {
+            if stop.load(Ordering::Relaxed) {
+                halt.store(true, Ordering::Relaxed);
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(super::PROGRESS_EVERY);
+            let elapsed = start.elapsed();
+            if elapsed >= reported + super::PROGRESS_EVERY {
+                reported = elapsed;
+                let unique = finished.load(Ordering::Relaxed)
+                    + running
+                        .iter()
+                        .map(|r| r.load(Ordering::Relaxed))
+                        .sum::<usize>();
+                progress(Progress {
+                    phase,
+                    unique,
+                    elapsed,
+                });
+            }
+        }
+    });
+    let mut explored = explored.into_inner().unwrap_or_else(|e| e.into_inner());
+    explored.stopped = halt.load(Ordering::Relaxed);
+    explored
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
