@@ -62,6 +62,12 @@ pub struct Readings {
 }
 
 impl Readings {
+    /// Whether `--client` (and so `--rules`) was given: a client under test, which only the
+    /// client's side has.
+    pub fn names_a_client(&self) -> bool {
+        self.client.is_some()
+    }
+
     /// The client and the rules; `msc` for both by default. A mutant is the reference under the
     /// rules' profile with one defect.
     pub fn resolve(self) -> (ClientArg, Profile) {

@@ -245,6 +245,12 @@ fn main() -> ExitCode {
                 eprintln!("capneg check: --widget needs --side widget");
                 return ExitCode::from(2);
             }
+            if side == Side::Widget && readings.names_a_client() {
+                eprintln!(
+                    "capneg check: --client and --rules need --side client: with --side widget the widget is under test (--widget), with the reference client of --profile, judged by the widget's rules"
+                );
+                return ExitCode::from(2);
+            }
             let (client, rules, bounds) = model_of(readings, caps, rounds, gated);
             check::run(check::CheckArgs {
                 side,

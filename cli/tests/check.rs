@@ -114,3 +114,27 @@ fn a_part_says_which_and_is_exhaustive_for_it() {
         assert_eq!(Run::from(output).code, 2, "--part {bad} is refused");
     }
 }
+
+/// `--client` and `--rules` name a client under test: with `--side widget` (a widget under
+/// test) they are bad input, not silently read as the reference client's profile.
+#[test]
+fn a_client_under_test_on_the_widget_side_is_bad_input() {
+    for args in [
+        &["--client", "widget-api", "--rules", "msc"][..],
+        &["--client", "mutant:double-notify", "--rules", "msc"][..],
+    ] {
+        let output = capneg()
+            .args(["check", "--side", "widget"])
+            .args(args)
+            .output()
+            .unwrap();
+        let run = Run::from(output);
+        assert_eq!(run.code, 2, "{run}");
+        assert!(run.stdout.is_empty(), "{run}");
+        assert!(
+            run.stderr
+                .contains("--client and --rules need --side client"),
+            "{run}"
+        );
+    }
+}

@@ -287,6 +287,9 @@ fn one_checker_per_root_counts_as_one_checker() {
         let parts: usize = (1..=3)
             .map(|index| check(&config(2, Some(Part { index, count: 3 })), &mut |_| {}).unique)
             .sum();
-        assert_eq!(parts, one.unique, "{client:?}: the parts add up to the whole");
+        assert_eq!(
+            parts, one.unique,
+            "{client:?}: the parts add up to the whole"
+        );
     }
 }
