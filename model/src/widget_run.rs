@@ -33,6 +33,13 @@ pub fn run_widget_script<R: BufRead, W: Write>(
     run_widget_script_with(mutant, Inputs::Strict, input, out)
 }
 
+/// The widget id the runner gives the widget's script read from `input`: its `session` line's,
+/// its first client message's, or [`crate::run::DEFAULT_WIDGET_ID`] (`capneg drive --side
+/// widget --replay` starts the widget under it too).
+pub fn widget_id_of<R: BufRead>(input: R) -> Result<String, RunError> {
+    Ok(read_first_line(&mut LineReader::new(input), Key::Client)?.widget_id)
+}
+
 /// [`run_widget_script`], where `inputs` says what to do with a client response that answers
 /// none of the widget's open requests: a bad script (`Strict`), or left out of the trace
 /// (`Lenient`: a deliberately wrong widget on a script written for the reference may not have

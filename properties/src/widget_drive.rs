@@ -110,20 +110,21 @@ struct Said {
 }
 
 impl Party {
-    fn new(profile: Profile, rules: RuleSet) -> Party {
+    /// The reference client of `profile` for the widget `widget_id`, judged by `rules`.
+    fn new(profile: Profile, rules: RuleSet, widget_id: &str) -> Party {
         let mut emitted = Vec::new();
         let client = ClientSession::start(
             ClientKind::Reference,
             profile,
-            WIDGET_ID,
+            widget_id,
             &Settings::default(),
             &mut emitted,
         );
-        let mut codec = Codec::new(WIDGET_ID);
+        let mut codec = Codec::new(widget_id);
         // Every side interns the universe first: a capability has the same number on both.
         codec.cap_set(UNIVERSE);
         let session = SessionLine {
-            widget_id: Some(WIDGET_ID.to_owned()),
+            widget_id: Some(widget_id.to_owned()),
             prompts: Some(Prompts::Hidden),
             ..SessionLine::default()
         };
@@ -354,8 +355,8 @@ impl WidgetLockstep {
     ) -> Result<(), Box<Divergence>> {
         self.cut_short = false;
         let mut run = Run {
-            tested: Party::new(self.profile, self.rules),
-            reference: Party::new(self.profile, self.rules),
+            tested: Party::new(self.profile, self.rules, WIDGET_ID),
+            reference: Party::new(self.profile, self.rules, WIDGET_ID),
             difference: None,
         };
         let result = self.play(&mut run, session, adapter);
@@ -795,18 +796,22 @@ pub fn replay_widget(
     adapter: &mut dyn Adapter,
 ) -> Result<(Vec<String>, Option<Box<Divergence>>), String> {
     let inputs = read_widget_script(script)?;
+    // The widget id `capneg run --side widget` gives the script: its session line's, its first
+    // client message's, or the default.
+    let widget_id =
+        capneg_model::widget_run::widget_id_of(script.as_bytes()).map_err(|e| e.to_string())?;
     let rules = RuleSet::of(&profile, Side::Widget);
     let mut run = Run {
-        tested: Party::new(profile, rules),
-        reference: Party::new(profile, rules),
+        tested: Party::new(profile, rules, &widget_id),
+        reference: Party::new(profile, rules, &widget_id),
         difference: None,
     };
     let mut completers = [
-        capneg_wire::script::Completer::for_poster(Poster::Client, WIDGET_ID),
-        capneg_wire::script::Completer::for_poster(Poster::Client, WIDGET_ID),
+        capneg_wire::script::Completer::for_poster(Poster::Client, &widget_id),
+        capneg_wire::script::Completer::for_poster(Poster::Client, &widget_id),
     ];
     let mut reference = WidgetHandler::new(None);
-    let start = start_command(WIDGET_ID, &[]);
+    let start = start_command(&widget_id, &[]);
     let mut steps: Vec<Option<&ScriptInput>> = vec![None];
     steps.extend(inputs.iter().map(|(_, input)| Some(input)));
     for step in steps {

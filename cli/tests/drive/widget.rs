@@ -136,3 +136,45 @@ fn the_issue_52_replay_gives_the_recorded_fixture() {
         "the replay differs from fixtures/widget/matrix-widget-api/reapproval.trace.jsonl (re-record with fixtures/widget/record.sh)"
     );
 }
+
+/// A replay starts the widget under the widget id `capneg run --side widget` gives the script
+/// (here its session line's), so that the reference widget replayed against itself prints
+/// exactly `run`'s trace.
+#[test]
+fn a_replay_keeps_the_scripts_widget_id() {
+    let dir = std::env::temp_dir().join(format!("capneg-widget-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("x.script.jsonl");
+    std::fs::write(
+        &script,
+        concat!(
+            r#"{"session":{"widgetId":"x"}}"#,
+            "\n",
+            r#"{"app":{"request":["a"]}}"#,
+            "\n",
+            r#"{"client":{"api":"toWidget","action":"capabilities","data":{}}}"#,
+            "\n",
+            r#"{"client":{"action":"supported_api_versions","response":{"supported_versions":["org.matrix.msc2974"]}}}"#,
+            "\n",
+            r#"{"client":{"api":"toWidget","action":"notify_capabilities","data":{"requested":["a"],"approved":["a"]}}}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let script = script.to_str().unwrap();
+    let run = Run::from(
+        capneg()
+            .args(["run", "--side", "widget", script])
+            .output()
+            .unwrap(),
+    );
+    let replay = drive_widget(
+        &["--replay", script],
+        &[capneg_path(), "adapter", "--side", "widget"],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(run.code, 0, "{run}");
+    assert_eq!(replay.code, 0, "{replay}");
+    assert!(run.stdout.contains(r#""widgetId":"x""#), "{run}");
+    assert_eq!(replay.stdout, run.stdout);
+}
