@@ -447,11 +447,18 @@ impl Validator {
         }
     }
 
+    /// The verdict of a violation found by the reading of recorded prompts: the client's rules
+    /// judged the trace as one that records its prompts; the widget's alone judge it whatever
+    /// it says of them (a widget sees no prompt), and the verdict says what the trace does.
     fn violates_recorded(&self, line: Line, found: Vec<Violation>) -> Verdict {
         Verdict::Violates {
             line,
             findings: self.findings(found),
-            prompts: Prompts::Recorded,
+            prompts: if self.options.side.judges_client() {
+                Prompts::Recorded
+            } else {
+                self.prompts()
+            },
         }
     }
 
