@@ -565,6 +565,12 @@ impl<'de> Visitor<'de> for LineVisitor<'_> {
             _ => Parsed::Raw(map.next_value()?),
         };
         let Some(parsed) = parsed else {
+            // The rest of the object is read too: left unread, it would be taken for a
+            // trailing comma.
+            while map
+                .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                .is_some()
+            {}
             return Ok(Err(format!("unknown key `{key}`: expected {KEYS}")));
         };
         if let Some(second) = map.next_key_seed(crate::visit::KeySeed)? {
@@ -631,6 +637,7 @@ mod tests {
             ("{}", "an empty object"),
             (r#"{"foo": 1}"#, "unknown key `foo`"),
             (r#"{"client": {}, "widget": {}}"#, "more than one key"),
+            (r#"{"x": 1, "y": 2}"#, "unknown key `x`"),
             (r#"{"client": {}} x"#, "not JSON"),
             ("17", "a number"),
         ];
