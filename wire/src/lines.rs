@@ -5,8 +5,9 @@
 //! [`line_text`] and [`check_json`] as a [`LineReader`] does), `capneg adapter` and `capneg
 //! drive`. So a line that is bad input for one is bad input for all, with the same message:
 //!
-//! - a line is the bytes up to a line feed (`\n`), a carriage return before it dropped; the
-//!   last line needs no line feed; lines are numbered from 1; blank lines are skipped;
+//! - a line is the bytes up to a line feed (`\n`), one carriage return at its end dropped (the
+//!   one before the line feed, or the last byte of a last line without one); the last line
+//!   needs no line feed; lines are numbered from 1; blank lines are skipped;
 //! - it must be UTF-8, at most [`MAX_LINE`] bytes long, and the first must not start with a
 //!   byte order mark;
 //! - its JSON must nest at most [`MAX_DEPTH`] lists and objects deep, and its `\u` escapes must

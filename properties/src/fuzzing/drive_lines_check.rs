@@ -74,7 +74,9 @@ fn handed(data: &[u8]) -> Result<Vec<Handed>, String> {
 /// How the stdout reader stands `text`, a line, on its own.
 fn cut_alone(text: &str) -> Result<Cut, String> {
     // After a blank line: a byte order mark is refused only at the very start of the output.
-    let batches = handed(format!("\n{text}").as_bytes())?;
+    // Ended by a carriage return and a line feed, as the reader drops one carriage return at
+    // the end of a line: a line read from `...\r\r\n` is `...\r`, and stays so.
+    let batches = handed(format!("\n{text}\r\n").as_bytes())?;
     match batches.as_slice() {
         [Handed::Idle(none), Handed::End(rest, false)] if none.is_empty() && rest.is_empty() => {
             Ok(Cut::Idle)
