@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{capneg, repo, Run, BAD_INPUT};
+use common::{capneg, repo, scratch, Run, BAD_INPUT};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -30,13 +30,6 @@ fn run_profile(profile: &str, script: &Path) -> Run {
 }
 
 /// A file in this test's scratch directory.
-fn scratch(name: &str, bytes: &[u8]) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("run-tests");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
-}
 
 // ---------------------------------------------------------------------------------------------
 // Good scripts

@@ -45,6 +45,16 @@ pub fn ended_within(child: &mut Child, limit: Duration) -> bool {
     true
 }
 
+/// A file `name` holding `bytes` in the tests' scratch folder (`CARGO_TARGET_TMPDIR`, kept
+/// between runs; each test names its own files).
+pub fn scratch(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
 /// The root of the repository.
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -86,26 +96,17 @@ impl Run {
             .count()
     }
 
-    /// `capneg validate ARGS` on the printed trace (stdout, written to a file of its own).
-    pub fn validated(&self, args: &[&str]) -> Run {
-        let dir = std::env::temp_dir().join(format!(
-            "capneg-validated-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("trace.jsonl");
-        std::fs::write(&file, &self.stdout).unwrap();
-        let run = Run::from(
+    /// `capneg validate ARGS` on the printed trace (stdout), written to the scratch file `name`.
+    pub fn validated(&self, name: &str, args: &[&str]) -> Run {
+        let file = scratch(name, self.stdout.as_bytes());
+        Run::from(
             capneg()
                 .arg("validate")
                 .args(args)
                 .arg(&file)
                 .output()
                 .unwrap(),
-        );
-        let _ = std::fs::remove_dir_all(&dir);
-        run
+        )
     }
 }
 

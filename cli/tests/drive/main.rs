@@ -7,7 +7,7 @@ mod common;
 mod widget;
 
 use capneg_model::rules::mutants::MutantKind;
-use common::{capneg, capneg_path, repo, Run, BAD_INPUT};
+use common::{capneg, capneg_path, repo, scratch, Run, BAD_INPUT};
 use serde_json::Value;
 use std::io::Write;
 use std::path::PathBuf;
@@ -223,7 +223,7 @@ fn matrix_widget_api_sends_two_notifies_for_nothing_new() {
     assert!(trace.len() <= 6, "{run}");
     assert_eq!(run.notifies(), 2, "{run}");
     // The trace is a docs/spec.md §5 trace: `capneg validate` finds the same rule in it.
-    let validated = run.validated(&["--profile", "widget-api"]);
+    let validated = run.validated("drive-minimal.jsonl", &["--profile", "widget-api"]);
     assert_eq!(validated.code, DIVERGENCE, "{validated}");
     assert!(
         validated.stdout.contains("one-notify-per-round")
@@ -237,11 +237,8 @@ fn replay_runs_one_session() {
     let Some(adapter) = node_adapter() else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("capneg-replay-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let script = dir.join("content-loaded-twice.jsonl");
-    std::fs::write(
-        &script,
+    let script = scratch(
+        "content-loaded-twice.jsonl",
         concat!(
             r#"{"session": {"widgetId": "w1", "waitForContentLoaded": true}}"#,
             "\n",
@@ -249,9 +246,9 @@ fn replay_runs_one_session() {
             "\n",
             r#"{"widget": {"api": "fromWidget", "action": "content_loaded", "data": {}}}"#,
             "\n"
-        ),
-    )
-    .unwrap();
+        )
+        .as_bytes(),
+    );
     let run = drive(
         &[
             "--profile",
@@ -261,7 +258,6 @@ fn replay_runs_one_session() {
         ],
         &["node", adapter.to_str().unwrap()],
     );
-    let _ = std::fs::remove_dir_all(&dir);
     assert_diverges(&run, "the adapter said idle");
     assert!(run.stderr.contains("Improper sequence"), "{run}");
     assert_eq!(run.trace().len(), 5, "{run}");
