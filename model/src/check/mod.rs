@@ -391,13 +391,8 @@ const NEVER: &str = "(exhaustive)";
 /// How often a run reports its progress.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
-/// Starts a run (`spawn`) and waits for it to finish, reporting progress when it starts and
-/// about every [`PROGRESS_EVERY`]; once `stop` is set (before it starts, or while it runs), closes
-/// the boundary of its model (`halt`) so that it ends early. The checker, and whether it was
-/// stopped.
-///
-/// The polls come quickly at first (1 ms, doubling up to [`PROGRESS_EVERY`]): the searches for
-/// counterexamples often end within milliseconds, and `capneg vectors` runs dozens of them.
+/// Starts a run (`spawn`) and waits for it to finish ([`announce`], [`wait`]). The checker,
+/// and whether it was stopped.
 fn run<M: Model, C: Checker<Stoppable<M>>>(
     spawn: impl FnOnce() -> C,
     halt: &AtomicBool,
@@ -405,7 +400,28 @@ fn run<M: Model, C: Checker<Stoppable<M>>>(
     phase: Phase,
     progress: &mut dyn FnMut(Progress),
 ) -> (C, bool) {
-    let start = Instant::now();
+    let start = announce(phase, halt, stop, progress);
+    let checker = spawn();
+    wait(
+        start,
+        || checker.is_done(),
+        || checker.unique_state_count(),
+        halt,
+        stop,
+        phase,
+        progress,
+    );
+    (checker.join(), halt.load(Ordering::Relaxed))
+}
+
+/// Reports that a run of `phase` starts, and closes its boundary (`halt`) at once if `stop` is
+/// already set. When it started.
+fn announce(
+    phase: Phase,
+    halt: &AtomicBool,
+    stop: &AtomicBool,
+    progress: &mut dyn FnMut(Progress),
+) -> Instant {
     progress(Progress {
         phase,
         unique: 0,
@@ -414,10 +430,27 @@ fn run<M: Model, C: Checker<Stoppable<M>>>(
     if stop.load(Ordering::Relaxed) {
         halt.store(true, Ordering::Relaxed);
     }
-    let checker = spawn();
+    Instant::now()
+}
+
+/// Waits until a run started at `start` is `done`, reporting its `unique` states about every
+/// [`PROGRESS_EVERY`]; once `stop` is set, closes the boundary of its model (`halt`) so that it
+/// ends early.
+///
+/// The polls come quickly at first (1 ms, doubling up to [`PROGRESS_EVERY`]): the searches for
+/// counterexamples often end within milliseconds, and `capneg vectors` runs dozens of them.
+fn wait(
+    start: Instant,
+    done: impl Fn() -> bool,
+    unique: impl Fn() -> usize,
+    halt: &AtomicBool,
+    stop: &AtomicBool,
+    phase: Phase,
+    progress: &mut dyn FnMut(Progress),
+) {
     let mut pause = Duration::from_millis(1);
     let mut reported = Duration::ZERO;
-    while !checker.is_done() {
+    while !done() {
         if stop.load(Ordering::Relaxed) {
             halt.store(true, Ordering::Relaxed);
         }
@@ -428,12 +461,11 @@ fn run<M: Model, C: Checker<Stoppable<M>>>(
             reported = elapsed;
             progress(Progress {
                 phase,
-                unique: checker.unique_state_count(),
+                unique: unique(),
                 elapsed,
             });
         }
     }
-    (checker.join(), halt.load(Ordering::Relaxed))
 }
 
 /// Runs the check to the end.

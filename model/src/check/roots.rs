@@ -11,12 +11,14 @@
 //! requests, symmetric images of each other), or a run on one thread, is checked by one
 //! checker.
 
-use super::{run, CheckConfig, Checked, Part, Phase, Progress, Stoppable, Watch, NEVER};
+use super::{
+    announce, run, wait, CheckConfig, Checked, Part, Phase, Progress, Stoppable, Watch, NEVER,
+};
 use stateright::{Checker, HasDiscoveries, Model, Path};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What an exhaustive run found.
 pub(super) struct Explored<M: Checked> {
@@ -103,19 +105,15 @@ pub(super) fn explore<M: Checked>(
         return explored;
     }
     let next = AtomicUsize::new(0);
-    let finished = AtomicUsize::new(0);
     let working = AtomicUsize::new(threads);
+    // The unique states of the root each thread is checking (those of the roots checked are in
+    // `explored`).
     let running: Vec<AtomicUsize> = (0..threads).map(|_| AtomicUsize::new(0)).collect();
     let explored = Mutex::new(Explored::empty());
-    let start = Instant::now();
-    progress(Progress {
-        phase,
-        unique: 0,
-        elapsed: Duration::ZERO,
-    });
+    let start = announce(phase, &halt, stop, progress);
     std::thread::scope(|scope| {
         for slot in &running {
-            let (next, finished, working) = (&next, &finished, &working);
+            let (next, working) = (&next, &working);
             let (explored, halt, roots) = (&explored, &halt, &roots);
             let checker = &checker;
             scope.spawn(move || {
@@ -137,37 +135,29 @@ pub(super) fn explore<M: Checked>(
                         pause = (pause * 2).min(Duration::from_millis(2));
                     }
                     let run = run.join();
-                    finished.fetch_add(run.unique_state_count(), Ordering::Relaxed);
+                    let mut explored = lock(explored);
+                    explored.add(&run);
                     slot.store(0, Ordering::Relaxed);
-                    lock(explored).add(&run);
                 }
                 working.fetch_sub(1, Ordering::Release);
             });
         }
         // This thread reports progress and passes a stop on, until every root is checked.
-        let mut reported = Duration::ZERO;
-        let mut pause = Duration::from_millis(1);
-        while working.load(Ordering::Acquire) > 0 {
-            if stop.load(Ordering::Relaxed) {
-                halt.store(true, Ordering::Relaxed);
-            }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(super::PROGRESS_EVERY);
-            let elapsed = start.elapsed();
-            if elapsed >= reported + super::PROGRESS_EVERY {
-                reported = elapsed;
-                let unique = finished.load(Ordering::Relaxed)
+        wait(
+            start,
+            || working.load(Ordering::Acquire) == 0,
+            || {
+                lock(&explored).unique
                     + running
                         .iter()
                         .map(|r| r.load(Ordering::Relaxed))
-                        .sum::<usize>();
-                progress(Progress {
-                    phase,
-                    unique,
-                    elapsed,
-                });
-            }
-        }
+                        .sum::<usize>()
+            },
+            &halt,
+            stop,
+            phase,
+            progress,
+        );
     });
     let mut explored = explored.into_inner().unwrap_or_else(|e| e.into_inner());
     explored.stopped = halt.load(Ordering::Relaxed);
