@@ -198,6 +198,11 @@ pub trait Checked:
         init: &Self::State,
         actions: &[Self::Action],
     ) -> Counterexample;
+    /// The same model, giving only the first action of each orbit of a state's symmetries
+    /// ([`symmetry::Twins`]), for a checker that reduces by symmetry: the other actions lead
+    /// to states of the same classes, duplicates it would generate and drop. The run is the
+    /// same, state for state, less those duplicates.
+    fn first_of_orbits(&self) -> Self;
 }
 
 impl Checked for SessionModel {
@@ -221,6 +226,12 @@ impl Checked for SessionModel {
     /// flag, or one auto-approves a capability and the other none).
     fn disjoint_roots(&self) -> bool {
         true
+    }
+    fn first_of_orbits(&self) -> Self {
+        SessionModel {
+            first_of_orbits: true,
+            ..self.clone()
+        }
     }
     fn counterexample(&self, rule: Rule, init: &State, actions: &[Step]) -> Counterexample {
         counterexample(self, rule, init, actions)
@@ -247,6 +258,12 @@ impl Checked for WidgetModel {
     /// of capabilities: the symmetry reduction merges their states.
     fn disjoint_roots(&self) -> bool {
         false
+    }
+    fn first_of_orbits(&self) -> Self {
+        WidgetModel {
+            first_of_orbits: true,
+            ..self.clone()
+        }
     }
     fn counterexample(
         &self,
@@ -391,6 +408,11 @@ const NEVER: &str = "(exhaustive)";
 /// How often a run reports its progress.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
+/// The longest pause between two looks at whether a run has ended: its end is seen within it, so
+/// that the time a check reports is the run's and not the watcher's sleep (a run of the default
+/// bounds takes a few tenths of a second; a look costs a few microseconds).
+const POLL_AT_MOST: Duration = Duration::from_millis(2);
+
 /// Starts a run (`spawn`) and waits for it to finish ([`announce`], [`wait`]). The checker,
 /// and whether it was stopped.
 fn run<M: Model, C: Checker<Stoppable<M>>>(
@@ -437,8 +459,9 @@ fn announce(
 /// [`PROGRESS_EVERY`]; once `stop` is set, closes the boundary of its model (`halt`) so that it
 /// ends early.
 ///
-/// The polls come quickly at first (1 ms, doubling up to [`PROGRESS_EVERY`]): the searches for
-/// counterexamples often end within milliseconds, and `capneg vectors` runs dozens of them.
+/// The polls come quickly (1 ms, then every [`POLL_AT_MOST`]): the searches for
+/// counterexamples often end within milliseconds, `capneg vectors` runs dozens of them, and the
+/// time of a run is measured once it is seen to have ended.
 fn wait(
     start: Instant,
     done: impl Fn() -> bool,
@@ -455,7 +478,7 @@ fn wait(
             halt.store(true, Ordering::Relaxed);
         }
         std::thread::sleep(pause);
-        pause = (pause * 2).min(PROGRESS_EVERY);
+        pause = (pause * 2).min(POLL_AT_MOST);
         let elapsed = start.elapsed();
         if elapsed >= reported + PROGRESS_EVERY {
             reported = elapsed;

@@ -25,6 +25,7 @@
 //! machines ([`Unpacked`]), runs them, and packs the result.
 
 use super::packed::{Overflow, Packed, Scratch};
+use super::symmetry::Twins;
 use crate::rules::mutants::{ClientKind, TestClient};
 use crate::rules::{Judge, Observer, Rule, RuleSet, Violation};
 use capneg_reference::client::{Input, Setup};
@@ -102,6 +103,9 @@ pub struct SessionModel {
     /// Set once a state did not fit the packed form ([`Packed`]): the run was then not
     /// exhaustive.
     pub(super) overflow: Overflow,
+    /// Whether a state's actions are only the first of each orbit of its symmetries
+    /// ([`Twins`]): for a checker that reduces by symmetry, the others lead to duplicates.
+    pub(super) first_of_orbits: bool,
 }
 
 impl SessionModel {
@@ -125,6 +129,7 @@ impl SessionModel {
             focus: None,
             universe: Interner::with_names(UNIVERSE[..caps as usize].iter().copied()),
             overflow: Overflow::default(),
+            first_of_orbits: false,
         }
     }
 
@@ -602,6 +607,17 @@ pub enum Step {
     Decide(u64),
 }
 
+impl Step {
+    /// The capabilities the action names, as a mask (`None`: it names none).
+    pub fn caps(self) -> Option<u64> {
+        match self {
+            Step::AnswerCapabilities(m) | Step::Request(m) | Step::Decide(m) => Some(m),
+            Step::Gated(c) => Some(1 << c),
+            Step::ToWidget | Step::AskVersions | Step::ContentLoaded => None,
+        }
+    }
+}
+
 /// A condition on a state of the model.
 pub type Condition = fn(&SessionModel, &State) -> bool;
 
@@ -682,7 +698,11 @@ impl Model for SessionModel {
     }
 
     fn actions(&self, state: &State, actions: &mut Vec<Step>) {
-        SCRATCH.with_borrow_mut(|scratch| self.enabled(scratch.source(state), actions))
+        SCRATCH.with_borrow_mut(|scratch| self.enabled(scratch.source(state), actions));
+        if self.first_of_orbits {
+            let twins = Twins::of(state.sets());
+            actions.retain(|a| a.caps().is_none_or(|caps| twins.first_of_orbit(caps)));
+        }
     }
 
     fn next_state(&self, s: &State, action: Step) -> Option<State> {

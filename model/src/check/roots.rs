@@ -13,6 +13,7 @@
 
 use super::{
     announce, run, wait, CheckConfig, Checked, Part, Phase, Progress, Stoppable, Watch, NEVER,
+    POLL_AT_MOST,
 };
 use stateright::{Checker, HasDiscoveries, Model, Path};
 use std::collections::{BTreeSet, HashMap};
@@ -78,6 +79,11 @@ pub(super) fn explore<M: Checked>(
         .filter(|&i| part.is_none_or(|p| p.has(i)))
         .collect();
     let halt = Arc::new(AtomicBool::new(false));
+    let model = if symmetry {
+        model.first_of_orbits()
+    } else {
+        model.clone()
+    };
     let checker = |part: Option<Part>, threads: usize| {
         let builder = Stoppable::new(model.clone(), &halt)
             .part(part)
@@ -132,7 +138,7 @@ pub(super) fn explore<M: Checked>(
                     while !run.is_done() {
                         slot.store(run.unique_state_count(), Ordering::Relaxed);
                         std::thread::sleep(pause);
-                        pause = (pause * 2).min(Duration::from_millis(2));
+                        pause = (pause * 2).min(POLL_AT_MOST);
                     }
                     let run = run.join();
                     let mut explored = lock(explored);

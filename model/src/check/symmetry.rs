@@ -56,13 +56,11 @@ pub fn canonical_permutation(value: &(impl CapSets + ?Sized)) -> Permutation {
     perm
 }
 
-/// Renames the capabilities of `masks` (the sets of a packed state, one byte each, at most 64)
-/// to those of the representative of its symmetry class: capability `c` becomes its rank when
-/// capabilities are sorted by signature, largest first (the first set weighs most), ties in
-/// index order. Whether anything changed.
-pub fn canonicalize(masks: &mut [u8]) -> bool {
+/// Each capability's signature in `masks` (the sets of a packed state, one byte each, at most
+/// 64): bit `63 - j` says whether it is in set `j`, so that comparing signatures compares the
+/// memberships in visiting order. Also the capabilities in some set.
+fn signatures(masks: &[u8]) -> ([u64; 8], u8) {
     debug_assert!(masks.len() <= 64, "one signature bit a set");
-    // Each capability's signature: set `j` is bit 63 - j.
     let mut signatures = [0u64; 8];
     let mut used = 0u8;
     for (j, &m) in masks.iter().enumerate() {
@@ -74,6 +72,58 @@ pub fn canonicalize(masks: &mut [u8]) -> bool {
             bits &= bits - 1;
         }
     }
+    (signatures, used)
+}
+
+/// The capabilities a state cannot tell apart: those with equal signatures
+/// ([`canonicalize`]). Swapping two of them changes no set of the state, so two actions that
+/// differ only by such a swap lead to states of one symmetry class (the model's steps commute
+/// with renamings: that is what makes the reduction sound). A checker that reduces by symmetry
+/// needs only the first action of each such orbit: the others' states are duplicates of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Twins {
+    /// Bit `d` of `lower[c]`: capability `d < c` has `c`'s signature.
+    lower: [u8; 8],
+}
+
+impl Twins {
+    /// The twins of the state whose packed sets are `masks`.
+    pub fn of(masks: &[u8]) -> Self {
+        let (signatures, _) = signatures(masks);
+        let mut lower = [0u8; 8];
+        for c in 1..8 {
+            for d in 0..c {
+                if signatures[d] == signatures[c] {
+                    lower[c] |= 1 << d;
+                }
+            }
+        }
+        Twins { lower }
+    }
+
+    /// Whether `caps` is the first of its orbit, in increasing order of masks: within each class
+    /// of twins it holds the lowest capabilities. Every subset of capabilities (a request, an
+    /// answer, a decision) is one of an orbit whose first member is the smallest mask; for a
+    /// single capability (a gated action), the lowest of its twins.
+    pub fn first_of_orbit(&self, caps: u64) -> bool {
+        let mut bits = caps & 0xff;
+        while bits != 0 {
+            let c = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if u64::from(self.lower[c]) & !caps != 0 {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Renames the capabilities of `masks` (the sets of a packed state, one byte each, at most 64)
+/// to those of the representative of its symmetry class: capability `c` becomes its rank when
+/// capabilities are sorted by signature, largest first (the first set weighs most), ties in
+/// index order. Whether anything changed.
+pub fn canonicalize(masks: &mut [u8]) -> bool {
+    let (signatures, used) = signatures(masks);
     // Capabilities in no set are last whatever their index, and renaming them changes nothing.
     let n = 8 - used.leading_zeros() as usize;
     let mut order = [0u8, 1, 2, 3, 4, 5, 6, 7];
@@ -149,6 +199,26 @@ mod tests {
                     .collect()
             )
         );
+    }
+
+    #[test]
+    fn twins_keep_the_first_action_of_each_orbit() {
+        // Capabilities 0 and 1 are in the first set, 2 in the second, 3 to 7 in none.
+        let twins = Twins::of(&[0b011, 0b100]);
+        assert!(twins.first_of_orbit(0b001));
+        assert!(!twins.first_of_orbit(0b010), "1 without its lower twin 0");
+        assert!(twins.first_of_orbit(0b011));
+        assert!(twins.first_of_orbit(0b100), "2 has no twin");
+        assert!(
+            twins.first_of_orbit(0b1000),
+            "3 is the lowest of those in no set"
+        );
+        assert!(!twins.first_of_orbit(0b1_0000), "4 is a twin of 3");
+        assert!(twins.first_of_orbit(0b1_1101));
+        assert!(!twins.first_of_orbit(0b1_0110));
+        // No set: every capability is a twin of every other.
+        let all = Twins::of(&[]);
+        assert!(all.first_of_orbit(0b111) && !all.first_of_orbit(0b101));
     }
 
     proptest::proptest! {

@@ -20,6 +20,7 @@
 //! model does.
 
 use super::packed::{Overflow, Packed, Scratch};
+use super::symmetry::Twins;
 use crate::rules::widget_mutants::{TestWidget, WidgetMutant};
 use crate::rules::{Judge, Observer, Rule, RuleSet, Side, Violation};
 use capneg_reference::client::{Client, Input, Output, Setup};
@@ -55,6 +56,9 @@ pub struct WidgetModel {
     pub universe: Interner,
     /// Set once a state did not fit the packed form.
     pub(super) overflow: Overflow,
+    /// Whether a state's actions are only the first of each orbit of its symmetries
+    /// ([`Twins`]): for a checker that reduces by symmetry, the others lead to duplicates.
+    pub(super) first_of_orbits: bool,
 }
 
 impl WidgetModel {
@@ -70,6 +74,7 @@ impl WidgetModel {
             focus: None,
             universe: Interner::with_names(UNIVERSE[..caps as usize].iter().copied()),
             overflow: Overflow::default(),
+            first_of_orbits: false,
         }
     }
 
@@ -419,6 +424,16 @@ pub enum WidgetStep {
     App(u64),
 }
 
+impl WidgetStep {
+    /// The capabilities the action names, as a mask (`None`: it names none).
+    pub fn caps(self) -> Option<u64> {
+        match self {
+            WidgetStep::Decide(m) | WidgetStep::App(m) => Some(m),
+            WidgetStep::ToWidget | WidgetStep::ToClient => None,
+        }
+    }
+}
+
 /// A condition on a state of the widget model.
 pub type WidgetCondition = fn(&WidgetModel, &WidgetState) -> bool;
 
@@ -511,7 +526,11 @@ impl Model for WidgetModel {
     }
 
     fn actions(&self, state: &WidgetState, actions: &mut Vec<WidgetStep>) {
-        SCRATCH.with_borrow_mut(|scratch| self.enabled(scratch.source(state), actions))
+        SCRATCH.with_borrow_mut(|scratch| self.enabled(scratch.source(state), actions));
+        if self.first_of_orbits {
+            let twins = Twins::of(state.sets());
+            actions.retain(|a| a.caps().is_none_or(|caps| twins.first_of_orbit(caps)));
+        }
     }
 
     fn next_state(&self, s: &WidgetState, action: WidgetStep) -> Option<WidgetState> {

@@ -293,3 +293,68 @@ fn one_checker_per_root_counts_as_one_checker() {
         );
     }
 }
+
+/// A run that gives only the first action of each orbit of a state's symmetries
+/// ([`Checked::first_of_orbits`], what `capneg check` runs with the symmetry reduction) is the
+/// same run less duplicates: for every client, profile and widget, the same unique states,
+/// depth, rules broken and goals reached, from fewer states generated.
+#[test]
+fn the_first_action_of_each_orbit_is_enough() {
+    use capneg_model::check::widget_model::WidgetModel;
+    use capneg_model::check::{Checked, Stoppable};
+    use capneg_model::rules::widget_mutants::WidgetMutant;
+    use stateright::{Checker, Model};
+    use std::collections::BTreeSet;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    fn run<M: Checked>(model: M) -> (usize, usize, usize, BTreeSet<&'static str>)
+    where
+        M::State: std::hash::Hash,
+    {
+        let halt = Arc::new(AtomicBool::new(false));
+        let checker = Stoppable::new(model, &halt)
+            .checker()
+            .symmetry()
+            .spawn_dfs()
+            .join();
+        let found = checker.discoveries().into_keys().collect();
+        (
+            checker.unique_state_count(),
+            checker.max_depth(),
+            checker.state_count(),
+            found,
+        )
+    }
+    fn same<M: Checked>(model: M, what: &str) -> usize
+    where
+        M::State: std::hash::Hash,
+    {
+        let all = run(model.clone());
+        let firsts = run(model.first_of_orbits());
+        assert_eq!(
+            (firsts.0, firsts.1, &firsts.3),
+            (all.0, all.1, &all.3),
+            "{what}"
+        );
+        assert!(firsts.2 <= all.2, "{what}: {} > {}", firsts.2, all.2);
+        all.2 - firsts.2
+    }
+    let bounds = Bounds {
+        caps: 2,
+        rounds: 1,
+        gated: 1,
+    };
+    let mut spared = 0;
+    for profile in Profile::ALL {
+        for client in ClientKind::all() {
+            let model = SessionModel::new(client, profile, Profile::MSC, bounds);
+            spared += same(model, &format!("{client:?} {profile}"));
+        }
+        for widget in std::iter::once(None).chain(WidgetMutant::ALL.map(Some)) {
+            let model = WidgetModel::new(widget, profile, bounds);
+            spared += same(model, &format!("{widget:?} {profile}"));
+        }
+    }
+    assert!(spared > 0, "some duplicates are not generated");
+}
