@@ -1,6 +1,6 @@
 //! Model checking at the default bounds (unique states/s): `capneg_model::check::check` as
 //! `capneg check` runs it (depth-first, symmetry, 2 threads), the same search without `check`'s
-//! 100 ms progress polling, and stateright on a trivial model of similar size
+//! polling (a look every 2 ms at most), and stateright on a trivial model of similar size
 //! (`capneg_benches::trivial`), which shows what the checker itself costs per state.
 
 use capneg_benches::benchmarking;

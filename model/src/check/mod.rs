@@ -497,7 +497,7 @@ pub fn check(config: &CheckConfig, progress: &mut dyn FnMut(Progress)) -> CheckR
 }
 
 /// Runs the check until it ends or `stop` is set (`capneg check` sets it on Ctrl-C), whichever
-/// comes first. Once `stop` is set (seen within 100 ms), the run under way ends early and none
+/// comes first. Once `stop` is set (seen within 2 ms), the run under way ends early and none
 /// after it starts: the report has what was found so far, with
 /// [`interrupted`](CheckReport::interrupted) set. A rule broken in the exhaustive run is
 /// violated whatever comes after; its counterexample is then the path that run found (not
