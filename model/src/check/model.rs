@@ -700,8 +700,7 @@ impl Model for SessionModel {
     fn actions(&self, state: &State, actions: &mut Vec<Step>) {
         SCRATCH.with_borrow_mut(|scratch| self.enabled(scratch.source(state), actions));
         if self.first_of_orbits {
-            let twins = Twins::of(state.sets());
-            actions.retain(|a| a.caps().is_none_or(|caps| twins.first_of_orbit(caps)));
+            Twins::retain_first_of_orbits(state.sets(), actions, Step::caps);
         }
     }
 

@@ -101,6 +101,18 @@ impl Twins {
         Twins { lower }
     }
 
+    /// Keeps of `actions`, the actions of the state whose packed sets are `masks`, only the first
+    /// of each orbit: those whose capabilities (`caps`; `None` for an action that names none)
+    /// are [`first_of_orbit`](Twins::first_of_orbit).
+    pub fn retain_first_of_orbits<A: Copy>(
+        masks: &[u8],
+        actions: &mut Vec<A>,
+        caps: impl Fn(A) -> Option<u64>,
+    ) {
+        let twins = Twins::of(masks);
+        actions.retain(|&a| caps(a).is_none_or(|c| twins.first_of_orbit(c)));
+    }
+
     /// Whether `caps` is the first of its orbit, in increasing order of masks: within each class
     /// of twins it holds the lowest capabilities. Every subset of capabilities (a request, an
     /// answer, a decision) is one of an orbit whose first member is the smallest mask; for a
