@@ -63,16 +63,30 @@ fn signatures(masks: &[u8]) -> ([u64; 8], u8) {
     debug_assert!(masks.len() <= 64, "one signature bit a set");
     let mut signatures = [0u64; 8];
     let mut used = 0u8;
-    for (j, &m) in masks.iter().enumerate() {
-        used |= m;
-        let bit = 1u64 << (63 - j);
-        let mut bits = m;
-        while bits != 0 {
-            signatures[bits.trailing_zeros() as usize] |= bit;
-            bits &= bits - 1;
+    // Eight sets at a time: their masks as the rows of an 8x8 bit matrix (set `j` of the chunk
+    // in its top byte down), transposed so that byte `c` holds capability `c`'s memberships,
+    // set `j` of the chunk at bit `7 - j`; chunk `k` is byte `7 - k` of every signature.
+    for (k, chunk) in masks.chunks(8).take(8).enumerate() {
+        let mut rows = [0u8; 8];
+        rows[..chunk.len()].copy_from_slice(chunk);
+        let x = transpose8(u64::from_be_bytes(rows));
+        used |= rows.iter().fold(0, |u, &m| u | m);
+        for (c, signature) in signatures.iter_mut().enumerate() {
+            *signature |= (x >> (8 * c) & 0xff) << (56 - 8 * k);
         }
     }
     (signatures, used)
+}
+
+/// The 8x8 bit matrix `x` (bit `j` of byte `i`: row `i`, column `j`) transposed, in three
+/// rounds of swapping blocks across the diagonal (1x1 bits, then 2x2, then 4x4).
+fn transpose8(mut x: u64) -> u64 {
+    let t = (x ^ (x >> 7)) & 0x00aa_00aa_00aa_00aa;
+    x ^= t ^ (t << 7);
+    let t = (x ^ (x >> 14)) & 0x0000_cccc_0000_cccc;
+    x ^= t ^ (t << 14);
+    let t = (x ^ (x >> 28)) & 0x0000_0000_f0f0_f0f0;
+    x ^ t ^ (t << 28)
 }
 
 /// The capabilities a state cannot tell apart: those with equal signatures
@@ -183,6 +197,35 @@ mod tests {
     use capneg_reference::CapSet;
     use proptest::prelude::Just;
     use proptest::strategy::Strategy;
+
+    /// The signatures by their definition: bit `63 - j` for membership in set `j`.
+    fn naive_signatures(masks: &[u8]) -> ([u64; 8], u8) {
+        let mut signatures = [0u64; 8];
+        for (j, &m) in masks.iter().enumerate() {
+            for (c, signature) in signatures.iter_mut().enumerate() {
+                if m & 1 << c != 0 {
+                    *signature |= 1 << (63 - j);
+                }
+            }
+        }
+        (signatures, masks.iter().fold(0, |u, &m| u | m))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn signatures_follow_their_definition(masks in proptest::collection::vec(0u8.., 0..=64)) {
+            proptest::prop_assert_eq!(signatures(&masks), naive_signatures(&masks));
+        }
+    }
+
+    #[test]
+    fn transposes_a_bit_matrix() {
+        // Only row 0 column 1 set: after, only row 1 column 0.
+        assert_eq!(transpose8(1 << 1), 1 << 8);
+        // The diagonal stays.
+        assert_eq!(transpose8(0x8040_2010_0804_0201), 0x8040_2010_0804_0201);
+        assert_eq!(transpose8(0xff), 0x0101_0101_0101_0101);
+    }
 
     #[test]
     fn renamed_values_share_a_representative() {
