@@ -4,6 +4,7 @@
 #   benches/scripts/compare.sh            # RUNS=7 timed runs of each command, medians reported
 #   RUNS=10 CASES=4000 benches/scripts/compare.sh
 #   EVENTS=40000 RSS_BYTES=12500000 RUNS=1 CASES=200 benches/scripts/compare.sh   # a quick try
+#   PARTS=c benches/scripts/compare.sh    # only (c); PARTS names the parts to run (default abc)
 #
 # (a) `capneg validate` against `jq empty` on a 400k-event trace with prompts recorded and on a
 #     400k-event trace with prompts hidden (gen_script.py + `capneg run`), and the peak RSS of
@@ -20,6 +21,8 @@
 set -euo pipefail
 
 RUNS=${RUNS:-7}
+PARTS=${PARTS:-abc}
+part() { [[ $PARTS == *"$1"* ]]; }
 CASES=${CASES:-2000}
 EVENTS=${EVENTS:-400000}
 RSS_BYTES=${RSS_BYTES:-125000000}
@@ -146,6 +149,7 @@ hide() { # hide IN OUT: prompts and decisions removed, the session line says so
 events_of() { "$CAPNEG" validate --json "$1" | jq -r '"\(.events) events, prompts \(.prompts)"'; }
 mb() { calc "$(stat -c %s "$1") / 1000000" 1; }
 
+if part a; then
 say ""
 say "== (a) validation: capneg validate vs jq empty"
 trace $(((EVENTS - 6 + 7) / 8)) "$TMP/recorded.jsonl"
@@ -186,6 +190,8 @@ else
 fi
 rm -f "$TMP"/*.jsonl
 
+fi
+if part b; then
 say ""
 say "== (b) differential driving: capneg adapter vs the matrix-widget-api Node adapter"
 "$CAPNEG" drive --cases "$CASES" -- "$CAPNEG" adapter 2>&1 | tail -1 || true
@@ -222,21 +228,43 @@ else
     say "the Node adapter: skipped (needs node and adapters/matrix-widget-api/node_modules: npm ci there)"
 fi
 
+fi
+if part c; then
 say ""
 say "== (c) model checking: capneg check vs stateright on a trivial model, DFS, symmetry, 2 threads"
+# timed CMD...: CMD's standard output, then a line `cpu USER SYSTEM` (its processor seconds);
+# its standard error is discarded.
+timed() {
+    local TIMEFORMAT='cpu %3U %3S'
+    { time "$@" 2> /dev/null; } 2>&1
+}
+# cpu_ns OUTPUT: processor nanoseconds a unique state, from the output of `timed` on a command
+# whose last line says `unique N`.
+cpu_ns() {
+    awk '/^cpu / { cpu = $2 + $3; next } { line = $0 }
+        END { match(line, /unique [0-9]+/); n = substr(line, RSTART + 7, RLENGTH - 7); printf "%.0f\n", cpu * 1e9 / n }' <<< "$1"
+}
 # rates LABEL CAPNEG_ARGS TRIVIAL_ARGS: RUNS alternating runs of `capneg check` and the trivial
 # model at bounds with about as many unique states, so that both fill hash tables of one size
 # (stateright's own rate falls as its table grows: 2.0M states/s at 126k states, 0.9-1.3M at
-# 2.2M on this machine); prints both last lines and the median rates, ranges and ratio.
+# 2.2M on this machine); prints both last lines, the median rates, ranges and ratio, and the
+# same for the processor time a state (user + system, both threads): the trivial model's two
+# threads contend for one fingerprint table, so its wall rate gains less from the second
+# thread than capneg's (one checker a root, docs/model.md), and the two ratios differ.
 rates() {
-    local label=$1 cargs=$2 targs=$3 check_rates=() trivial_rates=() line tline c t
+    local label=$1 cargs=$2 targs=$3 check_rates=() trivial_rates=() check_cpu=() trivial_cpu=()
+    local out line tline c t cc tc
     for _ in $(seq "$RUNS"); do
         # shellcheck disable=SC2086 # the bounds are words
-        line=$("$CAPNEG" check --threads 2 $cargs | tail -1)
+        out=$(timed "$CAPNEG" check --threads 2 $cargs)
+        line=$(grep -v '^cpu ' <<< "$out" | tail -1)
         check_rates+=("$(sed -n 's/.* \([0-9]*\) unique states\/s.*/\1/p' <<< "$line")")
+        check_cpu+=("$(cpu_ns "$out")")
         # shellcheck disable=SC2086
-        tline=$("$TRIVIAL" --threads 2 $targs)
+        out=$(timed "$TRIVIAL" --threads 2 $targs)
+        tline=$(grep -v '^cpu ' <<< "$out" | tail -1)
         trivial_rates+=("$(sed -n 's/.* \([0-9]*\) unique states\/s.*/\1/p' <<< "$tline")")
+        trivial_cpu+=("$(cpu_ns "$out")")
     done
     say "$label"
     say "  capneg check${cargs:+ $cargs}:  $line"
@@ -244,6 +272,9 @@ rates() {
     c=$(printf '%s\n' "${check_rates[@]}" | median)
     t=$(printf '%s\n' "${trivial_rates[@]}" | median)
     say "  median of $RUNS runs: capneg check $c unique states/s ($(printf '%s\n' "${check_rates[@]}" | range)), trivial model $t unique states/s ($(printf '%s\n' "${trivial_rates[@]}" | range)): stateright alone is $(calc "$t / $c" 1)x faster per state ($(calc "1000000000 / $c" 0) ns vs $(calc "1000000000 / $t" 0) ns a state)"
+    cc=$(printf '%s\n' "${check_cpu[@]}" | median)
+    tc=$(printf '%s\n' "${trivial_cpu[@]}" | median)
+    say "  processor time a unique state, median of $RUNS runs: capneg check $cc ns ($(printf '%s\n' "${check_cpu[@]}" | range)), trivial model $tc ns ($(printf '%s\n' "${trivial_cpu[@]}" | range)): $(calc "$cc / $tc" 1)x"
 }
 rates "default bounds (239,196 unique states) against the trivial model's 203,490:" "" ""
 if [ -z "${NO_LARGE:-}" ]; then
@@ -255,3 +286,4 @@ fi
 wall=$(median_seconds check "$CAPNEG" check --threads 2)
 say "capneg check (default bounds, 2 threads), the whole command: $(calc "$wall" 2) s wall, median of $RUNS runs"
 say "targets: default capneg check exhaustive within 10 s; capneg's cost per state at most 3x the trivial model's"
+fi
