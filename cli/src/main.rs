@@ -135,9 +135,10 @@ enum Command {
         /// requests of the widget's application).
         #[arg(long, default_value_t = 2)]
         rounds: u8,
-        /// The most gated actions the widget performs (not used with `--side widget`).
-        #[arg(long, default_value_t = 1)]
-        gated: u8,
+        /// The most gated actions the widget performs [default: 1] (only with `--side client`:
+        /// the widget model's widget sends what its application asks, `--rounds`).
+        #[arg(long)]
+        gated: Option<u8>,
         /// Checker threads.
         #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
         threads: u16,
@@ -251,6 +252,13 @@ fn main() -> ExitCode {
                 );
                 return ExitCode::from(2);
             }
+            if gated.is_some() && side == Side::Widget {
+                eprintln!(
+                    "capneg check: --gated needs --side client: with --side widget the widget's application sets what the widget sends (--rounds)"
+                );
+                return ExitCode::from(2);
+            }
+            let gated = gated.unwrap_or(Bounds::default().gated);
             let (client, rules, bounds) = model_of(readings, caps, rounds, gated);
             check::run(check::CheckArgs {
                 side,

@@ -138,3 +138,26 @@ fn a_client_under_test_on_the_widget_side_is_bad_input() {
         );
     }
 }
+
+/// `--gated` bounds the gated actions of the client model's widget; the widget model has none
+/// of its own (its application asks, `--rounds`), so with `--side widget` it is bad input, not
+/// silently ignored.
+#[test]
+fn gated_actions_on_the_widget_side_are_bad_input() {
+    let output = capneg()
+        .args(["check", "--side", "widget", "--gated", "2"])
+        .output()
+        .unwrap();
+    let run = Run::from(output);
+    assert_eq!(run.code, 2, "{run}");
+    assert!(run.stdout.is_empty(), "{run}");
+    assert!(run.stderr.contains("--gated needs --side client"), "{run}");
+    // Without it, the widget side checks as before; with it, the client side too.
+    for args in [
+        &["--side", "widget", "--caps", "2"][..],
+        &["--side", "client", "--gated", "0", "--caps", "2"][..],
+    ] {
+        let output = capneg().arg("check").args(args).output().unwrap();
+        assert_eq!(Run::from(output).code, 0, "check {args:?}");
+    }
+}
