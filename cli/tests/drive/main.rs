@@ -444,3 +444,84 @@ fn a_slow_adapter_stops_shrinking_at_the_time_limit() {
         "{run}"
     );
 }
+
+/// A session of `capneg drive --replay` under `legacy` whose adapter, written in the shell, holds
+/// its answer to `supported_api_versions` while the prompt is open and sends it after the
+/// decision (`answer_late`), or never.
+fn drive_late_answer(answer_late: bool) -> Run {
+    let script = scratch(
+        if answer_late {
+            "late-answer.jsonl"
+        } else {
+            "no-answer.jsonl"
+        },
+        concat!(
+            r#"{"session": {"widgetId": "w1", "autoApprove": [], "waitForContentLoaded": false}}"#,
+            "\n",
+            r#"{"widget": {"api": "toWidget", "action": "capabilities", "data": {}, "response": {"capabilities": ["m.always_on_screen"]}}}"#,
+            "\n",
+            r#"{"widget": {"api": "fromWidget", "action": "supported_api_versions", "data": {}}}"#,
+            "\n",
+            r#"{"decision": {"approved": ["m.always_on_screen"]}}"#,
+            "\n",
+        )
+        .as_bytes(),
+    );
+    let answer = if answer_late {
+        r#"echo '{"client":{"api":"fromWidget","widgetId":"w1","requestId":"w0","action":"supported_api_versions","data":{},"response":{"supported_versions":["0.0.1","0.0.2","org.matrix.msc2762","org.matrix.msc2871","org.matrix.msc3819"]}}}'"#
+    } else {
+        ":"
+    };
+    let adapter = format!(
+        r#"n=0
+while read -r line; do
+  n=$((n+1))
+  case $n in
+    1) echo '{{"client":{{"api":"toWidget","widgetId":"w1","requestId":"c0","action":"capabilities","data":{{}}}}}}' ;;
+    2) echo '{{"prompt":{{"capabilities":["m.always_on_screen"]}}}}' ;;
+    4) {answer}
+       echo '{{"client":{{"api":"toWidget","widgetId":"w1","requestId":"c1","action":"notify_capabilities","data":{{"requested":["m.always_on_screen"],"approved":["m.always_on_screen"]}}}}}}' ;;
+  esac
+  echo '{{"idle":{{}}}}'
+done"#
+    );
+    drive_sh(
+        &["--profile", "legacy", "--replay", script.to_str().unwrap()],
+        &adapter,
+    )
+}
+
+/// A response sent later than the reference's is a difference of timing, not a rule broken,
+/// when it comes: the driver's verdict is formed on the whole session, as `capneg validate`
+/// judges the printed trace (conforms). When it never comes, the request left open is the rule
+/// the difference breaks.
+#[test]
+fn a_late_answer_differs_in_timing_and_a_missing_one_breaks_its_rule() {
+    let run = drive_late_answer(true);
+    assert_diverges(
+        &run,
+        "after line 5: the adapter said idle, the reference had more to say",
+    );
+    assert!(!run.stderr.contains("violates"), "{run}");
+    assert_eq!(run.trace().len(), 8, "the whole session: {run}");
+    let validated = run.validated("late-answer-trace.jsonl", &["--profile", "legacy"]);
+    assert_eq!(validated.code, 0, "{validated}");
+    assert!(validated.stdout.starts_with("conforms"), "{validated}");
+
+    let run = drive_late_answer(false);
+    assert_diverges(
+        &run,
+        "violates exactly-one-response: the widget request of line 5 was never answered",
+    );
+    assert!(
+        run.stderr
+            .contains("the adapter said idle, the reference had more to say"),
+        "{run}"
+    );
+    let validated = run.validated("no-answer-trace.jsonl", &["--profile", "legacy"]);
+    assert_eq!(validated.code, 1, "{validated}");
+    assert!(
+        validated.stdout.contains("exactly-one-response"),
+        "{validated}"
+    );
+}

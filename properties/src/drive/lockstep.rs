@@ -8,8 +8,11 @@
 //! difference, is the divergence. One difference does not end the session at once: a response
 //! the adapter has not sent yet where the reference has. It may come later (an ack held back
 //! past the user's decision breaks `ack-before-notify` then), so the session goes on: the first
-//! rule broken before the session ends is the divergence, or else that difference. An adapter that fails (no answer, a crash) or writes a line
-//! that is not a protocol line diverges too (with the reason [`diagnose`] gives); what a failed
+//! rule broken before the session ends is the divergence, or else that difference, with the
+//! obligations the adapter's whole session leaves open: none if the response came later, when
+//! only its timing differs (and `capneg validate` says the trace conforms). An adapter that
+//! fails (no answer, a crash) or writes a line that is not a protocol line diverges too (with
+//! the reason [`diagnose`] gives); what a failed
 //! adapter wrote is kept in its trace as far as it is a trace (docs/spec.md §5). While shrinking,
 //! a session is cut short at a deadline ([`Lockstep::set_deadline`]).
 //!
@@ -46,8 +49,9 @@ pub struct Lockstep {
     ref_lines: Vec<String>,
     lines: Vec<String>,
     commands: u64,
-    /// A response the adapter has not sent yet where the reference has: the divergence unless
-    /// a rule breaks before the session ends.
+    /// A response the adapter has not sent yet where the reference has (the difference alone):
+    /// the divergence unless a rule breaks before the session ends, judged with the obligations
+    /// the adapter leaves open where it is reported ([`Lockstep::late_divergence`]).
     late: Option<Finding>,
     /// When a session is cut short ([`Lockstep::set_deadline`]).
     deadline: Option<Instant>,
@@ -150,7 +154,7 @@ impl Lockstep {
                     };
                     let Some(line) = self.side.widget_line(step) else {
                         if let Some(late) = self.late.take() {
-                            return Err(self.diverge(late));
+                            return Err(self.late_divergence(late));
                         }
                         return Err(self.diverge(Finding::Internal(format!(
                             "the adapter has no open request for the widget's answer {ref_line}"
@@ -162,12 +166,37 @@ impl Lockstep {
                 }
             }
         }
-        // A response still missing at the end: the difference, with the obligation it leaves.
+        // A response late against the reference's: the difference, with the obligations the
+        // adapter's whole session leaves open (none if the response came after all).
         if let Some(late) = self.late.take() {
-            return Err(self.diverge(late));
+            return Err(self.late_divergence(late));
         }
         self.side.finish();
         self.check_rules()
+    }
+
+    /// The divergence of a response the adapter sent later than the reference, or not at all
+    /// (`difference`), judged on the session so far: the obligations it leaves open if the
+    /// session ended here, with the difference; the difference alone if it leaves none (the
+    /// response came later: only its timing differs, and `capneg validate` says the trace
+    /// conforms).
+    fn late_divergence(&self, difference: Finding) -> Box<Divergence> {
+        self.diverge(self.with_end_obligations(difference))
+    }
+
+    /// `difference`, with the rule it breaks if the session ended here: the first end-of-trace
+    /// obligation the adapter leaves open (a request unanswered, a round without its notify;
+    /// the reference never leaves one), if any.
+    fn with_end_obligations(&self, difference: Finding) -> Finding {
+        let end = self.side.end_violations();
+        match end.first() {
+            Some((line, _)) => Finding::Rules {
+                line: *line,
+                broken: self.broken(&end, *line),
+                difference: Some(Box::new(difference)),
+            },
+            None => difference,
+        }
     }
 
     fn diverge(&self, finding: Finding) -> Box<Divergence> {
@@ -199,24 +228,11 @@ impl Lockstep {
             return Ok(());
         }
         if let Some(difference) = compare(&self.ref_side, &self.side) {
-            // If the session ended here, would the adapter leave obligations open (a request
-            // unanswered, a round without its notify)? The reference never does: that is the
-            // rule its difference breaks.
-            let end = self.side.end_violations();
-            let late = is_late_response(&difference);
-            let finding = match end.first() {
-                Some((line, _)) => Finding::Rules {
-                    line: *line,
-                    broken: self.broken(&end, *line),
-                    difference: Some(Box::new(difference)),
-                },
-                None => difference,
-            };
-            if late {
-                self.late = Some(finding);
+            if is_late_response(&difference) {
+                self.late = Some(difference);
                 return Ok(());
             }
-            return Err(self.diverge(finding));
+            return Err(self.diverge(self.with_end_obligations(difference)));
         }
         Ok(())
     }
