@@ -147,7 +147,6 @@ pub struct Process {
     running: Option<Running>,
     /// Stderr of processes that ended, kept for the report.
     stderr: Arc<Mutex<Stderr>>,
-    starts: u32,
 }
 
 impl std::fmt::Debug for Process {
@@ -254,15 +253,9 @@ impl Process {
             timeout,
             running: None,
             stderr: Arc::new(Mutex::new(Stderr::default())),
-            starts: 0,
         };
         p.ensure()?;
         Ok(p)
-    }
-
-    /// How many times the process was started.
-    pub fn starts(&self) -> u32 {
-        self.starts
     }
 
     fn ensure(&mut self) -> Result<&mut Running, Failure> {
@@ -283,7 +276,6 @@ impl Process {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| Failure::CannotStart(format!("{}: {e}", self.argv[0])))?;
-        self.starts += 1;
         let (stdin, stdout, stderr) =
             match (child.stdin.take(), child.stdout.take(), child.stderr.take()) {
                 (Some(i), Some(o), Some(e)) => (i, o, e),

@@ -108,19 +108,9 @@ impl Lockstep {
         self.commands
     }
 
-    /// The profile.
-    pub fn profile(&self) -> Profile {
-        self.profile
-    }
-
     /// The adapter's side of the last session.
     pub fn trace(&self) -> &[String] {
         self.side.trace()
-    }
-
-    /// The reference's side of the last session.
-    pub fn reference_trace(&self) -> &[String] {
-        self.ref_side.trace()
     }
 
     /// Runs one session; the first divergence, if any.
