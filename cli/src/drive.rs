@@ -7,13 +7,13 @@
 //! the rate.
 
 use crate::progress::ProgressLine;
-use capneg_model::rules::Side;
+use capneg_model::rules::{Rule, Side};
 use capneg_properties::drive::{
     drive_with, printed, replay, Divergence, Options, Outcome, Progress, Report, ShrinkLimit,
     Stats, PRINTED_BYTES, PRINTED_LINES,
 };
 use capneg_properties::session::Session;
-use capneg_properties::widget_drive::{drive_widget, replay_widget};
+use capneg_properties::widget_drive::{drive_widget, replay_widget, WidgetFound};
 use capneg_properties::Process;
 use capneg_reference::Profile;
 use std::fs::File;
@@ -139,7 +139,7 @@ pub fn run(args: DriveArgs) -> ExitCode {
             let rules: Vec<String> = drive
                 .divergences
                 .iter()
-                .filter_map(|r| r.divergence.rules().first().map(|r| r.to_string()))
+                .filter_map(|f| f.report.divergence.rules().first().map(|r| r.to_string()))
                 .collect();
             eprintln!(
                 "capneg drive: `{shown}` breaks {} widget rules: {}; the first is printed on stdout, each with its own minimal session below",
@@ -147,9 +147,11 @@ pub fn run(args: DriveArgs) -> ExitCode {
                 rules.join(", ")
             );
         }
-        print_report(first, side, &reference, &shown);
-        for report in others {
-            print_other(report, &reference, &shown);
+        print_report(&first.report, side, &reference, &shown);
+        print_behind(first);
+        for found in others {
+            print_other(&found.report, &reference, &shown);
+            print_behind(found);
         }
         if !others.is_empty() {
             eprintln!(
@@ -280,6 +282,20 @@ fn print_report<S>(report: &Report<S>, side: Side, reference: &str, shown: &str)
         s.commands,
         s.elapsed.as_secs_f64(),
         s.rate()
+    );
+}
+
+/// Where a widget divergence's rule never broke first: which rules its trace breaks before it,
+/// on stderr.
+fn print_behind(found: &WidgetFound) {
+    let Some((line, rules)) = &found.behind else {
+        return;
+    };
+    let rules: Vec<String> = rules.iter().map(Rule::to_string).collect();
+    let _ = writeln!(
+        io::stderr().lock(),
+        "(in no generated session was this the first rule broken: this trace breaks {} first, at line {line}, and `capneg validate` names that)",
+        rules.join(", ")
     );
 }
 

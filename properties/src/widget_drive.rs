@@ -15,11 +15,15 @@
 //! After the last step every message in flight is delivered.
 //!
 //! The search ([`drive_widget`]) looks for every widget rule the adapter breaks: a session that
-//! breaks a rule is looked for over all the cases and shrunk, then the search starts again with
-//! the rules found so far left unjudged, until no other rule breaks; each rule broken is
-//! reported with its own minimal session. Only where no rule breaks is the first difference from
-//! the reference widget shrunk and reported. Shrinking keeps the kind of divergence, as the
-//! client's driver does ([`crate::drive`]).
+//! breaks a rule is looked for over all the cases and shrunk, then the search starts again for
+//! the rules not found yet, until no other rule breaks; each rule broken is reported with its own
+//! minimal session. Every rule is judged in each search, and a session counts only where the
+//! first rule it breaks is one not found yet ([`WidgetLockstep::seeking`]): its trace then breaks
+//! no other rule before, and `capneg validate` names the same rule first. A rule that never
+//! breaks first is looked for once more with the rules found left unjudged; its session then
+//! breaks one of those before it, which the report says ([`WidgetFound::behind`]). Only where no
+//! rule breaks is the first difference from the reference widget shrunk and reported. Shrinking
+//! keeps the kind of divergence, as the client's driver does ([`crate::drive`]).
 
 use crate::drive::{
     search_with, Class, Divergence, Finding, Harness, Options, Outcome, Progress, Report, Stats,
@@ -30,7 +34,7 @@ use crate::universe::{Caps, UNIVERSE};
 use crate::widget_protocol::{client_command, request_command, start_command, WidgetHandler};
 use capneg_model::rules::mutants::ClientKind;
 use capneg_model::session::{ClientSession, Emitted};
-use capneg_model::{Judge, Judging, Line, RuleSet, Side, Violation};
+use capneg_model::{Judge, Judging, Line, Rule, RuleSet, Side, Violation};
 use capneg_reference::{CapSet, Event, Posted, Profile, Settings};
 use capneg_wire::codec::{Codec, Poster};
 use capneg_wire::envelope::EnvelopeView;
@@ -276,6 +280,9 @@ pub struct WidgetLockstep {
     profile: Profile,
     /// The widget rules judged.
     rules: RuleSet,
+    /// The rules a divergence must break first to count (a session whose first rules broken
+    /// are all others passes).
+    wanted: RuleSet,
     reference: WidgetHandler,
     commands: u64,
     deadline: Option<Instant>,
@@ -309,11 +316,23 @@ impl WidgetLockstep {
         WidgetLockstep {
             profile,
             rules,
+            wanted: rules,
             reference: WidgetHandler::new(None),
             commands: 0,
             deadline: None,
             cut_short: false,
             violations: Vec::new(),
+        }
+    }
+
+    /// A lockstep with the reference client of `profile`, judging every widget rule, where a
+    /// session diverges by the rules only if one of `wanted` is among the first rules it breaks
+    /// (listed first); a session whose first rules broken are all others passes. The trace of a
+    /// divergence by a wanted rule breaks no rule before it.
+    pub fn seeking(profile: Profile, wanted: RuleSet) -> WidgetLockstep {
+        WidgetLockstep {
+            wanted,
+            ..WidgetLockstep::new(profile)
         }
     }
 
@@ -361,7 +380,17 @@ impl WidgetLockstep {
         };
         let result = self.play(&mut run, session, adapter);
         self.violations = run.tested.judging.violations().to_vec();
-        result
+        let mut divergence = match result {
+            Ok(()) => return Ok(()),
+            Err(d) => d,
+        };
+        if let Finding::Rules { broken, .. } = &mut divergence.finding {
+            if !broken.iter().any(|(r, _)| self.wanted.contains(*r)) {
+                return Ok(());
+            }
+            broken.sort_by_key(|(r, _)| !self.wanted.contains(*r));
+        }
+        Err(divergence)
     }
 
     fn play(
@@ -630,11 +659,24 @@ impl Harness for WidgetLockstep {
 /// the reference widget), and the counts of the whole drive.
 #[derive(Clone, Debug)]
 pub struct WidgetDrive {
-    /// The divergences: one per rule broken (with the rules broken on the same line), in the
-    /// order of docs/spec.md §9.2; or else at most one difference from the reference widget.
-    pub divergences: Vec<Report<WidgetSession>>,
+    /// The divergences: one per rule broken (with the rules broken on the same line), those
+    /// whose trace breaks their rule first ahead of those [`behind`](WidgetFound::behind)
+    /// others, each group in the order of docs/spec.md §9.2; or else at most one difference from
+    /// the reference widget.
+    pub divergences: Vec<WidgetFound>,
     /// Counts of the whole drive (every search).
     pub stats: Stats,
+}
+
+/// A divergence of a widget drive.
+#[derive(Clone, Debug)]
+pub struct WidgetFound {
+    /// The divergence, shrunk.
+    pub report: Report<WidgetSession>,
+    /// Where its rule never broke first in the search: the line and the rules its trace breaks
+    /// before (rules found earlier, left unjudged in its search). `capneg validate` on the trace
+    /// names those first.
+    pub behind: Option<(Line, Vec<Rule>)>,
 }
 
 /// Drives a widget `adapter` with `options.cases` generated sessions against the reference
@@ -656,10 +698,9 @@ pub fn drive_widget(
         stats.commands += s.commands;
         stats.elapsed += s.elapsed;
     };
-    // One search of generated sessions, judging `rules`; `rules_only`: a difference from the
-    // reference widget that breaks none of them is passed over.
-    let mut search = |rules: RuleSet, rules_only: bool| {
-        let lockstep = WidgetLockstep::judging(options.profile, rules);
+    // One search of generated sessions with `lockstep`; `rules_only`: a difference from the
+    // reference widget that breaks no rule is passed over.
+    let mut search = |lockstep: WidgetLockstep, rules_only: bool, adapter: &mut dyn Adapter| {
         search_with(
             options,
             lockstep,
@@ -669,13 +710,24 @@ pub fn drive_widget(
             progress,
         )
     };
+    // First every rule is judged and a rule not found yet must break first; once no such rule
+    // breaks first, the rules not found are judged alone (they may break behind others).
+    let mut alone = false;
     while !judged.is_empty() {
-        let (outcome, passed_over) = search(judged, true);
+        let lockstep = if alone {
+            WidgetLockstep::judging(options.profile, judged)
+        } else {
+            WidgetLockstep::seeking(options.profile, judged)
+        };
+        let (outcome, passed_over) = search(lockstep, true, adapter);
         passed_over_any |= passed_over;
         match outcome {
             Outcome::Passed(s) => {
                 add(&mut stats, &s);
-                break;
+                if alone || judged == all {
+                    break;
+                }
+                alone = true;
             }
             Outcome::Diverged(report) => {
                 add(&mut stats, &report.stats);
@@ -684,22 +736,59 @@ pub fn drive_widget(
                     break; // cannot happen: a divergence breaks a judged rule
                 }
                 judged = judged.iter().filter(|r| !found.contains(*r)).collect();
-                divergences.push(*report);
+                let behind = if alone {
+                    behind(options.profile, &report, adapter)
+                } else {
+                    None
+                };
+                divergences.push(WidgetFound {
+                    report: *report,
+                    behind,
+                });
             }
         }
     }
     if divergences.is_empty() && passed_over_any {
-        let (outcome, _) = search(all, false);
+        let (outcome, _) = search(WidgetLockstep::new(options.profile), false, adapter);
         match outcome {
             Outcome::Passed(s) => add(&mut stats, &s),
             Outcome::Diverged(report) => {
                 add(&mut stats, &report.stats);
-                divergences.push(*report);
+                divergences.push(WidgetFound {
+                    report: *report,
+                    behind: None,
+                });
             }
         }
     }
-    divergences.sort_by_key(|r| r.divergence.rules().first().copied());
+    divergences.sort_by_key(|f| {
+        (
+            f.behind.is_some(),
+            f.report.divergence.rules().first().copied(),
+        )
+    });
     WidgetDrive { divergences, stats }
+}
+
+/// The first rules that `report`'s minimal session breaks with every rule of `profile` judged,
+/// with their line, if its own rule is not among them: the session is run once more on
+/// `adapter`.
+fn behind(
+    profile: Profile,
+    report: &Report<WidgetSession>,
+    adapter: &mut dyn Adapter,
+) -> Option<(Line, Vec<Rule>)> {
+    let own = report.divergence.rules();
+    let d = WidgetLockstep::new(profile)
+        .run_session(&report.session, adapter)
+        .err()?;
+    let Finding::Rules { line, broken, .. } = &d.finding else {
+        return None;
+    };
+    if broken.iter().any(|(r, _)| own.contains(r)) {
+        return None;
+    }
+    Some((*line, broken.iter().map(|(r, _)| *r).collect()))
 }
 
 /// An input of a widget's script.
@@ -878,7 +967,6 @@ pub fn breaks_a_rule(d: &Divergence) -> bool {
 mod tests {
     use super::*;
     use capneg_model::rules::widget_mutants::WidgetMutant;
-    use capneg_model::Rule;
 
     fn options(profile: Profile) -> Options {
         Options::new(profile, 64)
@@ -890,11 +978,11 @@ mod tests {
             let mut adapter = WidgetHandler::new(None);
             let drive = drive_widget(&options(profile), &mut adapter, &mut |_| {});
             assert!(drive.stats.sessions >= 64);
-            if let Some(r) = drive.divergences.first() {
+            if let Some(f) = drive.divergences.first() {
                 panic!(
                     "{profile}: {}\n{}",
-                    r.divergence.describe(),
-                    r.divergence.trace.join("\n")
+                    f.report.divergence.describe(),
+                    f.report.divergence.trace.join("\n")
                 );
             }
         }
@@ -907,26 +995,30 @@ mod tests {
         let rules: Vec<Vec<Rule>> = drive
             .divergences
             .iter()
-            .map(|r| r.divergence.rules())
+            .map(|f| f.report.divergence.rules())
             .collect();
         assert_eq!(rules, [vec![Rule::WidgetViewFollowsNotify]]);
     }
 
-    /// A widget that breaks two rules is reported for both, each with its own session.
+    /// Two widgets as one: the first one's messages, the second one's view.
+    struct Both(WidgetHandler, WidgetHandler);
+
+    impl Adapter for Both {
+        fn command(&mut self, line: &str, out: &mut Vec<String>) -> Result<(), Failure> {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            self.0.command(line, &mut a)?;
+            self.1.command(line, &mut b)?;
+            out.extend(a.into_iter().filter(|l| !l.starts_with("{\"view\"")));
+            out.extend(b.into_iter().filter(|l| l.starts_with("{\"view\"")));
+            Ok(())
+        }
+    }
+
+    /// A widget that breaks two rules is reported for both, each with its own session. Its view
+    /// goes wrong only after a second notify, so always after it refused the first: the view's
+    /// rule never breaks first, and its report says which rule its trace breaks before.
     #[test]
     fn every_rule_broken_is_reported() {
-        struct Both(WidgetHandler, WidgetHandler);
-        impl Adapter for Both {
-            fn command(&mut self, line: &str, out: &mut Vec<String>) -> Result<(), Failure> {
-                // The first widget's messages, the second's view.
-                let (mut a, mut b) = (Vec::new(), Vec::new());
-                self.0.command(line, &mut a)?;
-                self.1.command(line, &mut b)?;
-                out.extend(a.into_iter().filter(|l| !l.starts_with("{\"view\"")));
-                out.extend(b.into_iter().filter(|l| l.starts_with("{\"view\"")));
-                Ok(())
-            }
-        }
         let mut adapter = Both(
             WidgetHandler::new(Some(WidgetMutant::RefusesNotify)),
             WidgetHandler::new(Some(WidgetMutant::FirstNotifyOnly)),
@@ -935,11 +1027,67 @@ mod tests {
         let first: Vec<Rule> = drive
             .divergences
             .iter()
-            .filter_map(|r| r.divergence.rules().first().copied())
+            .filter_map(|f| f.report.divergence.rules().first().copied())
             .collect();
         assert_eq!(
             first,
             [Rule::WidgetAcksNotify, Rule::WidgetViewFollowsNotify]
         );
+        assert_eq!(drive.divergences[0].behind, None);
+        let Some((line, rules)) = &drive.divergences[1].behind else {
+            panic!("the view's rule is reported behind the ack's")
+        };
+        assert_eq!(rules, &[Rule::WidgetAcksNotify]);
+        let refused = &drive.divergences[1].report.divergence.trace[line.get() as usize - 1];
+        assert!(refused.contains("notify_capabilities"), "{refused}");
+        assert!(refused.contains("\"error\""), "{refused}");
+    }
+
+    /// Where each rule can break first, each is reported with a session that breaks it first,
+    /// and the validator names that rule on that line of its trace: a widget that sends the
+    /// application's request before the session when asked early (`widget-reexchange-after-session`)
+    /// and whose view keeps the first notify's approved set (`widget-view-follows-notify`, after
+    /// a re-exchange asked late), as matrix-widget-api's `WidgetApi` does.
+    #[test]
+    fn each_rule_is_reported_with_a_trace_that_breaks_it_first() {
+        let mut adapter = Both(
+            WidgetHandler::new(Some(WidgetMutant::EarlyRequest)),
+            WidgetHandler::new(Some(WidgetMutant::FirstNotifyOnly)),
+        );
+        let profile = Profile::WIDGET_API;
+        let drive = drive_widget(&options(profile), &mut adapter, &mut |_| {});
+        let rules: Vec<Rule> = drive
+            .divergences
+            .iter()
+            .filter_map(|f| f.report.divergence.rules().first().copied())
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                Rule::WidgetViewFollowsNotify,
+                Rule::WidgetReexchangeAfterSession
+            ]
+        );
+        for found in &drive.divergences {
+            assert_eq!(found.behind, None);
+            let d = &found.report.divergence;
+            let verdict = capneg_model::validate::validate(
+                capneg_model::validate::Options {
+                    profile,
+                    partial: false,
+                    side: Side::Widget,
+                },
+                d.trace.join("\n").as_bytes(),
+            )
+            .unwrap();
+            let capneg_model::validate::Verdict::Violates { line, findings, .. } = verdict else {
+                panic!("{verdict:?}")
+            };
+            assert_eq!(Some(line), d.line(), "{}", d.trace.join("\n"));
+            assert!(
+                findings.iter().any(|f| f.rule == d.rules()[0]),
+                "{findings:?}"
+            );
+        }
     }
 }

@@ -89,7 +89,9 @@ fn matrix_widget_api_is_caught_not_following_a_later_notify() {
 
 /// Under the other profiles the same library is caught by its rules too: `widget-api` names
 /// #52 as well, `legacy` (a client without MSC2974: one notify per session) the request sent
-/// before the session.
+/// before the session. The trace on stdout breaks the first rule named first: `capneg validate
+/// --side widget` names it too (under `widget-api` the library can break both, and #52 was
+/// once printed with the early request before it).
 #[test]
 fn matrix_widget_api_is_caught_under_the_other_profiles() {
     let adapter = widget_api_adapter();
@@ -112,6 +114,16 @@ fn matrix_widget_api_is_caught_under_the_other_profiles() {
                 "{profile}: {rule} not named\n{run}"
             );
         }
+        let validated = run.validated(
+            &format!("drive-widget-{profile}.jsonl"),
+            &["--side", "widget", "--profile", profile],
+        );
+        assert_eq!(validated.code, DIVERGENCE, "{validated}");
+        let first_line = validated.stdout.lines().next().unwrap_or_default();
+        assert!(
+            first_line.contains(&format!("violates {}: ", rules[0])),
+            "{profile}: validate names another rule first\n{validated}\n{run}"
+        );
     }
 }
 
