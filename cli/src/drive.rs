@@ -139,7 +139,7 @@ pub fn run(args: DriveArgs) -> ExitCode {
             let rules: Vec<String> = drive
                 .divergences
                 .iter()
-                .filter_map(|f| f.report.divergence.rules().first().map(|r| r.to_string()))
+                .filter_map(|f| f.rule().map(|r| r.to_string()))
                 .collect();
             eprintln!(
                 "capneg drive: `{shown}` breaks {} widget rules: {}; the first is printed on stdout, each with its own minimal session below",

@@ -23,7 +23,7 @@
 //! breaks first is looked for once more with the rules found left unjudged; its session then
 //! breaks one of those before it, which the report says ([`WidgetFound::behind`]). Only where no
 //! rule breaks is the first difference from the reference widget shrunk and reported. Shrinking
-//! keeps the kind of divergence, as the client's driver does ([`crate::drive`]).
+//! keeps the kind of divergence, as the client's driver does ([`crate::drive`](mod@crate::drive)).
 
 use crate::drive::{
     search_with, Class, Divergence, Finding, Harness, Options, Outcome, Progress, Report, Stats,
@@ -679,6 +679,13 @@ pub struct WidgetFound {
     pub behind: Option<(Line, Vec<Rule>)>,
 }
 
+impl WidgetFound {
+    /// The rule it is reported for: the first rule broken (`None`: a difference only).
+    pub fn rule(&self) -> Option<Rule> {
+        self.report.divergence.rules().first().copied()
+    }
+}
+
 /// Drives a widget `adapter` with `options.cases` generated sessions against the reference
 /// widget, with the reference client of `options.profile`: every widget rule it breaks, each
 /// with a minimal session; or, where it breaks none, its first difference from the reference
@@ -761,12 +768,7 @@ pub fn drive_widget(
             }
         }
     }
-    divergences.sort_by_key(|f| {
-        (
-            f.behind.is_some(),
-            f.report.divergence.rules().first().copied(),
-        )
-    });
+    divergences.sort_by_key(|f| (f.behind.is_some(), f.rule()));
     WidgetDrive { divergences, stats }
 }
 
@@ -1027,7 +1029,7 @@ mod tests {
         let first: Vec<Rule> = drive
             .divergences
             .iter()
-            .filter_map(|f| f.report.divergence.rules().first().copied())
+            .filter_map(WidgetFound::rule)
             .collect();
         assert_eq!(
             first,
@@ -1059,7 +1061,7 @@ mod tests {
         let rules: Vec<Rule> = drive
             .divergences
             .iter()
-            .filter_map(|f| f.report.divergence.rules().first().copied())
+            .filter_map(WidgetFound::rule)
             .collect();
         assert_eq!(
             rules,

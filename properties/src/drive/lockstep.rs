@@ -12,9 +12,9 @@
 //! obligations the adapter's whole session leaves open: none if the response came later, when
 //! only its timing differs (and `capneg validate` says the trace conforms). An adapter that
 //! fails (no answer, a crash) or writes a line that is not a protocol line diverges too (with
-//! the reason [`diagnose`] gives); what a failed
-//! adapter wrote is kept in its trace as far as it is a trace (docs/spec.md §5). While shrinking,
-//! a session is cut short at a deadline ([`Lockstep::set_deadline`]).
+//! the reason [`diagnose`] gives); what a failed adapter wrote is kept in its trace as far as
+//! it is a trace (docs/spec.md §5). While shrinking, a session is cut short at a deadline
+//! ([`Lockstep::set_deadline`]).
 //!
 //! Outside negotiation (docs/spec.md §4.3, decision 35): an `update_state` request the adapter
 //! sends (MSC2762's room state push, which the reference never sends) is judged by the rules like
