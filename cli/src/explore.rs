@@ -37,6 +37,7 @@ pub fn run(args: ExploreArgs) -> ExitCode {
         "capneg explore: the Explorer on http://{address}/ (client {}, rules {}); Ctrl-C stops it",
         args.client.profile, args.rules
     );
+    quiet_dropped_connections();
     model.explore(args.port);
     ExitCode::SUCCESS
 }
@@ -47,6 +48,25 @@ fn port_free(address: SocketAddr) -> Result<(), String> {
     TcpListener::bind(address)
         .map(drop)
         .map_err(|e| format!("cannot listen on {address}: {e}"))
+}
+
+/// The HTTP server under stateright's Explorer (tiny_http 0.12) unwraps the peer address of each
+/// connection it reads, so a connection the other side resets before it is read (a browser tab
+/// closed mid-load, a port scanner) panics the server's worker thread for it. The other workers
+/// go on serving, so the panic is harmless; its backtrace becomes one line on stderr. Any other
+/// panic is reported as before.
+fn quiet_dropped_connections() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info
+            .location()
+            .is_some_and(|at| at.file().contains("tiny_http"))
+        {
+            eprintln!("capneg explore: a connection was reset before it was read; still serving");
+        } else {
+            report(info)
+        }
+    }));
 }
 
 #[cfg(test)]
