@@ -5,8 +5,8 @@
 //! (docs/spec.md §9.2), with the reference client. Both are run the same way ([`Checked`]).
 //!
 //! One exhaustive run (depth-first, with threads, reduced by the symmetry of interchangeable
-//! capabilities) settles which rules hold. For each rule that does not, a breadth-first run
-//! checking only that rule finds a shortest counterexample, which is replayed into a trace
+//! capabilities) settles which rules hold. For each rule that does not, a breadth-first search
+//! for that rule alone, reduced by symmetry too ([`breadth_first`]), finds a shortest counterexample, which is replayed into a trace
 //! (docs/spec.md §5) and judged again by the observer to name the line that breaks the rule.
 //!
 //! The exhaustive run judges every rule with one property ([`Stoppable::watched`]): stateright
@@ -30,15 +30,16 @@ use model::{Bounds, SessionModel, State, Step, REACHABLE};
 use printer::{diagram, judge_events, TracePrinter};
 use widget_model::{WidgetModel, WidgetState, WidgetStep, WIDGET_REACHABLE};
 
+mod breadth_first;
 pub mod model;
 pub mod packed;
 pub mod printer;
 mod roots;
 pub mod symmetry;
 pub mod widget_model;
-use stateright::{Checker, Expectation, HasDiscoveries, Model, Property};
+use stateright::{Checker, Expectation, Model, Property};
 
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -564,7 +565,7 @@ fn check_model<M: Checked>(
                 let shortest = if stop.load(Ordering::Relaxed) {
                     None
                 } else {
-                    shortest_until(&model, config.part, rule, progress, stop)
+                    shortest_until(&model, config.part, rule, config.symmetry, progress, stop)
                 };
                 // Stopped before the search ended: the exhaustive run's path instead, where it
                 // recorded one.
@@ -622,44 +623,80 @@ fn check_model<M: Checked>(
     }
 }
 
-/// A shortest path that breaks `rule`, as a trace; `None` if no path breaks it. The search runs
-/// on one thread, so that the counterexample printed is always the same one.
+/// A shortest path that breaks `rule`, as a trace; `None` if no path breaks it. The search
+/// ([`breadth_first`]) reduces by symmetry and runs on one thread, so that the counterexample
+/// printed is always the same one.
 pub fn shortest<M: Checked>(
     model: &M,
     rule: Rule,
     progress: &mut dyn FnMut(Progress),
 ) -> Option<Counterexample> {
-    shortest_until(model, None, rule, progress, &AtomicBool::new(false))
+    shortest_until(model, None, rule, true, progress, &AtomicBool::new(false))
 }
 
-/// [`shortest`] from the roots of `part`, or `None` once `stop` is set.
+/// [`shortest`] from the roots of `part`, reduced by symmetry or not, or `None` once `stop` is
+/// set.
 fn shortest_until<M: Checked>(
     model: &M,
     part: Option<Part>,
     rule: Rule,
+    symmetry: bool,
     progress: &mut dyn FnMut(Progress),
     stop: &AtomicBool,
 ) -> Option<Counterexample> {
+    let (init, actions) = shortest_path(model, part, rule, symmetry, progress, stop)?;
+    Some(model.counterexample(rule, &init, &actions))
+}
+
+/// The path of [`shortest_until`]: a shortest one from the roots of `part` that breaks `rule`.
+fn shortest_path<M: Checked>(
+    model: &M,
+    part: Option<Part>,
+    rule: Rule,
+    symmetry: bool,
+    progress: &mut dyn FnMut(Progress),
+    stop: &AtomicBool,
+) -> Option<breadth_first::Path<M>> {
     let halt = Arc::new(AtomicBool::new(false));
-    let builder = Stoppable::new(model.focused(rule), &halt)
-        .part(part)
-        .checker()
-        .threads(1)
-        .finish_when(HasDiscoveries::AnyFailures);
-    let (checker, stopped) = run(
-        || builder.spawn_bfs(),
-        &halt,
-        stop,
-        Phase::Counterexample(rule),
-        progress,
-    );
-    if stopped {
+    let focused = model.focused(rule);
+    let focused = if symmetry {
+        focused.first_of_orbits()
+    } else {
+        focused
+    };
+    let searched = Stoppable::new(focused, &halt).part(part);
+    let (_, _, holds) = *searched
+        .properties
+        .iter()
+        .find(|(_, name, _)| *name == rule.id())?;
+    let broken = |s: &M::State| !holds(&searched.model, s);
+    let unique = AtomicUsize::new(0);
+    let done = AtomicBool::new(false);
+    let phase = Phase::Counterexample(rule);
+    let start = announce(phase, &halt, stop, progress);
+    let found = std::thread::scope(|scope| {
+        let search = scope.spawn(|| {
+            let found = breadth_first::shortest_path(&searched, broken, symmetry, &unique);
+            done.store(true, Ordering::Relaxed);
+            found
+        });
+        wait(
+            start,
+            || done.load(Ordering::Relaxed),
+            || unique.load(Ordering::Relaxed),
+            &halt,
+            stop,
+            phase,
+            progress,
+        );
+        search
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    });
+    if halt.load(Ordering::Relaxed) {
         return None;
     }
-    let path = checker.discovery(rule.id())?;
-    let states = path.clone().into_states();
-    let actions = path.into_actions();
-    Some(model.counterexample(rule, states.first()?, &actions))
+    found
 }
 
 /// Replays a path and prints it as a trace, naming the line that breaks `rule`.
@@ -1070,5 +1107,67 @@ mod tests {
             panic!("{rule} not violated")
         };
         assert!(cx.shortest);
+    }
+
+    /// The length of a shortest path of `model` that breaks `rule`, by stateright's own
+    /// breadth-first checker (which does not reduce by symmetry).
+    fn stateright_shortest<M: Checked>(model: &M, rule: Rule) -> Option<usize> {
+        let halt = Arc::new(AtomicBool::new(false));
+        let checker = Stoppable::new(model.focused(rule), &halt)
+            .checker()
+            .threads(1)
+            .finish_when(stateright::HasDiscoveries::AnyFailures)
+            .spawn_bfs()
+            .join();
+        Some(checker.discovery(rule.id())?.into_actions().len())
+    }
+
+    #[test]
+    fn the_reduced_search_finds_paths_as_short_as_stateright_s_unreduced_one() {
+        let bounds = Bounds {
+            caps: 3,
+            rounds: 1,
+            gated: 1,
+        };
+        let mut compared = 0;
+        for kind in MutantKind::ALL {
+            if !kind.shows_under(&Profile::MSC) {
+                continue;
+            }
+            let client = ClientKind::Mutant(kind);
+            let model = SessionModel::new(client, Profile::MSC, Profile::MSC, bounds);
+            let rule = kind.target();
+            let expected = stateright_shortest(&model, rule);
+            for symmetry in [true, false] {
+                let stop = AtomicBool::new(false);
+                let path = shortest_path(&model, None, rule, symmetry, &mut |_| {}, &stop);
+                let found = path.as_ref().map(|(_, actions)| actions.len());
+                assert_eq!(found, expected, "{kind} (symmetry {symmetry})");
+                if let Some((init, actions)) = path {
+                    let cx = model.counterexample(rule, &init, &actions);
+                    assert_ne!(cx.reason, "(the replay did not break the rule)", "{kind}");
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared >= 40, "{compared} paths compared");
+        // The widget's model, whose roots are images of each other under renamings.
+        let bounds = Bounds {
+            caps: 3,
+            rounds: 2,
+            gated: 0,
+        };
+        for (profile, mutant) in WidgetMutant::checked() {
+            let model = WidgetModel::new(Some(mutant), profile, bounds);
+            let rule = mutant.target();
+            let expected = stateright_shortest(&model, rule);
+            assert!(expected.is_some(), "{mutant}");
+            for symmetry in [true, false] {
+                let stop = AtomicBool::new(false);
+                let path = shortest_path(&model, None, rule, symmetry, &mut |_| {}, &stop);
+                let found = path.as_ref().map(|(_, actions)| actions.len());
+                assert_eq!(found, expected, "{mutant} (symmetry {symmetry})");
+            }
+        }
     }
 }
