@@ -6,8 +6,9 @@
 //!
 //! One exhaustive run (depth-first, with threads, reduced by the symmetry of interchangeable
 //! capabilities) settles which rules hold. For each rule that does not, a breadth-first search
-//! for that rule alone, reduced by symmetry too ([`breadth_first`]), finds a shortest counterexample, which is replayed into a trace
-//! (docs/spec.md §5) and judged again by the observer to name the line that breaks the rule.
+//! for that rule alone, reduced by symmetry too ([`breadth_first`]), finds a shortest
+//! counterexample, which is replayed into a trace (docs/spec.md §5) and judged again by the
+//! observer to name the line that breaks the rule.
 //!
 //! The exhaustive run judges every rule with one property ([`Stoppable::watched`]): stateright
 //! looks each property up in its table of discoveries at every state, so a property per rule
