@@ -3,11 +3,12 @@
 //! A [`Side`] is one client's view of a run: it turns each abstract [`Step`] into the concrete
 //! widget message or decision for that client (filling in the requestIds that client chose),
 //! records the trace (docs/spec.md §5), reads every message through the side's own
-//! [`Codec`](capneg_reference::Codec), keeps the client's open requests and prompts, and, where
-//! asked, judges the client with the rules' [`Observer`] as the run goes.
+//! [`Codec`], keeps the client's open requests and prompts, and, where
+//! asked, judges the client with the rules' [`Observer`](capneg_model::rules::observer::Observer)
+//! as the run goes.
 //!
 //! [`run_session`] drives one client through a session; the differential driver
-//! ([`crate::drive`]) drives two sides in lockstep.
+//! ([`mod@crate::drive`]) drives two sides in lockstep.
 
 use crate::process::{Adapter, Failure};
 use crate::session::{Session, Start, Step};

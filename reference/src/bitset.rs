@@ -1,5 +1,5 @@
-//! A small growable bit set: the storage behind [`CapSet`](crate::CapSet) and
-//! [`IdSet`](crate::IdSet).
+//! A small growable bit set: the storage behind [`CapSet`](crate::CapSet), and the rules'
+//! ledger of request ids.
 //!
 //! The first 64 members live inline, so the sets of a typical session (a handful of capabilities)
 //! never allocate; larger sets spill into a boxed slice. The representation is normalised (no

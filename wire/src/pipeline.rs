@@ -17,7 +17,7 @@
 //! ([`crate::lines`]): numbered from 1, blank ones skipped, a line that is not UTF-8, longer than
 //! [`MAX_LINE`] or (the first) starting with a byte order mark is bad input.
 //!
-//! Memory is bounded: at most [`POOL`] blocks exist at once; a judged block goes back to the
+//! Memory is bounded: at most `POOL` blocks exist at once; a judged block goes back to the
 //! readers for reuse.
 
 use crate::lines::{line_str, TextProblem, MAX_LINE};

@@ -31,7 +31,7 @@ use model::{Bounds, SessionModel, State, Step, REACHABLE};
 use printer::{diagram, judge_events, TracePrinter};
 use widget_model::{WidgetModel, WidgetState, WidgetStep, WIDGET_REACHABLE};
 
-mod breadth_first;
+pub mod breadth_first;
 pub mod model;
 pub mod packed;
 pub mod printer;

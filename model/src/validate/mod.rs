@@ -89,7 +89,7 @@ pub enum Verdict {
 /// Validates the trace read from `input`. I/O errors other than bad input are returned.
 ///
 /// The input is read on worker threads (one per core) while this one judges (see
-/// [`crate::pipeline`]).
+/// [`capneg_wire::pipeline`]).
 pub fn validate<R: Read + Send>(options: Options, input: R) -> io::Result<Verdict> {
     std::thread::scope(|scope| {
         let mut blocks = pipeline::spawn(scope, input);

@@ -5,8 +5,8 @@
 //! the same script, which the rules reject naming one rule. Everything here is built from the
 //! one semantics of the project, never restated:
 //! - the expected trace is [`run_script`]'s output, exactly what `capneg run` prints;
-//! - a violating trace is a mutant ([`crate::mutants`]) driven on the script's inputs through
-//!   [`ClientSession`];
+//! - a violating trace is a mutant ([`crate::rules::mutants`]) driven on the script's inputs
+//!   through [`ClientSession`](crate::session::ClientSession);
 //! - verdicts are [`validate`]'s, that is the rules' observer;
 //! - the rules a vector *exercises* are the rules whose mutant the script exposes: the mutant's
 //!   trace on the script is rejected naming that rule;
