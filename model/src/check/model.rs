@@ -698,10 +698,13 @@ impl Model for SessionModel {
     }
 
     fn actions(&self, state: &State, actions: &mut Vec<Step>) {
-        SCRATCH.with_borrow_mut(|scratch| self.enabled(scratch.source(state), actions));
-        if self.first_of_orbits {
-            Twins::retain_first_of_orbits(state.sets(), actions, Step::caps);
-        }
+        SCRATCH.with_borrow_mut(|scratch| {
+            self.enabled(scratch.source(state), actions);
+            if self.first_of_orbits {
+                Twins::retain_first_of_orbits(state.sets(), actions, Step::caps);
+            }
+            scratch.expect(actions.len());
+        });
     }
 
     fn next_state(&self, s: &State, action: Step) -> Option<State> {

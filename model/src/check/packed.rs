@@ -207,9 +207,12 @@ impl<T: Pack + fmt::Debug> fmt::Debug for Packed<T> {
 
 /// A checker thread's unpacked states. The checker asks for a state's actions, then for the
 /// state after each of them: the state is unpacked once ([`Scratch::source`]) and each step
-/// works on a copy ([`Scratch::work`]).
+/// works on a copy ([`Scratch::work`]), but the last, which works on the source itself (it is
+/// not needed after it), so that a state with `n` actions is unpacked `n` times, not `n + 1`.
 pub struct Scratch<T> {
     key: Option<Packed<T>>,
+    /// Steps still to come from the state of `key` ([`Scratch::expect`]).
+    pending: usize,
     source: Option<T>,
     work: Option<T>,
 }
@@ -219,6 +222,7 @@ impl<T> Scratch<T> {
     pub const fn new() -> Self {
         Scratch {
             key: None,
+            pending: 0,
             source: None,
             work: None,
         }
@@ -235,7 +239,10 @@ impl<T: Pack + Clone> Scratch<T> {
     /// `state` unpacked: the state held, if it is `state`; else `state` unpacked in its place.
     pub fn source(&mut self, state: &Packed<T>) -> &T {
         let fresh = self.key.as_ref() != Some(state);
-        self.key = Some(*state);
+        if fresh {
+            self.key = Some(*state);
+            self.pending = 0;
+        }
         match self.source {
             Some(ref mut source) if fresh => state.value_into(source),
             Some(_) => {}
@@ -247,14 +254,62 @@ impl<T: Pack + Clone> Scratch<T> {
         }
     }
 
+    /// Says that `n` steps from the state of the last [`Scratch::source`] follow (its actions):
+    /// the last of them may take the source.
+    pub fn expect(&mut self, n: usize) {
+        self.pending = n;
+    }
+
     /// A copy of `state` unpacked, to change.
     pub fn work(&mut self, state: &Packed<T>) -> &mut T {
-        match &mut self.work {
-            Some(work) => {
-                state.value_into(work);
-                work
-            }
-            work => work.insert(state.value()),
+        let mut take_source = false;
+        if self.pending > 0 && self.key.as_ref() == Some(state) {
+            self.pending -= 1;
+            // The last step from this state: the source is not needed again.
+            take_source = self.pending == 0 && self.source.is_some();
         }
+        if take_source {
+            self.key = None;
+            std::mem::swap(&mut self.source, &mut self.work);
+        } else {
+            match &mut self.work {
+                Some(work) => state.value_into(work),
+                None => self.work = Some(state.value()),
+            }
+        }
+        match &mut self.work {
+            Some(work) => work,
+            None => unreachable!("unpacked above"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_step_starts_from_the_state_and_the_last_takes_the_source() {
+        let seven = Packed::new(&7u8, RuleSet::EMPTY, 0).unwrap();
+        let mut scratch = Scratch::new();
+        assert_eq!(*scratch.source(&seven), 7);
+        scratch.expect(2);
+        let first = scratch.work(&seven);
+        assert_eq!(*first, 7);
+        *first = 9;
+        // The last expected step works on the source itself.
+        let last = scratch.work(&seven);
+        assert_eq!(*last, 7);
+        *last = 11;
+        // The source was given away: asked again, the state is unpacked afresh.
+        assert_eq!(*scratch.source(&seven), 7);
+        // More steps than expected still start from the state.
+        assert_eq!(*scratch.work(&seven), 7);
+        // Another state replaces the source; the steps expected of the first are forgotten.
+        let eight = Packed::new(&8u8, RuleSet::EMPTY, 0).unwrap();
+        scratch.expect(5);
+        assert_eq!(*scratch.source(&eight), 8);
+        assert_eq!(*scratch.work(&seven), 7);
+        assert_eq!(*scratch.source(&eight), 8);
     }
 }

@@ -526,10 +526,13 @@ impl Model for WidgetModel {
     }
 
     fn actions(&self, state: &WidgetState, actions: &mut Vec<WidgetStep>) {
-        SCRATCH.with_borrow_mut(|scratch| self.enabled(scratch.source(state), actions));
-        if self.first_of_orbits {
-            Twins::retain_first_of_orbits(state.sets(), actions, WidgetStep::caps);
-        }
+        SCRATCH.with_borrow_mut(|scratch| {
+            self.enabled(scratch.source(state), actions);
+            if self.first_of_orbits {
+                Twins::retain_first_of_orbits(state.sets(), actions, WidgetStep::caps);
+            }
+            scratch.expect(actions.len());
+        });
     }
 
     fn next_state(&self, s: &WidgetState, action: WidgetStep) -> Option<WidgetState> {
