@@ -566,7 +566,8 @@ fn check_model<M: Checked>(
                 let shortest = if stop.load(Ordering::Relaxed) {
                     None
                 } else {
-                    shortest_until(&model, config.part, rule, config.symmetry, progress, stop)
+                    shortest_path(&model, config.part, rule, config.symmetry, progress, stop)
+                        .map(|(init, actions)| model.counterexample(rule, &init, &actions))
                 };
                 // Stopped before the search ended: the exhaustive run's path instead, where it
                 // recorded one.
@@ -632,24 +633,13 @@ pub fn shortest<M: Checked>(
     rule: Rule,
     progress: &mut dyn FnMut(Progress),
 ) -> Option<Counterexample> {
-    shortest_until(model, None, rule, true, progress, &AtomicBool::new(false))
-}
-
-/// [`shortest`] from the roots of `part`, reduced by symmetry or not, or `None` once `stop` is
-/// set.
-fn shortest_until<M: Checked>(
-    model: &M,
-    part: Option<Part>,
-    rule: Rule,
-    symmetry: bool,
-    progress: &mut dyn FnMut(Progress),
-    stop: &AtomicBool,
-) -> Option<Counterexample> {
-    let (init, actions) = shortest_path(model, part, rule, symmetry, progress, stop)?;
+    let (init, actions) =
+        shortest_path(model, None, rule, true, progress, &AtomicBool::new(false))?;
     Some(model.counterexample(rule, &init, &actions))
 }
 
-/// The path of [`shortest_until`]: a shortest one from the roots of `part` that breaks `rule`.
+/// A shortest path from the roots of `part` that breaks `rule`, reduced by symmetry or not;
+/// `None` if there is none, or once `stop` is set.
 fn shortest_path<M: Checked>(
     model: &M,
     part: Option<Part>,
