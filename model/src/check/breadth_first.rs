@@ -14,9 +14,8 @@
 //! next. It runs on one thread in a fixed order (initial states, then actions as the model lists
 //! them), so the same model always gives the same path.
 
-use stateright::{Model, Representative};
-use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, DefaultHasher, Hash, Hasher};
+use super::fingerprint::{fingerprint, Classed, Fingerprints};
+use stateright::Model;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// How a state was reached.
@@ -32,8 +31,8 @@ pub type Path<M> = (<M as Model>::State, Vec<<M as Model>::Action>);
 
 /// A shortest path of `model` to a state where `broken` holds, from the first initial state on
 /// which one starts; `None` if there is none (within the model's boundary). With `symmetry`,
-/// states are told apart up to a renaming of capabilities (their [`Representative`]). `unique`
-/// counts the states kept, for progress reports.
+/// states are told apart up to a renaming of capabilities (their class:
+/// [`Classed`]). `unique` counts the states kept, for progress reports.
 pub fn shortest_path<M>(
     model: &M,
     broken: impl Fn(&M::State) -> bool,
@@ -42,20 +41,12 @@ pub fn shortest_path<M>(
 ) -> Option<Path<M>>
 where
     M: Model,
-    M::State: Representative + Hash + Clone,
+    M::State: Classed + Clone,
     M::Action: Clone,
 {
-    let fingerprint = |state: &M::State| {
-        let mut hasher = DefaultHasher::new();
-        if symmetry {
-            state.representative().hash(&mut hasher);
-        } else {
-            state.hash(&mut hasher);
-        }
-        hasher.finish()
-    };
+    let fingerprint = |state: &M::State| fingerprint(state, symmetry);
     let roots = model.init_states();
-    let mut seen: HashSet<u64, BuildHasherDefault<DefaultHasher>> = HashSet::default();
+    let mut seen = Fingerprints::default();
     let mut links: Vec<Link<M::Action>> = Vec::new();
     let mut level: Vec<(M::State, usize)> = Vec::new();
     for (i, root) in roots.iter().enumerate() {
@@ -126,11 +117,13 @@ mod tests {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     struct Pair(u8, u8);
 
-    impl Representative for Pair {
+    impl stateright::Representative for Pair {
         fn representative(&self) -> Self {
             Pair(self.0.max(self.1), self.0.min(self.1))
         }
     }
+
+    impl Classed for Pair {}
 
     struct Counters;
 

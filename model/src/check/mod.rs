@@ -4,24 +4,27 @@
 //! nondeterministic widget; [`widget_model`] judges a widget under test by the widget's rules
 //! (docs/spec.md §9.2), with the reference client. Both are run the same way ([`Checked`]).
 //!
-//! One exhaustive run (depth-first, with threads, reduced by the symmetry of interchangeable
-//! capabilities) settles which rules hold. For each rule that does not, a breadth-first search
-//! for that rule alone, reduced by symmetry too ([`breadth_first`]), finds a shortest
-//! counterexample, which is replayed into a trace (docs/spec.md §5) and judged again by the
-//! observer to name the line that breaks the rule.
+//! One exhaustive run (depth-first, a root per thread, reduced by the symmetry of
+//! interchangeable capabilities: capneg's own search, `depth_first`, which explores what
+//! stateright's depth-first checker explores) settles which rules hold. For each rule that does
+//! not, a breadth-first search for that rule alone, reduced by symmetry too ([`breadth_first`]),
+//! finds a shortest counterexample, which is replayed into a trace (docs/spec.md §5) and judged
+//! again by the observer to name the line that breaks the rule.
 //!
-//! The exhaustive run judges every rule with one property ([`Stoppable::watched`]): stateright
-//! looks each property up in its table of discoveries at every state, so a property per rule
-//! and per reachability goal would cost more than the model's own step. The watch notes which
-//! rules break and which goals are reached, and asks stateright to record a path only for a
-//! rule found broken, once.
+//! The exhaustive run judges every rule and goal through one [`Watch`], which notes which rules
+//! break and which goals are reached; a path is recorded only for a rule found broken, once.
+//! Where stateright's checker runs (the widget model on several threads), the watch is a
+//! property of its own ([`Stoppable::watched`]): stateright looks each property up in its table
+//! of discoveries at every state, so a property per rule and per goal would cost more than the
+//! model's own step.
 //!
 //! A run can be split ([`Part`]): the initial states are independent roots of the search, and
 //! part `I` of `N` explores every `N`-th of them.
 //!
 //! A check can be stopped early ([`check_until`], a flag `capneg check` sets on Ctrl-C): the runs
-//! are of [`Stoppable`], the model whose boundary closes once the flag is seen, so that the
-//! checker's threads run out of new states and end, and the report says what was found so far.
+//! are of [`Stoppable`], the model whose boundary closes once the flag is seen: the exhaustive search
+//! ends at its next state, the other searches (and stateright's threads) run out of new states
+//! and end, and the report says what was found so far.
 
 use crate::rules::mutants::ClientKind;
 use crate::rules::widget_mutants::WidgetMutant;
@@ -32,6 +35,8 @@ use printer::{diagram, judge_events, TracePrinter};
 use widget_model::{WidgetModel, WidgetState, WidgetStep, WIDGET_REACHABLE};
 
 pub mod breadth_first;
+mod depth_first;
+pub mod fingerprint;
 pub mod model;
 pub mod packed;
 pub mod printer;
@@ -166,14 +171,7 @@ impl CheckConfig {
 /// ([`WidgetModel`]).
 pub trait Checked:
     Model<
-        State: stateright::Representative
-                   + std::hash::Hash
-                   + Eq
-                   + Clone
-                   + std::fmt::Debug
-                   + Send
-                   + Sync
-                   + 'static,
+        State: fingerprint::Classed + Eq + Clone + std::fmt::Debug + Send + Sync + 'static,
         Action: Clone + std::fmt::Debug + std::hash::Hash + Eq + Send + Sync + 'static,
     > + Clone
     + Send
@@ -572,10 +570,8 @@ fn check_model<M: Checked>(
                 // Stopped before the search ended: the exhaustive run's path instead, where it
                 // recorded one.
                 let cx = shortest.or_else(|| {
-                    let found = discoveries.get(rule.id())?;
-                    let states = found.clone().into_states();
-                    let actions = found.clone().into_actions();
-                    let mut cx = model.counterexample(rule, states.first()?, &actions);
+                    let (init, actions) = discoveries.get(rule.id())?;
+                    let mut cx = model.counterexample(rule, init, actions);
                     cx.shortest = false;
                     Some(cx)
                 });
@@ -761,13 +757,15 @@ pub struct Stoppable<M: Model = SessionModel> {
 pub struct Watch {
     /// Bit `i`: property `i` was discovered (its rule broken, its goal reached).
     seen: AtomicU32,
-    /// Bit `i`: stateright recorded a path breaking the rule of property `i`.
+    /// Bit `i`: a path breaking the rule of property `i` was recorded (by stateright, or by
+    /// [`depth_first`]).
     recorded: AtomicU32,
 }
 
 impl Watch {
-    /// Notes a state: the properties it discovers that were not seen yet.
-    fn note<M: Model>(&self, m: &Stoppable<M>, s: &M::State) {
+    /// Notes a state: the properties it discovers that were not seen yet, which it returns (bit
+    /// `i`: property `i`; seen first here, not by another thread).
+    fn note<M: Model>(&self, m: &Stoppable<M>, s: &M::State) -> u32 {
         let seen = self.seen.load(Ordering::Relaxed);
         let mut new = 0;
         for (i, (expectation, _, condition)) in m.properties.iter().enumerate() {
@@ -783,9 +781,16 @@ impl Watch {
                 new |= 1 << i;
             }
         }
-        if new != 0 {
-            self.seen.fetch_or(new, Ordering::Relaxed);
+        if new == 0 {
+            return 0;
         }
+        new & !self.seen.fetch_or(new, Ordering::Relaxed)
+    }
+
+    /// Claims the recording of a path breaking the rule of property `i`: whether none was
+    /// claimed before.
+    fn claim(&self, i: usize) -> bool {
+        self.recorded.fetch_or(1 << i, Ordering::Relaxed) & 1 << i == 0
     }
 }
 
@@ -807,6 +812,11 @@ impl<M: Model> Stoppable<M> {
             part: None,
             watch: None,
         }
+    }
+
+    /// Whether its boundary has closed (`halt` was set).
+    fn halted(&self) -> bool {
+        self.halt.load(Ordering::Relaxed)
     }
 
     /// Only the initial states of `part` (`None`: all).
@@ -847,7 +857,7 @@ fn watching<M: Model>(m: &Stoppable<M>, s: &M::State) -> bool {
 fn lifted_once<M: Model, const I: usize>(m: &Stoppable<M>, s: &M::State) -> bool {
     let holds = lifted::<M, I>(m, s);
     match &m.watch {
-        Some(watch) if !holds => watch.recorded.fetch_or(1 << I, Ordering::Relaxed) & 1 << I != 0,
+        Some(watch) if !holds => !watch.claim(I),
         _ => holds,
     }
 }
@@ -979,7 +989,7 @@ impl<M: Model> Model for Stoppable<M> {
     }
 
     fn within_boundary(&self, s: &M::State) -> bool {
-        !self.halt.load(Ordering::Relaxed) && self.model.within_boundary(s)
+        !self.halted() && self.model.within_boundary(s)
     }
 }
 

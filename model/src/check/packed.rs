@@ -10,6 +10,7 @@
 //! result. The symmetry reduction renames capabilities in the sets' buffer alone
 //! ([`super::symmetry::canonicalize`]).
 
+use super::fingerprint::Classed;
 use super::symmetry::canonicalize;
 use crate::rules::RuleSet;
 use capneg_reference::pack::{Pack, Packer, Unpacker};
@@ -179,12 +180,30 @@ impl<T> Eq for Packed<T> {}
 /// The bytes in use (the rest is zero): four writes to the hasher.
 impl<T> Hash for Packed<T> {
     fn hash<H: Hasher>(&self, state: &mut H) {
+        self.hash_with_sets(self.sets(), state);
+    }
+}
+
+impl<T> Packed<T> {
+    /// Hashes the state with `sets` in place of its own.
+    fn hash_with_sets<H: Hasher>(&self, sets: &[u8], state: &mut H) {
         self.violated.hash(state);
         state.write_u32(
             u32::from(self.reached) | u32::from(self.n_sets) << 8 | u32::from(self.n_bytes) << 16,
         );
-        state.write(self.sets());
+        state.write(sets);
         state.write(self.bytes());
+    }
+}
+
+/// The representative's hash without the representative: only the sets are copied and
+/// renamed, not the whole state.
+impl<T> Classed for Packed<T> {
+    fn hash_class<H: Hasher>(&self, state: &mut H) {
+        let mut sets = self.sets;
+        let n = usize::from(self.n_sets);
+        canonicalize(&mut sets[..n]);
+        self.hash_with_sets(&sets[..n], state);
     }
 }
 
@@ -287,6 +306,43 @@ impl<T: Pack + Clone> Scratch<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_hash_of_a_class_is_the_hash_of_its_representative() {
+        use capneg_reference::CapSet;
+        use std::hash::BuildHasher;
+        let hasher = std::hash::RandomState::new();
+        let sets = |masks: &[u64]| masks.iter().map(|&m| CapSet::from_mask(m)).collect();
+        let states: [Vec<CapSet>; 4] = [
+            sets(&[0b1, 0b11, 0b100]),
+            sets(&[0b100, 0b110, 0b1]),
+            sets(&[]),
+            sets(&[0b101, 0b1000, 0b1111]),
+        ];
+        let mut renamed = 0;
+        for value in &states {
+            let packed = Packed::new(value, RuleSet::EMPTY, 1).unwrap();
+            let canonical = packed.canonical();
+            renamed += usize::from(canonical.sets() != packed.sets());
+            let mut h = hasher.build_hasher();
+            packed.hash_class(&mut h);
+            assert_eq!(h.finish(), hasher.hash_one(canonical), "{value:?}");
+        }
+        // The first two are twins; two of the four are renamed.
+        assert_eq!(
+            hasher.hash_one(
+                Packed::new(&states[0], RuleSet::EMPTY, 1)
+                    .unwrap()
+                    .canonical()
+            ),
+            hasher.hash_one(
+                Packed::new(&states[1], RuleSet::EMPTY, 1)
+                    .unwrap()
+                    .canonical()
+            ),
+        );
+        assert_eq!(renamed, 2);
+    }
 
     #[test]
     fn each_step_starts_from_the_state_and_the_last_takes_the_source() {

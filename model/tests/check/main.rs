@@ -294,6 +294,45 @@ fn one_checker_per_root_counts_as_one_checker() {
     }
 }
 
+/// The widget model's roots share states, so on several threads it is checked by stateright's
+/// checker, its threads sharing one table; on one thread, by capneg's own search. Both give the
+/// same counts, verdicts and goals, for the reference widget and a mutant, with and without the
+/// symmetry reduction.
+#[test]
+fn the_widget_model_counts_alike_on_one_thread_and_on_two() {
+    use capneg_model::check::CheckReport;
+    use capneg_model::rules::widget_mutants::WidgetMutant;
+    let summary = |r: &CheckReport| {
+        (
+            r.unique,
+            r.generated,
+            r.max_depth,
+            r.violated(),
+            r.reachable.clone(),
+            r.exhaustive,
+        )
+    };
+    for widget in [None, Some(WidgetMutant::ALL[0])] {
+        for symmetry in [true, false] {
+            let config = |threads: usize| CheckConfig {
+                threads,
+                symmetry,
+                counterexamples: false,
+                bounds: SMALL,
+                ..CheckConfig::of(Subject::Widget(widget), Profile::MSC)
+            };
+            let one = check(&config(1), &mut |_| {});
+            let two = check(&config(2), &mut |_| {});
+            assert!(one.roots > 1 && one.exhaustive, "{widget:?}");
+            assert_eq!(
+                summary(&two),
+                summary(&one),
+                "{widget:?} symmetry {symmetry}"
+            );
+        }
+    }
+}
+
 /// A run that gives only the first action of each orbit of a state's symmetries
 /// ([`Checked::first_of_orbits`], what `capneg check` runs with the symmetry reduction) is the
 /// same run less duplicates: for every client, profile and widget, the same unique states,
