@@ -1,7 +1,8 @@
 //! Model checking at the default bounds (unique states/s): `capneg_model::check::check` as
-//! `capneg check` runs it (depth-first, symmetry, 2 threads), the same search without `check`'s
-//! polling (a look every 2 ms at most), and stateright on a trivial model of similar size
-//! (`capneg_benches::trivial`), which shows what the checker itself costs per state.
+//! `capneg check` runs it (capneg's own depth-first search, symmetry, 1 and 2 threads),
+//! stateright's depth-first checker on the same model (`capneg_dfs`: every action, no polling),
+//! and stateright on a trivial model of similar size (`capneg_benches::trivial`), which shows
+//! what the checker itself costs per state.
 
 use capneg_benches::benchmarking;
 use capneg_benches::trivial::Grid;
@@ -31,8 +32,8 @@ fn config(threads: usize) -> CheckConfig {
     config
 }
 
-/// The unique states of an exhaustive depth-first search with symmetry on `threads` threads,
-/// as `check` runs it but without its progress polling.
+/// The unique states of stateright's exhaustive depth-first search with symmetry on `threads`
+/// threads.
 fn exhaustive_dfs<M>(checker: CheckerBuilder<M>, threads: usize) -> usize
 where
     M: Model + Send + Sync + 'static,

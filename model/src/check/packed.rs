@@ -228,12 +228,16 @@ impl<T: Pack + fmt::Debug> fmt::Debug for Packed<T> {
 /// state after each of them: the state is unpacked once ([`Scratch::source`]) and each step
 /// works on a copy ([`Scratch::work`]), but the last, which works on the source itself (it is
 /// not needed after it), so that a state with `n` actions is unpacked `n` times, not `n + 1`.
+///
+/// The two unpacked values stay where they are (an unpacked state is about a kilobyte): giving
+/// the source away to the last step swaps which of them is the source.
 pub struct Scratch<T> {
     key: Option<Packed<T>>,
     /// Steps still to come from the state of `key` ([`Scratch::expect`]).
     pending: usize,
-    source: Option<T>,
-    work: Option<T>,
+    slots: [Option<T>; 2],
+    /// Which slot holds the source (the other is the work).
+    source: usize,
 }
 
 impl<T> Scratch<T> {
@@ -242,8 +246,8 @@ impl<T> Scratch<T> {
         Scratch {
             key: None,
             pending: 0,
-            source: None,
-            work: None,
+            slots: [None, None],
+            source: 0,
         }
     }
 }
@@ -254,22 +258,29 @@ impl<T> Default for Scratch<T> {
     }
 }
 
+/// `state` unpacked into `slot` (in place where it holds a value already).
+fn unpack_into<'a, T: Pack>(slot: &'a mut Option<T>, state: &Packed<T>) -> &'a mut T {
+    match slot {
+        Some(value) => {
+            state.value_into(value);
+            value
+        }
+        None => slot.insert(state.value()),
+    }
+}
+
 impl<T: Pack + Clone> Scratch<T> {
     /// `state` unpacked: the state held, if it is `state`; else `state` unpacked in its place.
     pub fn source(&mut self, state: &Packed<T>) -> &T {
-        let fresh = self.key.as_ref() != Some(state);
-        if fresh {
+        let slot = &mut self.slots[self.source];
+        if self.key.as_ref() != Some(state) || slot.is_none() {
             self.key = Some(*state);
             self.pending = 0;
+            return unpack_into(slot, state);
         }
-        match self.source {
-            Some(ref mut source) if fresh => state.value_into(source),
-            Some(_) => {}
-            None => self.source = Some(state.value()),
-        }
-        match &self.source {
+        match slot {
             Some(source) => source,
-            None => unreachable!("unpacked above"),
+            None => unreachable!("checked above"),
         }
     }
 
@@ -285,20 +296,17 @@ impl<T: Pack + Clone> Scratch<T> {
         if self.pending > 0 && self.key.as_ref() == Some(state) {
             self.pending -= 1;
             // The last step from this state: the source is not needed again.
-            take_source = self.pending == 0 && self.source.is_some();
+            take_source = self.pending == 0 && self.slots[self.source].is_some();
         }
         if take_source {
             self.key = None;
-            std::mem::swap(&mut self.source, &mut self.work);
-        } else {
-            match &mut self.work {
-                Some(work) => state.value_into(work),
-                None => self.work = Some(state.value()),
+            self.source = 1 - self.source;
+            match &mut self.slots[1 - self.source] {
+                Some(work) => work,
+                None => unreachable!("checked above"),
             }
-        }
-        match &mut self.work {
-            Some(work) => work,
-            None => unreachable!("unpacked above"),
+        } else {
+            unpack_into(&mut self.slots[1 - self.source], state)
         }
     }
 }
