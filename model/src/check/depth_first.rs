@@ -60,9 +60,9 @@ struct Pending<S, A> {
 /// How often (in states explored) the search publishes its count of unique states.
 const PUBLISH_EVERY: usize = 4096;
 
-/// capneg's depth-first search, with the memory it keeps from one run to the next (the table of
-/// fingerprints and the stack keep their room, so that a thread searching one root after
-/// another grows them once).
+/// capneg's depth-first search, with the memory it keeps from one run to the next (the stack and
+/// the buffers keep their room, so that a thread searching one root after another grows them
+/// once; the table of fingerprints is new for each run).
 pub(super) struct DepthFirst<S, A> {
     seen: Fingerprints,
     stack: Vec<Pending<S, A>>,
@@ -113,7 +113,9 @@ impl<S: Classed + Clone, A: Clone> DepthFirst<S, A> {
             actions,
             prints,
         } = self;
-        seen.clear();
+        // A new table: one kept from a larger root would stay allocated beside the other
+        // threads' (at the larger bounds the tables are most of the memory).
+        *seen = Fingerprints::default();
         stack.clear();
         trail.clear();
         let roots: Vec<S> = m
