@@ -236,23 +236,26 @@ fn parts_together_give_the_whole_run() {
     }
 }
 
+/// What two runs of one model must share: the counts, the verdicts, the goals reached, the
+/// symmetry's factor where measured, and whether the run was exhaustive.
+fn summary(r: &capneg_model::check::CheckReport) -> impl PartialEq + std::fmt::Debug {
+    (
+        r.unique,
+        r.generated,
+        r.max_depth,
+        r.violated(),
+        r.reachable.clone(),
+        r.unreduced,
+        r.exhaustive,
+    )
+}
+
 /// With several threads the client model is checked one root at a time, each by a checker of
 /// its own (the session settings share no state): the counts, verdicts and goals are those of
 /// one checker on one thread, and the parts of a split run add up to the whole exactly.
 #[test]
 fn one_checker_per_root_counts_as_one_checker() {
-    use capneg_model::check::{CheckReport, Part};
-    let summary = |r: &CheckReport| {
-        (
-            r.unique,
-            r.generated,
-            r.max_depth,
-            r.violated(),
-            r.reachable.clone(),
-            r.unreduced,
-            r.exhaustive,
-        )
-    };
+    use capneg_model::check::Part;
     let cases = [
         (ClientKind::Reference, Profile::MSC, Profile::MSC),
         (ClientKind::Reference, Profile::WIDGET_API, Profile::MSC),
@@ -300,18 +303,7 @@ fn one_checker_per_root_counts_as_one_checker() {
 /// symmetry reduction.
 #[test]
 fn the_widget_model_counts_alike_on_one_thread_and_on_two() {
-    use capneg_model::check::CheckReport;
     use capneg_model::rules::widget_mutants::WidgetMutant;
-    let summary = |r: &CheckReport| {
-        (
-            r.unique,
-            r.generated,
-            r.max_depth,
-            r.violated(),
-            r.reachable.clone(),
-            r.exhaustive,
-        )
-    };
     for widget in [None, Some(WidgetMutant::ALL[0])] {
         for symmetry in [true, false] {
             let config = |threads: usize| CheckConfig {
