@@ -43,6 +43,12 @@ impl CapSet {
         self.0.low_mask()
     }
 
+    /// Whether every member is below 64, so that [`CapSet::mask`] is the whole set.
+    #[inline]
+    pub const fn is_mask(&self) -> bool {
+        self.0.is_inline()
+    }
+
     /// Whether `cap` is a member.
     #[inline]
     pub fn contains(&self, cap: Cap) -> bool {

@@ -62,7 +62,7 @@ impl<'a> Packer<'a> {
     pub fn set(&mut self, set: &CapSet) {
         let mask = set.mask();
         match (self.sets.get_mut(self.n_sets), u8::try_from(mask)) {
-            (Some(slot), Ok(m)) if set.len() == mask.count_ones() as usize => {
+            (Some(slot), Ok(m)) if set.is_mask() => {
                 *slot = m;
                 self.n_sets += 1;
             }
@@ -683,6 +683,14 @@ mod tests {
         let mut p = Packer::new(&mut sets, &mut bytes);
         CapSet::from_mask(1 << 8).pack(&mut p);
         assert!(p.overflowed());
+        // A member from 64 on, beside members that fit a byte: the mask alone would lose it.
+        let mut p = Packer::new(&mut sets, &mut bytes);
+        let wide: CapSet = [crate::caps::Cap(1), crate::caps::Cap(70)]
+            .into_iter()
+            .collect();
+        assert_eq!(wide.mask(), 0b10);
+        wide.pack(&mut p);
+        assert!(p.overflowed(), "{wide:?}");
         let mut p = Packer::new(&mut sets, &mut bytes);
         p.varint(1 << 20);
         assert!(p.overflowed(), "three bytes in two");
