@@ -19,7 +19,7 @@
 
 use super::breadth_first::Path;
 use super::fingerprint::{fingerprint, Classed, Fingerprints};
-use super::{Stoppable, Watch};
+use super::{Checked, Stoppable, Watch};
 use stateright::{Expectation, Model};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -93,7 +93,7 @@ impl<S: Classed + Clone, A: Clone> DepthFirst<S, A> {
     /// # Panics
     /// If `m` has an `eventually` property: this search judges states one by one (the models
     /// of `capneg check` have none).
-    pub fn run<M: Model<State = S, Action = A>>(
+    pub fn run<M: Checked<State = S, Action = A>>(
         &mut self,
         m: &Stoppable<M>,
         symmetry: bool,
@@ -153,13 +153,9 @@ impl<S: Classed + Clone, A: Clone> DepthFirst<S, A> {
             }
             // The children go on the stack at once; those seen before are taken off again below.
             let first = stack.len();
-            m.model.actions(&state, actions);
-            for action in actions.drain(..) {
-                let Some(next) = m.model.next_state(&state, action.clone()) else {
-                    continue;
-                };
+            m.model.expand(&state, actions, &mut |action, next| {
                 if !m.model.within_boundary(&next) {
-                    continue;
+                    return;
                 }
                 prints.push(fingerprint(&next, symmetry));
                 stack.push(Pending {
@@ -167,7 +163,7 @@ impl<S: Classed + Clone, A: Clone> DepthFirst<S, A> {
                     depth: depth + 1,
                     via: Via::Step(action),
                 });
-            }
+            });
             found.generated += prints.len();
             // The table is looked up for all the children together: it is larger than the
             // caches, and lookups one after another would wait for memory in turn.
@@ -308,6 +304,44 @@ mod tests {
             );
         }
         ours.discoveries.len()
+    }
+
+    /// Expands the first `n` states `model` reaches (depth first), each also by asking for its
+    /// actions and then for each next state, and requires the same actions and states, in the
+    /// same order. The number of steps compared.
+    fn expands_alike<M: Checked>(model: M, n: usize) -> usize {
+        let mut stack = model.init_states();
+        let (mut actions, mut asked, mut compared) = (Vec::new(), Vec::new(), 0);
+        for _ in 0..n {
+            let Some(state) = stack.pop() else { break };
+            let mut expanded = Vec::new();
+            model.expand(&state, &mut actions, &mut |a, s| expanded.push((a, s)));
+            model.actions(&state, &mut asked);
+            let stepped: Vec<_> = asked
+                .drain(..)
+                .filter_map(|a| Some((a.clone(), model.next_state(&state, a)?)))
+                .collect();
+            assert_eq!(expanded, stepped, "{state:?}");
+            compared += expanded.len();
+            stack.extend(expanded.into_iter().map(|(_, s)| s));
+        }
+        compared
+    }
+
+    #[test]
+    fn expanding_a_state_is_asking_for_its_actions_and_steps() {
+        let bounds = Bounds::default();
+        let mut compared = 0;
+        for client in ClientKind::all() {
+            let model = SessionModel::new(client, Profile::MSC, Profile::MSC, bounds);
+            compared += expands_alike(model.first_of_orbits(), 2000);
+            compared += expands_alike(model, 500);
+        }
+        for widget in std::iter::once(None).chain(WidgetMutant::ALL.map(Some)) {
+            let model = WidgetModel::new(widget, Profile::MSC, bounds);
+            compared += expands_alike(model.first_of_orbits(), 2000);
+        }
+        assert!(compared > 10_000, "{compared} steps compared");
     }
 
     #[test]

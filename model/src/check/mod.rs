@@ -203,6 +203,24 @@ pub trait Checked:
     /// to states of the same classes, duplicates it would generate and drop. The run is the
     /// same, state for state, less those duplicates.
     fn first_of_orbits(&self) -> Self;
+    /// Calls `next` with each action enabled in `state` and the state it leads to, in the
+    /// order of [`Model::actions`] (an action that leads nowhere is left out); `actions` is a
+    /// buffer. It is asking for the actions and then for each next state, which is what this
+    /// default does; a model may do it at a lower cost, preparing once what every step from
+    /// `state` needs (capneg's search, [`depth_first`], expands states with it).
+    fn expand(
+        &self,
+        state: &Self::State,
+        actions: &mut Vec<Self::Action>,
+        next: &mut dyn FnMut(Self::Action, Self::State),
+    ) {
+        self.actions(state, actions);
+        for action in actions.drain(..) {
+            if let Some(to) = self.next_state(state, action.clone()) {
+                next(action, to);
+            }
+        }
+    }
 }
 
 impl Checked for SessionModel {
@@ -236,6 +254,9 @@ impl Checked for SessionModel {
     fn counterexample(&self, rule: Rule, init: &State, actions: &[Step]) -> Counterexample {
         counterexample(self, rule, init, actions)
     }
+    fn expand(&self, state: &State, actions: &mut Vec<Step>, next: &mut dyn FnMut(Step, State)) {
+        SessionModel::expand(self, state, actions, next)
+    }
 }
 
 impl Checked for WidgetModel {
@@ -264,6 +285,14 @@ impl Checked for WidgetModel {
             first_of_orbits: true,
             ..self.clone()
         }
+    }
+    fn expand(
+        &self,
+        state: &WidgetState,
+        actions: &mut Vec<WidgetStep>,
+        next: &mut dyn FnMut(WidgetStep, WidgetState),
+    ) {
+        WidgetModel::expand(self, state, actions, next)
     }
     fn counterexample(
         &self,

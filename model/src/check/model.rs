@@ -197,6 +197,51 @@ impl SessionModel {
         })
     }
 
+    /// Each action enabled in `state` and the state it leads to ([`Checked::expand`]): `state`
+    /// is unpacked once for its actions, then again for each step but the last, which works
+    /// on it; the client's setup and the judge are made once for all.
+    ///
+    /// [`Checked::expand`]: super::Checked::expand
+    pub(super) fn expand(
+        &self,
+        state: &State,
+        actions: &mut Vec<Step>,
+        next: &mut dyn FnMut(Step, State),
+    ) {
+        SCRATCH.with_borrow_mut(|scratch| {
+            let source = scratch.source(state);
+            let setup = self.setup(&source.settings);
+            let judge = self.judge(&source.settings);
+            self.enabled(source, actions);
+            if self.first_of_orbits {
+                Twins::retain_first_of_orbits(state.sets(), actions, Step::caps);
+            }
+            BUFFERS.with_borrow_mut(|(out, found)| {
+                let last = actions.len().saturating_sub(1);
+                for (i, action) in actions.drain(..).enumerate() {
+                    let work = if i == last {
+                        scratch.take_source()
+                    } else {
+                        scratch.copy(state)
+                    };
+                    let mut violated = state.violated();
+                    out.clear();
+                    found.clear();
+                    let stepped = (&setup, &judge);
+                    if self
+                        .apply_with(work, &mut violated, action, None, stepped, out, found)
+                        .is_none()
+                    {
+                        continue;
+                    }
+                    if let Some(to) = self.pack(work, violated) {
+                        next(action, to);
+                    }
+                }
+            });
+        });
+    }
+
     /// Applies `action` to the machines; the rules it breaks are added to `violated`.
     fn apply(
         &self,
@@ -205,25 +250,28 @@ impl SessionModel {
         action: Step,
         events: Option<&mut Vec<Event>>,
     ) -> Option<()> {
+        let setup = self.setup(&next.settings);
+        let judge = self.judge(&next.settings);
         BUFFERS.with_borrow_mut(|(out, found)| {
             out.clear();
             found.clear();
-            self.apply_with(next, violated, action, events, out, found)
+            self.apply_with(next, violated, action, events, (&setup, &judge), out, found)
         })
     }
 
-    /// [`SessionModel::apply`] with buffers for the client's outputs and the rules broken.
+    /// [`SessionModel::apply`] with the client's setup and the judge of `next`'s settings, and
+    /// buffers for the client's outputs and the rules broken.
+    #[allow(clippy::too_many_arguments)]
     fn apply_with(
         &self,
         next: &mut Unpacked,
         violated: &mut RuleSet,
         action: Step,
         mut events: Option<&mut Vec<Event>>,
+        (setup, judge): (&Setup, &Judge),
         out: &mut Vec<Event>,
         found: &mut Vec<Violation<()>>,
     ) -> Option<()> {
-        let setup = self.setup(&next.settings);
-        let judge = self.judge(&next.settings);
         let mut record = |e: &Event| {
             if let Some(ev) = events.as_deref_mut() {
                 ev.push(e.clone())
@@ -279,29 +327,29 @@ impl SessionModel {
         };
         if let Some(msg) = widget_msg {
             let event = Event::Widget(Ok(msg));
-            next.observer.observe(&judge, (), &event, found).ok()?;
+            next.observer.observe(judge, (), &event, found).ok()?;
             record(&event);
             let Event::Widget(Ok(msg)) = event else {
                 unreachable!("a widget event")
             };
-            next.client.handle(&setup, &Input::Widget(msg), out).ok()?;
-            next.emit(&judge, out, found, &mut record);
+            next.client.handle(setup, &Input::Widget(msg), out).ok()?;
+            next.emit(judge, out, found, &mut record);
         }
         if let Step::Decide(mask) = action {
             next.prompts.pop_front()?;
             let event = Event::Decision(CapSet::from_mask(mask));
-            next.observer.observe(&judge, (), &event, found).ok()?;
+            next.observer.observe(judge, (), &event, found).ok()?;
             record(&event);
             let Event::Decision(decision) = event else {
                 unreachable!("a decision")
             };
             next.client
-                .handle(&setup, &Input::Decision(decision), out)
+                .handle(setup, &Input::Decision(decision), out)
                 .ok()?;
-            next.emit(&judge, out, found, &mut record);
+            next.emit(judge, out, found, &mut record);
         }
         if next.is_terminal(self) {
-            next.observer.finish(&judge, found);
+            next.observer.finish(judge, found);
         }
         for v in found.iter() {
             violated.insert(v.rule);

@@ -290,6 +290,28 @@ impl<T: Pack + Clone> Scratch<T> {
         self.pending = n;
     }
 
+    /// `state` unpacked into the work slot, to change; the source stays as it is. For a search
+    /// that expands a state at once (`Checked::expand`): it unpacks the source with
+    /// [`Scratch::source`], each step but the last with this, and the last with
+    /// [`Scratch::take_source`].
+    pub fn copy(&mut self, state: &Packed<T>) -> &mut T {
+        unpack_into(&mut self.slots[1 - self.source], state)
+    }
+
+    /// The source itself, to change: the last step from it (it is not needed after it).
+    ///
+    /// # Panics
+    /// If nothing was unpacked with [`Scratch::source`].
+    pub fn take_source(&mut self) -> &mut T {
+        self.key = None;
+        self.pending = 0;
+        self.source = 1 - self.source;
+        match &mut self.slots[1 - self.source] {
+            Some(work) => work,
+            None => panic!("no source unpacked"),
+        }
+    }
+
     /// A copy of `state` unpacked, to change.
     pub fn work(&mut self, state: &Packed<T>) -> &mut T {
         let mut take_source = false;

@@ -179,6 +179,40 @@ impl WidgetModel {
         })
     }
 
+    /// Each action enabled in `state` and the state it leads to ([`Checked::expand`]): `state`
+    /// is unpacked once for its actions, then again for each step but the last, which works
+    /// on it.
+    ///
+    /// [`Checked::expand`]: super::Checked::expand
+    pub(super) fn expand(
+        &self,
+        state: &WidgetState,
+        actions: &mut Vec<WidgetStep>,
+        next: &mut dyn FnMut(WidgetStep, WidgetState),
+    ) {
+        SCRATCH.with_borrow_mut(|scratch| {
+            self.enabled(scratch.source(state), actions);
+            if self.first_of_orbits {
+                Twins::retain_first_of_orbits(state.sets(), actions, WidgetStep::caps);
+            }
+            let last = actions.len().saturating_sub(1);
+            for (i, action) in actions.drain(..).enumerate() {
+                let work = if i == last {
+                    scratch.take_source()
+                } else {
+                    scratch.copy(state)
+                };
+                work.violated = state.violated();
+                if self.apply(work, action, None).is_none() {
+                    continue;
+                }
+                if let Some(to) = self.pack(work, work.violated) {
+                    next(action, to);
+                }
+            }
+        });
+    }
+
     /// Applies `action` to the machines; the rules it breaks are added to `next.violated`.
     fn apply(
         &self,
