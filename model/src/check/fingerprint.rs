@@ -12,8 +12,9 @@ use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 
 /// A state with a symmetry class: what a search reduced by symmetry fingerprints.
 pub trait Classed: Representative + Hash + Sized {
-    /// Hashes the representative of the state's class, as `self.representative().hash(state)`
-    /// does (a type may do it without building the representative).
+    /// Hashes the state's class: states of one class alike, states of two classes as two
+    /// different values. This default hashes the representative; a type may hash another
+    /// complete invariant of the class instead, without building the representative.
     fn hash_class<H: Hasher>(&self, state: &mut H) {
         self.representative().hash(state);
     }

@@ -61,19 +61,27 @@ pub fn canonical_permutation(value: &(impl CapSets + ?Sized)) -> Permutation {
 /// memberships in visiting order. Also the capabilities in some set.
 fn signatures(masks: &[u8]) -> ([u64; 8], u8) {
     debug_assert!(masks.len() <= 64, "one signature bit a set");
+    let used = masks.iter().fold(0u8, |u, &m| u | m);
+    // Capabilities from the highest in some set on are in none: their signatures stay zero.
+    let n = 8 - used.leading_zeros() as usize;
     let mut signatures = [0u64; 8];
-    let mut used = 0u8;
     // Eight sets at a time: their masks as the rows of an 8x8 bit matrix (set `j` of the chunk
     // in its top byte down), transposed so that byte `c` holds capability `c`'s memberships,
     // set `j` of the chunk at bit `7 - j`; chunk `k` is byte `7 - k` of every signature.
-    for (k, chunk) in masks.chunks(8).take(8).enumerate() {
-        let mut rows = [0u8; 8];
-        rows[..chunk.len()].copy_from_slice(chunk);
-        let x = transpose8(u64::from_be_bytes(rows));
-        used |= rows.iter().fold(0, |u, &m| u | m);
-        for (c, signature) in signatures.iter_mut().enumerate() {
+    let mut add = |k: usize, rows: u64| {
+        let x = transpose8(rows);
+        for (c, signature) in signatures.iter_mut().enumerate().take(n) {
             *signature |= (x >> (8 * c) & 0xff) << (56 - 8 * k);
         }
+    };
+    let (chunks, rest) = masks.as_chunks::<8>();
+    for (k, chunk) in chunks.iter().enumerate().take(8) {
+        add(k, u64::from_be_bytes(*chunk));
+    }
+    if !rest.is_empty() && chunks.len() < 8 {
+        let mut rows = [0u8; 8];
+        rows[..rest.len()].copy_from_slice(rest);
+        add(chunks.len(), u64::from_be_bytes(rows));
     }
     (signatures, used)
 }
@@ -186,6 +194,29 @@ pub fn canonicalize(masks: &mut [u8]) -> bool {
     true
 }
 
+/// The signatures of the capabilities of `masks` (the sets of a packed state, one byte each, at
+/// most 64), largest first, and how many are not zero (the capabilities in some set). They are
+/// the columns of the representative's sets ([`canonicalize`] sorts the capabilities by them),
+/// so, with the number of sets, a complete invariant of the symmetry class: two lists of sets
+/// of one length are renamings of each other exactly when their sorted signatures are equal.
+/// Hashing them hashes the class without renaming the sets (`Packed`'s
+/// [`Classed`](super::fingerprint::Classed)).
+pub fn class_signatures(masks: &[u8]) -> ([u64; 8], usize) {
+    let (mut signatures, used) = signatures(masks);
+    let n = 8 - used.leading_zeros() as usize;
+    // Insertion sort of the first `n` (those from `n` on are zero): largest first.
+    for i in 1..n {
+        let signature = signatures[i];
+        let mut k = i;
+        while k > 0 && signatures[k - 1] < signature {
+            signatures[k] = signatures[k - 1];
+            k -= 1;
+        }
+        signatures[k] = signature;
+    }
+    (signatures, used.count_ones() as usize)
+}
+
 /// Whether a renaming changes nothing.
 pub fn is_identity(perm: &[u32]) -> bool {
     perm.iter().enumerate().all(|(i, &p)| p as usize == i)
@@ -216,6 +247,50 @@ mod tests {
         fn signatures_follow_their_definition(masks in proptest::collection::vec(0u8.., 0..=64)) {
             proptest::prop_assert_eq!(signatures(&masks), naive_signatures(&masks));
         }
+    }
+
+    proptest::proptest! {
+        /// The sorted signatures are the representative's: equal exactly when the
+        /// representatives are.
+        #[test]
+        fn sorted_signatures_are_the_representatives(
+            a in proptest::collection::vec(0u8..16, 0..12),
+            b in proptest::collection::vec(0u8..16, 0..12),
+            perm in Just([0u32, 1, 2, 3, 4, 5, 6, 7]).prop_shuffle(),
+        ) {
+            let renamed: Vec<u8> = a
+                .iter()
+                .map(|&m| CapSet::from_mask(u64::from(m)).permute(&perm).mask() as u8)
+                .collect();
+            proptest::prop_assert_eq!(class_signatures(&a), class_signatures(&renamed));
+            let canonical = |masks: &[u8]| {
+                let mut masks = masks.to_vec();
+                canonicalize(&mut masks);
+                masks
+            };
+            let (sorted, k) = class_signatures(&a);
+            proptest::prop_assert_eq!(sorted, signatures(&canonical(&a)).0);
+            proptest::prop_assert!(sorted[k..].iter().all(|&s| s == 0));
+            proptest::prop_assert!(sorted[..k].iter().all(|&s| s != 0));
+            if a.len() == b.len() {
+                proptest::prop_assert_eq!(
+                    class_signatures(&a) == class_signatures(&b),
+                    canonical(&a) == canonical(&b)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn twins_have_one_class_signature() {
+        // Capabilities 0 and 2 swapped; and a different class of the same shape.
+        let (a, _) = class_signatures(&[0b011, 0b001, 0b100]);
+        let (b, _) = class_signatures(&[0b110, 0b100, 0b001]);
+        let (c, k) = class_signatures(&[0b011, 0b100, 0b100]);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(k, 3);
+        assert_eq!(class_signatures(&[]), ([0; 8], 0));
     }
 
     #[test]
