@@ -74,14 +74,17 @@ fn signatures(masks: &[u8]) -> ([u64; 8], u8) {
             *signature |= (x >> (8 * c) & 0xff) << (56 - 8 * k);
         }
     };
-    let (chunks, rest) = masks.as_chunks::<8>();
-    for (k, chunk) in chunks.iter().enumerate().take(8) {
-        add(k, u64::from_be_bytes(*chunk));
+    let chunks = masks.chunks_exact(8);
+    let (full, rest) = (chunks.len(), chunks.remainder());
+    for (k, chunk) in chunks.enumerate().take(8) {
+        let mut rows = [0u8; 8];
+        rows.copy_from_slice(chunk);
+        add(k, u64::from_be_bytes(rows));
     }
-    if !rest.is_empty() && chunks.len() < 8 {
+    if !rest.is_empty() && full < 8 {
         let mut rows = [0u8; 8];
         rows[..rest.len()].copy_from_slice(rest);
-        add(chunks.len(), u64::from_be_bytes(rows));
+        add(full, u64::from_be_bytes(rows));
     }
     (signatures, used)
 }
