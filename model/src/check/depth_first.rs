@@ -69,8 +69,6 @@ pub(super) struct DepthFirst<S, A> {
     /// How each state on the path to the state being explored was reached, from its root.
     trail: Vec<Via<A>>,
     actions: Vec<A>,
-    /// The fingerprints of the children of the state being explored.
-    prints: Vec<u64>,
 }
 
 impl<S, A> Default for DepthFirst<S, A> {
@@ -80,7 +78,6 @@ impl<S, A> Default for DepthFirst<S, A> {
             stack: Vec::new(),
             trail: Vec::new(),
             actions: Vec::new(),
-            prints: Vec::new(),
         }
     }
 }
@@ -111,7 +108,6 @@ impl<S: Classed + Clone, A: Clone> DepthFirst<S, A> {
             stack,
             trail,
             actions,
-            prints,
         } = self;
         // A new table: one kept from a larger root would stay allocated beside the other
         // threads' (at the larger bounds the tables are most of the memory).
@@ -151,32 +147,20 @@ impl<S: Classed + Clone, A: Clone> DepthFirst<S, A> {
             if new != 0 {
                 record(m, watch, new, &roots, trail, &mut found.discoveries);
             }
-            // The children go on the stack at once; those seen before are taken off again below.
-            let first = stack.len();
+            // A child is copied onto the stack only if its class is new.
             m.model.expand(&state, actions, &mut |action, next| {
-                if !m.model.within_boundary(&next) {
+                if !m.model.within_boundary(next) {
                     return;
                 }
-                prints.push(fingerprint(&next, symmetry));
-                stack.push(Pending {
-                    state: next,
-                    depth: depth + 1,
-                    via: Via::Step(action),
-                });
-            });
-            found.generated += prints.len();
-            // The table is looked up for all the children together: it is larger than the
-            // caches, and lookups one after another would wait for memory in turn.
-            let mut kept = first;
-            for (i, print) in prints.drain(..).enumerate() {
-                if seen.insert(print) {
-                    if kept != first + i {
-                        stack[kept] = stack[first + i].clone();
-                    }
-                    kept += 1;
+                found.generated += 1;
+                if seen.insert(fingerprint(next, symmetry)) {
+                    stack.push(Pending {
+                        state: next.clone(),
+                        depth: depth + 1,
+                        via: Via::Step(action),
+                    });
                 }
-            }
-            stack.truncate(kept);
+            });
             explored += 1;
             if explored % PUBLISH_EVERY == 0 {
                 unique.store(seen.len(), Ordering::Relaxed);
@@ -315,7 +299,7 @@ mod tests {
         for _ in 0..n {
             let Some(state) = stack.pop() else { break };
             let mut expanded = Vec::new();
-            model.expand(&state, &mut actions, &mut |a, s| expanded.push((a, s)));
+            model.expand(&state, &mut actions, &mut |a, s| expanded.push((a, s.clone())));
             model.actions(&state, &mut asked);
             let stepped: Vec<_> = asked
                 .drain(..)

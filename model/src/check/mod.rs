@@ -207,17 +207,18 @@ pub trait Checked:
     /// order of [`Model::actions`] (an action that leads nowhere is left out); `actions` is a
     /// buffer. It is asking for the actions and then for each next state, which is what this
     /// default does; a model may do it at a lower cost, preparing once what every step from
-    /// `state` needs (capneg's search, [`depth_first`], expands states with it).
+    /// `state` needs, and lending each next state where it was made, for the caller to copy
+    /// only those it keeps (capneg's search, [`depth_first`], expands states with it).
     fn expand(
         &self,
         state: &Self::State,
         actions: &mut Vec<Self::Action>,
-        next: &mut dyn FnMut(Self::Action, Self::State),
+        next: &mut dyn FnMut(Self::Action, &Self::State),
     ) {
         self.actions(state, actions);
         for action in actions.drain(..) {
             if let Some(to) = self.next_state(state, action.clone()) {
-                next(action, to);
+                next(action, &to);
             }
         }
     }
@@ -254,7 +255,7 @@ impl Checked for SessionModel {
     fn counterexample(&self, rule: Rule, init: &State, actions: &[Step]) -> Counterexample {
         counterexample(self, rule, init, actions)
     }
-    fn expand(&self, state: &State, actions: &mut Vec<Step>, next: &mut dyn FnMut(Step, State)) {
+    fn expand(&self, state: &State, actions: &mut Vec<Step>, next: &mut dyn FnMut(Step, &State)) {
         SessionModel::expand(self, state, actions, next)
     }
 }
@@ -290,7 +291,7 @@ impl Checked for WidgetModel {
         &self,
         state: &WidgetState,
         actions: &mut Vec<WidgetStep>,
-        next: &mut dyn FnMut(WidgetStep, WidgetState),
+        next: &mut dyn FnMut(WidgetStep, &WidgetState),
     ) {
         WidgetModel::expand(self, state, actions, next)
     }

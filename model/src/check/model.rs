@@ -199,15 +199,17 @@ impl SessionModel {
 
     /// Each action enabled in `state` and the state it leads to ([`Checked::expand`]): `state`
     /// is unpacked once for its actions, then again for each step but the last, which works
-    /// on it; the client's setup and the judge are made once for all.
+    /// on it; the client's setup and the judge are made once for all, and each next state is
+    /// packed over the last.
     ///
     /// [`Checked::expand`]: super::Checked::expand
     pub(super) fn expand(
         &self,
         state: &State,
         actions: &mut Vec<Step>,
-        next: &mut dyn FnMut(Step, State),
+        next: &mut dyn FnMut(Step, &State),
     ) {
+        let mut to = State::empty();
         SCRATCH.with_borrow_mut(|scratch| {
             let source = scratch.source(state);
             let setup = self.setup(&source.settings);
@@ -234,8 +236,11 @@ impl SessionModel {
                     {
                         continue;
                     }
-                    if let Some(to) = self.pack(work, violated) {
-                        next(action, to);
+                    if self
+                        .overflow
+                        .pack_into(self, &REACHABLE, work, violated, &mut to)
+                    {
+                        next(action, &to);
                     }
                 }
             });

@@ -55,16 +55,30 @@ impl Overflow {
         state: &T,
         violated: RuleSet,
     ) -> Option<Packed<T>> {
+        let mut packed = Packed::empty();
+        self.pack_into(model, goals, state, violated, &mut packed)
+            .then_some(packed)
+    }
+
+    /// [`Overflow::pack`] into `into`, over what it held: whether it fits.
+    pub fn pack_into<M, T: Pack>(
+        &self,
+        model: &M,
+        goals: &[(&str, Goal<M, T>)],
+        state: &T,
+        violated: RuleSet,
+        into: &mut Packed<T>,
+    ) -> bool {
         let reached = goals
             .iter()
             .enumerate()
             .filter(|(_, (_, goal))| goal(model, state))
             .fold(0u8, |bits, (i, _)| bits | 1 << i);
-        let packed = Packed::new(state, violated, reached);
-        if packed.is_none() {
+        let fits = into.repack(state, violated, reached);
+        if !fits {
             self.0.store(true, Ordering::Relaxed);
         }
-        packed
+        fits
     }
 }
 
@@ -83,24 +97,31 @@ impl<T: Pack> Packed<T> {
     /// `value` packed, with the rules broken on the way to it and the reachability goals it
     /// meets (bit `i`: goal `i`); `None` if it does not fit.
     pub fn new(value: &T, violated: RuleSet, reached: u8) -> Option<Self> {
-        let mut packed = Packed {
-            violated,
-            reached,
-            n_sets: 0,
-            n_bytes: 0,
-            sets: [0; SETS],
-            bytes: [0; BYTES],
-            unpacked: PhantomData,
-        };
-        let mut p = Packer::new(&mut packed.sets, &mut packed.bytes);
+        let mut packed = Packed::empty();
+        packed.repack(value, violated, reached).then_some(packed)
+    }
+
+    /// `value` packed over what `self` held (nothing is cleared but what the new value leaves
+    /// unused), with the rules broken on the way to it and the goals it meets; whether it fits
+    /// (if not, `self` is left [`Packed::empty`]).
+    pub fn repack(&mut self, value: &T, violated: RuleSet, reached: u8) -> bool {
+        let (old_sets, old_bytes) = (usize::from(self.n_sets), usize::from(self.n_bytes));
+        let mut p = Packer::new(&mut self.sets, &mut self.bytes);
         value.pack(&mut p);
-        if p.overflowed() {
-            return None;
-        }
+        let overflowed = p.overflowed();
         let (n_sets, n_bytes) = p.written();
-        packed.n_sets = n_sets as u8;
-        packed.n_bytes = n_bytes as u8;
-        Some(packed)
+        if overflowed {
+            *self = Packed::empty();
+            return false;
+        }
+        // What the old value used beyond the new one goes back to zero.
+        self.sets[n_sets..old_sets.max(n_sets)].fill(0);
+        self.bytes[n_bytes..old_bytes.max(n_bytes)].fill(0);
+        self.violated = violated;
+        self.reached = reached;
+        self.n_sets = n_sets as u8;
+        self.n_bytes = n_bytes as u8;
+        true
     }
 
     /// The state unpacked.
@@ -129,6 +150,20 @@ impl<T: Pack> Packed<T> {
 }
 
 impl<T> Packed<T> {
+    /// The packed form of nothing: no rule broken, no goal met, no set and no byte (a buffer
+    /// to [`Packed::repack`] into).
+    pub const fn empty() -> Self {
+        Packed {
+            violated: RuleSet::EMPTY,
+            reached: 0,
+            n_sets: 0,
+            n_bytes: 0,
+            sets: [0; SETS],
+            bytes: [0; BYTES],
+            unpacked: PhantomData,
+        }
+    }
+
     /// The rules broken on the way here.
     pub fn violated(&self) -> RuleSet {
         self.violated
@@ -377,6 +412,25 @@ mod tests {
         // The first two are twins, as are the fourth and the last (beside each with itself);
         // four of the seven are renamed.
         assert_eq!((twins, renamed), (states.len() + 4, 4));
+    }
+
+    #[test]
+    fn a_value_packed_over_another_is_the_value_packed_anew() {
+        use capneg_reference::CapSet;
+        let sets = |masks: &[u64]| -> Vec<CapSet> {
+            masks.iter().map(|&m| CapSet::from_mask(m)).collect()
+        };
+        let (large, small) = (sets(&[0b1, 0b11, 0b100, 0b111]), sets(&[0b10]));
+        let mut buffer = Packed::new(&large, RuleSet::EMPTY, 3).unwrap();
+        assert!(buffer.repack(&small, RuleSet::EMPTY, 1));
+        let fresh = Packed::new(&small, RuleSet::EMPTY, 1).unwrap();
+        assert!(buffer == fresh);
+        // Not only the bytes in use: what the larger value used is zero again.
+        assert_eq!((buffer.sets, buffer.bytes), (fresh.sets, fresh.bytes));
+        // A value that does not fit leaves nothing behind.
+        let wide = sets(&[1 << 9]);
+        assert!(!buffer.repack(&wide, RuleSet::EMPTY, 1));
+        assert!(buffer == Packed::empty() && buffer.sets == [0; SETS]);
     }
 
     #[test]

@@ -181,15 +181,16 @@ impl WidgetModel {
 
     /// Each action enabled in `state` and the state it leads to ([`Checked::expand`]): `state`
     /// is unpacked once for its actions, then again for each step but the last, which works
-    /// on it.
+    /// on it, and each next state is packed over the last.
     ///
     /// [`Checked::expand`]: super::Checked::expand
     pub(super) fn expand(
         &self,
         state: &WidgetState,
         actions: &mut Vec<WidgetStep>,
-        next: &mut dyn FnMut(WidgetStep, WidgetState),
+        next: &mut dyn FnMut(WidgetStep, &WidgetState),
     ) {
+        let mut to = WidgetState::empty();
         SCRATCH.with_borrow_mut(|scratch| {
             self.enabled(scratch.source(state), actions);
             if self.first_of_orbits {
@@ -206,8 +207,11 @@ impl WidgetModel {
                 if self.apply(work, action, None).is_none() {
                     continue;
                 }
-                if let Some(to) = self.pack(work, work.violated) {
-                    next(action, to);
+                if self
+                    .overflow
+                    .pack_into(self, &WIDGET_REACHABLE, work, work.violated, &mut to)
+                {
+                    next(action, &to);
                 }
             }
         });
