@@ -299,7 +299,9 @@ mod tests {
         for _ in 0..n {
             let Some(state) = stack.pop() else { break };
             let mut expanded = Vec::new();
-            model.expand(&state, &mut actions, &mut |a, s| expanded.push((a, s.clone())));
+            model.expand(&state, &mut actions, &mut |a, s| {
+                expanded.push((a, s.clone()))
+            });
             model.actions(&state, &mut asked);
             let stepped: Vec<_> = asked
                 .drain(..)

@@ -420,7 +420,8 @@ mod tests {
         let sets = |masks: &[u64]| -> Vec<CapSet> {
             masks.iter().map(|&m| CapSet::from_mask(m)).collect()
         };
-        let (large, small) = (sets(&[0b1, 0b11, 0b100, 0b111]), sets(&[0b10]));
+        let large = (sets(&[0b1, 0b11, 0b100, 0b111]), vec![7u8, 8, 9]);
+        let small = (sets(&[0b10]), vec![1u8]);
         let mut buffer = Packed::new(&large, RuleSet::EMPTY, 3).unwrap();
         assert!(buffer.repack(&small, RuleSet::EMPTY, 1));
         let fresh = Packed::new(&small, RuleSet::EMPTY, 1).unwrap();
@@ -428,7 +429,7 @@ mod tests {
         // Not only the bytes in use: what the larger value used is zero again.
         assert_eq!((buffer.sets, buffer.bytes), (fresh.sets, fresh.bytes));
         // A value that does not fit leaves nothing behind.
-        let wide = sets(&[1 << 9]);
+        let wide = (sets(&[1 << 9]), vec![]);
         assert!(!buffer.repack(&wide, RuleSet::EMPTY, 1));
         assert!(buffer == Packed::empty() && buffer.sets == [0; SETS]);
     }
