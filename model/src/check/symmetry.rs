@@ -82,9 +82,12 @@ fn signatures(masks: &[u8]) -> ([u64; 8], u8) {
         add(k, u64::from_be_bytes(rows));
     }
     if !rest.is_empty() && full < 8 {
-        let mut rows = [0u8; 8];
-        rows[..rest.len()].copy_from_slice(rest);
-        add(full, u64::from_be_bytes(rows));
+        // Byte by byte into a word (a copy into an array read back as a word would stall).
+        let rows = rest
+            .iter()
+            .enumerate()
+            .fold(0u64, |rows, (i, &m)| rows | u64::from(m) << (56 - 8 * i));
+        add(full, rows);
     }
     (signatures, used)
 }
