@@ -64,43 +64,41 @@ fn signatures(masks: &[u8]) -> ([u64; 8], u8) {
     let used = masks.iter().fold(0u8, |u, &m| u | m);
     // Capabilities from the highest in some set on are in none: their signatures stay zero.
     let n = 8 - used.leading_zeros() as usize;
-    let mut signatures = [0u64; 8];
-    // Eight sets at a time: their masks as the rows of an 8x8 bit matrix (set `j` of the chunk
-    // in its top byte down), transposed so that byte `c` holds capability `c`'s memberships,
-    // set `j` of the chunk at bit `7 - j`; chunk `k` is byte `7 - k` of every signature.
-    let mut add = |k: usize, rows: u64| {
-        let x = transpose8(rows);
-        for (c, signature) in signatures.iter_mut().enumerate().take(n) {
-            *signature |= (x >> (8 * c) & 0xff) << (56 - 8 * k);
-        }
-    };
+    // Eight sets a word, set `j` of chunk `k` in byte `7 - j` (the first in the top byte).
+    let mut words = [0u64; 8];
     let chunks = masks.chunks_exact(8);
-    let (full, rest) = (chunks.len(), chunks.remainder());
-    for (k, chunk) in chunks.enumerate().take(8) {
+    let rest = chunks.remainder();
+    let mut count = 0;
+    for chunk in chunks.take(8) {
         let mut rows = [0u8; 8];
         rows.copy_from_slice(chunk);
-        add(k, u64::from_be_bytes(rows));
+        words[count] = u64::from_be_bytes(rows);
+        count += 1;
     }
-    if !rest.is_empty() && full < 8 {
+    if !rest.is_empty() && count < 8 {
         // Byte by byte into a word (a copy into an array read back as a word would stall).
-        let rows = rest
+        words[count] = rest
             .iter()
             .enumerate()
-            .fold(0u64, |rows, (i, &m)| rows | u64::from(m) << (56 - 8 * i));
-        add(full, rows);
+            .fold(0u64, |word, (i, &m)| word | u64::from(m) << (56 - 8 * i));
+        count += 1;
+    }
+    // Chunk `k` is byte `7 - k` of a signature: capability `c`'s bits of its word, gathered.
+    let mut signatures = [0u64; 8];
+    for (c, signature) in signatures.iter_mut().enumerate().take(n) {
+        *signature = words[..count]
+            .iter()
+            .enumerate()
+            .fold(0, |s, (k, &word)| s | gather(word >> c) << (56 - 8 * k));
     }
     (signatures, used)
 }
 
-/// The 8x8 bit matrix `x` (bit `j` of byte `i`: row `i`, column `j`) transposed, in three
-/// rounds of swapping blocks across the diagonal (1x1 bits, then 2x2, then 4x4).
-fn transpose8(mut x: u64) -> u64 {
-    let t = (x ^ (x >> 7)) & 0x00aa_00aa_00aa_00aa;
-    x ^= t ^ (t << 7);
-    let t = (x ^ (x >> 14)) & 0x0000_cccc_0000_cccc;
-    x ^= t ^ (t << 14);
-    let t = (x ^ (x >> 28)) & 0x0000_0000_f0f0_f0f0;
-    x ^ t ^ (t << 28)
+/// The lowest bit of each byte of `x` gathered into one byte: byte `7 - j`'s at bit `7 - j`.
+/// Bit `8m` times the constant's bit `56 - 7m` lands on bit `56 + m`; no two of the
+/// products share a bit (`8m - 7m'` are all different), so nothing carries into the top byte.
+fn gather(x: u64) -> u64 {
+    (x & 0x0101_0101_0101_0101).wrapping_mul(0x0102_0408_1020_4080) >> 56
 }
 
 /// The capabilities a state cannot tell apart: those with equal signatures
@@ -300,12 +298,12 @@ mod tests {
     }
 
     #[test]
-    fn transposes_a_bit_matrix() {
-        // Only row 0 column 1 set: after, only row 1 column 0.
-        assert_eq!(transpose8(1 << 1), 1 << 8);
-        // The diagonal stays.
-        assert_eq!(transpose8(0x8040_2010_0804_0201), 0x8040_2010_0804_0201);
-        assert_eq!(transpose8(0xff), 0x0101_0101_0101_0101);
+    fn gathers_the_lowest_bit_of_each_byte() {
+        assert_eq!(gather(1), 1);
+        assert_eq!(gather(1 << 56), 0x80);
+        assert_eq!(gather(0x0101_0101_0101_0101), 0xff);
+        assert_eq!(gather(0xfefe_fefe_fefe_fefe), 0);
+        assert_eq!(gather(0x0100_0001_0000_0100), 0b1001_0010);
     }
 
     #[test]
