@@ -211,7 +211,7 @@ impl SessionModel {
     ) {
         let mut to = State::empty();
         SCRATCH.with_borrow_mut(|scratch| {
-            let source = scratch.source(state);
+            let source = scratch.unpack_source(state);
             let setup = self.setup(&source.settings);
             let judge = self.judge(&source.settings);
             self.enabled(source, actions);

@@ -327,10 +327,18 @@ impl<T: Pack + Clone> Scratch<T> {
         self.pending = n;
     }
 
-    /// `state` unpacked into the work slot, to change; the source stays as it is. For a search
-    /// that expands a state at once (`Checked::expand`): it unpacks the source with
-    /// [`Scratch::source`], each step but the last with this, and the last with
-    /// [`Scratch::take_source`].
+    /// `state` unpacked as the source, for a search that expands a state at once
+    /// (`Checked::expand`): unlike [`Scratch::source`], it neither compares `state` with the
+    /// state held nor keeps a copy of it, since it is unpacked anyway. Each step but the last
+    /// then works on a [`Scratch::copy`], the last on [`Scratch::take_source`].
+    pub fn unpack_source(&mut self, state: &Packed<T>) -> &T {
+        self.key = None;
+        self.pending = 0;
+        unpack_into(&mut self.slots[self.source], state)
+    }
+
+    /// `state` unpacked into the work slot, to change; the source stays as it is (see
+    /// [`Scratch::unpack_source`]).
     pub fn copy(&mut self, state: &Packed<T>) -> &mut T {
         unpack_into(&mut self.slots[1 - self.source], state)
     }

@@ -192,7 +192,7 @@ impl WidgetModel {
     ) {
         let mut to = WidgetState::empty();
         SCRATCH.with_borrow_mut(|scratch| {
-            self.enabled(scratch.source(state), actions);
+            self.enabled(scratch.unpack_source(state), actions);
             if self.first_of_orbits {
                 Twins::retain_first_of_orbits(state.sets(), actions, WidgetStep::caps);
             }
