@@ -110,28 +110,36 @@ impl<'a> Packer<'a> {
 pub struct Unpacker<'a> {
     sets: &'a [u8],
     bytes: &'a [u8],
+    /// The next set and the next byte to read.
+    at_set: usize,
+    at_byte: usize,
 }
 
 impl<'a> Unpacker<'a> {
     /// A reader of what a [`Packer`] wrote into `sets` and `bytes`.
     #[inline]
     pub fn new(sets: &'a [u8], bytes: &'a [u8]) -> Self {
-        Unpacker { sets, bytes }
+        Unpacker {
+            sets,
+            bytes,
+            at_set: 0,
+            at_byte: 0,
+        }
     }
 
     /// Reads a capability set.
     #[inline]
     pub fn set(&mut self) -> Option<CapSet> {
-        let (&m, rest) = self.sets.split_first()?;
-        self.sets = rest;
+        let m = *self.sets.get(self.at_set)?;
+        self.at_set += 1;
         Some(CapSet::from_mask(u64::from(m)))
     }
 
     /// Reads a byte.
     #[inline]
     pub fn byte(&mut self) -> Option<u8> {
-        let (&b, rest) = self.bytes.split_first()?;
-        self.bytes = rest;
+        let b = *self.bytes.get(self.at_byte)?;
+        self.at_byte += 1;
         Some(b)
     }
 
