@@ -69,6 +69,8 @@ pub(super) struct DepthFirst<S, A> {
     /// How each state on the path to the state being explored was reached, from its root.
     trail: Vec<Via<A>>,
     actions: Vec<A>,
+    /// The fingerprints of the children of the state being explored.
+    prints: Vec<u64>,
 }
 
 impl<S, A> Default for DepthFirst<S, A> {
@@ -78,6 +80,7 @@ impl<S, A> Default for DepthFirst<S, A> {
             stack: Vec::new(),
             trail: Vec::new(),
             actions: Vec::new(),
+            prints: Vec::new(),
         }
     }
 }
@@ -108,6 +111,7 @@ impl<S: Classed + Clone, A: Clone> DepthFirst<S, A> {
             stack,
             trail,
             actions,
+            prints,
         } = self;
         // A new table: one kept from a larger root would stay allocated beside the other
         // threads' (at the larger bounds the tables are most of the memory).
@@ -147,20 +151,32 @@ impl<S: Classed + Clone, A: Clone> DepthFirst<S, A> {
             if new != 0 {
                 record(m, watch, new, &roots, trail, &mut found.discoveries);
             }
-            // A child is copied onto the stack only if its class is new.
+            // The children go on the stack at once, and the table is looked up for all of them
+            // together: at the larger bounds it is larger than the caches, and lookups one after
+            // another would wait for memory in turn. Those seen before are taken off again.
+            let first = stack.len();
             m.model.expand(&state, actions, &mut |action, next| {
                 if !m.model.within_boundary(next) {
                     return;
                 }
-                found.generated += 1;
-                if seen.insert(fingerprint(next, symmetry)) {
-                    stack.push(Pending {
-                        state: next.clone(),
-                        depth: depth + 1,
-                        via: Via::Step(action),
-                    });
-                }
+                prints.push(fingerprint(next, symmetry));
+                stack.push(Pending {
+                    state: next.clone(),
+                    depth: depth + 1,
+                    via: Via::Step(action),
+                });
             });
+            found.generated += prints.len();
+            let mut kept = first;
+            for (i, print) in prints.drain(..).enumerate() {
+                if seen.insert(print) {
+                    if kept != first + i {
+                        stack[kept] = stack[first + i].clone();
+                    }
+                    kept += 1;
+                }
+            }
+            stack.truncate(kept);
             explored += 1;
             if explored % PUBLISH_EVERY == 0 {
                 unique.store(seen.len(), Ordering::Relaxed);
