@@ -219,30 +219,21 @@ impl SessionModel {
                 Twins::retain_first_of_orbits(state.sets(), actions, Step::caps);
             }
             BUFFERS.with_borrow_mut(|(out, found)| {
-                let last = actions.len().saturating_sub(1);
-                for (i, action) in actions.drain(..).enumerate() {
-                    let work = if i == last {
-                        scratch.take_source()
-                    } else {
-                        scratch.copy(state)
-                    };
+                scratch.steps(state, actions, |action, work| {
                     let mut violated = state.violated();
                     out.clear();
                     found.clear();
                     let stepped = (&setup, &judge);
                     if self
                         .apply_with(work, &mut violated, action, None, stepped, out, found)
-                        .is_none()
-                    {
-                        continue;
-                    }
-                    if self
-                        .overflow
-                        .pack_into(self, &REACHABLE, work, violated, &mut to)
+                        .is_some()
+                        && self
+                            .overflow
+                            .pack_into(self, &REACHABLE, work, violated, &mut to)
                     {
                         next(action, &to);
                     }
-                }
+                });
             });
         });
     }

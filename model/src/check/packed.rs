@@ -329,25 +329,44 @@ impl<T: Pack + Clone> Scratch<T> {
 
     /// `state` unpacked as the source, for a search that expands a state at once
     /// (`Checked::expand`): unlike [`Scratch::source`], it neither compares `state` with the
-    /// state held nor keeps a copy of it, since it is unpacked anyway. Each step but the last
-    /// then works on a [`Scratch::copy`], the last on [`Scratch::take_source`].
+    /// state held nor keeps a copy of it, since it is unpacked anyway. [`Scratch::steps`] then
+    /// runs the state's actions.
     pub fn unpack_source(&mut self, state: &Packed<T>) -> &T {
         self.key = None;
         self.pending = 0;
         unpack_into(&mut self.slots[self.source], state)
     }
 
-    /// `state` unpacked into the work slot, to change; the source stays as it is (see
-    /// [`Scratch::unpack_source`]).
-    pub fn copy(&mut self, state: &Packed<T>) -> &mut T {
+    /// Calls `step` with each of `actions` (drained) and `state` unpacked, to change: for each
+    /// action but the last a copy unpacked again, for the last the source itself, which is not
+    /// needed after it. `state` must be the one [`Scratch::unpack_source`] unpacked last.
+    ///
+    /// # Panics
+    /// If nothing was unpacked with [`Scratch::unpack_source`].
+    pub fn steps<A>(
+        &mut self,
+        state: &Packed<T>,
+        actions: &mut Vec<A>,
+        mut step: impl FnMut(A, &mut T),
+    ) {
+        let last = actions.len().saturating_sub(1);
+        for (i, action) in actions.drain(..).enumerate() {
+            let work = if i == last {
+                self.take_source()
+            } else {
+                self.copy(state)
+            };
+            step(action, work);
+        }
+    }
+
+    /// `state` unpacked into the work slot, to change; the source stays as it is.
+    fn copy(&mut self, state: &Packed<T>) -> &mut T {
         unpack_into(&mut self.slots[1 - self.source], state)
     }
 
     /// The source itself, to change: the last step from it (it is not needed after it).
-    ///
-    /// # Panics
-    /// If nothing was unpacked with [`Scratch::source`].
-    pub fn take_source(&mut self) -> &mut T {
+    fn take_source(&mut self) -> &mut T {
         self.key = None;
         self.pending = 0;
         self.source = 1 - self.source;
@@ -440,6 +459,25 @@ mod tests {
         let wide = (sets(&[1 << 9]), vec![]);
         assert!(!buffer.repack(&wide, RuleSet::EMPTY, 1));
         assert!(buffer == Packed::empty() && buffer.sets == [0; SETS]);
+    }
+
+    #[test]
+    fn each_expanded_step_starts_from_the_state_and_the_last_takes_the_source() {
+        let seven = Packed::new(&7u8, RuleSet::EMPTY, 0).unwrap();
+        let mut scratch = Scratch::new();
+        assert_eq!(*scratch.unpack_source(&seven), 7);
+        let mut seen = Vec::new();
+        scratch.steps(&seven, &mut vec![1u8, 2, 3], |action, work| {
+            seen.push(*work);
+            *work += action;
+        });
+        // Each step found the state as it was, though the one before changed its copy.
+        assert_eq!(seen, [7, 7, 7]);
+        // The last step took the source: what it left is now the work slot's; the source slot
+        // holds the last copy (7 + 2).
+        assert_eq!(scratch.slots[1 - scratch.source], Some(10));
+        assert_eq!(scratch.slots[scratch.source], Some(9));
+        assert_eq!(scratch.key, None);
     }
 
     #[test]

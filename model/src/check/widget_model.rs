@@ -196,24 +196,20 @@ impl WidgetModel {
             if self.first_of_orbits {
                 Twins::retain_first_of_orbits(state.sets(), actions, WidgetStep::caps);
             }
-            let last = actions.len().saturating_sub(1);
-            for (i, action) in actions.drain(..).enumerate() {
-                let work = if i == last {
-                    scratch.take_source()
-                } else {
-                    scratch.copy(state)
-                };
+            scratch.steps(state, actions, |action, work| {
                 work.violated = state.violated();
-                if self.apply(work, action, None).is_none() {
-                    continue;
-                }
-                if self
-                    .overflow
-                    .pack_into(self, &WIDGET_REACHABLE, work, work.violated, &mut to)
+                if self.apply(work, action, None).is_some()
+                    && self.overflow.pack_into(
+                        self,
+                        &WIDGET_REACHABLE,
+                        work,
+                        work.violated,
+                        &mut to,
+                    )
                 {
                     next(action, &to);
                 }
-            }
+            });
         });
     }
 
