@@ -208,7 +208,7 @@ pub trait Checked:
     /// buffer. It is asking for the actions and then for each next state, which is what this
     /// default does; a model may do it at a lower cost, preparing once what every step from
     /// `state` needs, and lending each next state where it was made, for the caller to copy
-    /// only those it keeps (capneg's search, [`depth_first`], expands states with it).
+    /// only those it keeps (capneg's search, `check::depth_first`, expands states with it).
     fn expand(
         &self,
         state: &Self::State,
