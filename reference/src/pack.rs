@@ -44,7 +44,9 @@ pub struct Packer<'a> {
 }
 
 impl<'a> Packer<'a> {
-    /// A packer writing from the start of `sets` and `bytes`, which should be zero.
+    /// A packer writing from the start of `sets` and `bytes`, over what they hold: the bytes past
+    /// those written are left as they are (zero, for the packed form to be the value's alone:
+    /// `Packed::repack` clears what an earlier value left beyond).
     #[inline]
     pub fn new(sets: &'a mut [u8], bytes: &'a mut [u8]) -> Self {
         Packer {

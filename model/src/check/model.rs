@@ -42,8 +42,17 @@ thread_local! {
     /// The states this checker thread unpacked ([`Scratch`]).
     static SCRATCH: RefCell<Scratch<Unpacked>> = const { RefCell::new(Scratch::new()) };
     /// A step's buffers: the client's outputs, the rules broken.
-    static BUFFERS: RefCell<(Vec<Event>, Vec<Violation<()>>)> =
-        const { RefCell::new((Vec::new(), Vec::new())) };
+    static BUFFERS: RefCell<Buffers> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// A step's buffers: the client's outputs, the rules broken.
+type Buffers = (Vec<Event>, Vec<Violation<()>>);
+
+/// What every step of a session reads and none changes: the client's setup and the rules'
+/// judge, of the session's settings (made once for all the actions of a state).
+struct StepContext {
+    setup: Setup,
+    judge: Judge,
 }
 
 /// The capability strings of the model's universe, in order; each gates `send_event` of its own
@@ -147,6 +156,14 @@ impl SessionModel {
         }
     }
 
+    /// The context of every step of a session with `settings`.
+    fn context(&self, settings: &Settings) -> StepContext {
+        StepContext {
+            setup: self.setup(settings),
+            judge: self.judge(settings),
+        }
+    }
+
     fn setup(&self, settings: &Settings) -> Setup {
         Setup {
             profile: self.client_profile,
@@ -212,20 +229,16 @@ impl SessionModel {
         let mut to = State::empty();
         SCRATCH.with_borrow_mut(|scratch| {
             let source = scratch.unpack_source(state);
-            let setup = self.setup(&source.settings);
-            let judge = self.judge(&source.settings);
+            let context = self.context(&source.settings);
             self.enabled(source, actions);
             if self.first_of_orbits {
                 Twins::retain_first_of_orbits(state.sets(), actions, Step::caps);
             }
-            BUFFERS.with_borrow_mut(|(out, found)| {
+            BUFFERS.with_borrow_mut(|buffers| {
                 scratch.steps(state, actions, |action, work| {
                     let mut violated = state.violated();
-                    out.clear();
-                    found.clear();
-                    let stepped = (&setup, &judge);
                     if self
-                        .apply_with(work, &mut violated, action, None, stepped, out, found)
+                        .apply_with(work, &mut violated, action, None, &context, buffers)
                         .is_some()
                         && self
                             .overflow
@@ -246,28 +259,24 @@ impl SessionModel {
         action: Step,
         events: Option<&mut Vec<Event>>,
     ) -> Option<()> {
-        let setup = self.setup(&next.settings);
-        let judge = self.judge(&next.settings);
-        BUFFERS.with_borrow_mut(|(out, found)| {
-            out.clear();
-            found.clear();
-            self.apply_with(next, violated, action, events, (&setup, &judge), out, found)
+        let context = self.context(&next.settings);
+        BUFFERS.with_borrow_mut(|buffers| {
+            self.apply_with(next, violated, action, events, &context, buffers)
         })
     }
 
-    /// [`SessionModel::apply`] with the client's setup and the judge of `next`'s settings, and
-    /// buffers for the client's outputs and the rules broken.
-    #[allow(clippy::too_many_arguments)]
+    /// [`SessionModel::apply`] with the context of `next`'s session and buffers (emptied first).
     fn apply_with(
         &self,
         next: &mut Unpacked,
         violated: &mut RuleSet,
         action: Step,
         mut events: Option<&mut Vec<Event>>,
-        (setup, judge): (&Setup, &Judge),
-        out: &mut Vec<Event>,
-        found: &mut Vec<Violation<()>>,
+        StepContext { setup, judge }: &StepContext,
+        (out, found): &mut Buffers,
     ) -> Option<()> {
+        out.clear();
+        found.clear();
         let mut record = |e: &Event| {
             if let Some(ev) = events.as_deref_mut() {
                 ev.push(e.clone())
