@@ -144,11 +144,13 @@ pub(super) fn explore<M: Checked>(
             })
             .collect()
     };
+    // No more workers than searches: a part of fewer roots than threads needs fewer.
+    let workers = threads.min(searches.len()).max(1);
     let next = AtomicUsize::new(0);
-    let working = AtomicUsize::new(threads);
+    let working = AtomicUsize::new(workers);
     // The unique states of the search each thread is running (those of the searches ended are
     // in `explored`).
-    let running: Vec<AtomicUsize> = (0..threads).map(|_| AtomicUsize::new(0)).collect();
+    let running: Vec<AtomicUsize> = (0..workers).map(|_| AtomicUsize::new(0)).collect();
     let explored = Mutex::new(Explored::empty());
     let start = announce(phase, &halt, stop, progress);
     std::thread::scope(|scope| {
