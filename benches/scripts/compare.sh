@@ -244,6 +244,8 @@ cpu_ns() {
     awk '/^cpu / { cpu = $2 + $3; next } { line = $0 }
         END { match(line, /unique [0-9]+/); n = substr(line, RSTART + 7, RLENGTH - 7); printf "%.0f\n", cpu * 1e9 / n }' <<< "$1"
 }
+# rate_of LINE: the unique states a second a run's last line reports.
+rate_of() { sed -n 's/.* \([0-9]*\) unique states\/s.*/\1/p' <<< "$1"; }
 # rates LABEL CAPNEG_ARGS TRIVIAL_ARGS: RUNS alternating runs of `capneg check` (2 threads) and of
 # the trivial model on 2 threads and on 1, at bounds with about as many unique states, so that
 # all fill hash tables of one size (stateright's own rate falls as its table grows: 2.0M states/s
@@ -261,17 +263,17 @@ rates() {
         # shellcheck disable=SC2086 # the bounds are words
         out=$(timed "$CAPNEG" check --threads 2 $cargs)
         line=$(grep -v '^cpu ' <<< "$out" | tail -1)
-        check_rates+=("$(sed -n 's/.* \([0-9]*\) unique states\/s.*/\1/p' <<< "$line")")
+        check_rates+=("$(rate_of "$line")")
         check_cpu+=("$(cpu_ns "$out")")
         # shellcheck disable=SC2086
         out=$(timed "$TRIVIAL" --threads 2 $targs)
         tline=$(grep -v '^cpu ' <<< "$out" | tail -1)
-        trivial_rates+=("$(sed -n 's/.* \([0-9]*\) unique states\/s.*/\1/p' <<< "$tline")")
+        trivial_rates+=("$(rate_of "$tline")")
         trivial_cpu+=("$(cpu_ns "$out")")
         # shellcheck disable=SC2086
         out=$(timed "$TRIVIAL" --threads 1 $targs)
         sline=$(grep -v '^cpu ' <<< "$out" | tail -1)
-        single_rates+=("$(sed -n 's/.* \([0-9]*\) unique states\/s.*/\1/p' <<< "$sline")")
+        single_rates+=("$(rate_of "$sline")")
         single_cpu+=("$(cpu_ns "$out")")
     done
     say "$label"

@@ -3,7 +3,7 @@
 # profile's client against its own rules, so no counterexample search; default --gated 1 and
 # --threads 2) once, with its unique states, wall time and peak memory, as Markdown rows.
 #
-#   benches/scripts/planning.sh                 # every row (about 7 minutes here)
+#   benches/scripts/planning.sh                 # every row (about 5 minutes here)
 #   MAX_STATES=5000000 benches/scripts/planning.sh   # only the rows below 5 million states
 #   CAPNEG=/path/to/capneg benches/scripts/planning.sh
 #

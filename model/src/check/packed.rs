@@ -215,12 +215,7 @@ impl<T> Eq for Packed<T> {}
 /// The bytes in use (the rest is zero): four writes to the hasher.
 impl<T> Hash for Packed<T> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.violated.hash(state);
-        state.write_u32(
-            u32::from(self.reached) | u32::from(self.n_sets) << 8 | u32::from(self.n_bytes) << 16,
-        );
-        state.write(self.sets());
-        state.write(self.bytes());
+        self.hash_with(state, 0, |state| state.write(self.sets()));
     }
 }
 
@@ -230,16 +225,27 @@ impl<T> Hash for Packed<T> {
 impl<T> Classed for Packed<T> {
     fn hash_class<H: Hasher>(&self, state: &mut H) {
         let (signatures, k) = class_signatures(self.sets());
+        self.hash_with(state, k as u8, |state| {
+            for signature in &signatures[..k] {
+                state.write_u64(*signature);
+            }
+        });
+    }
+}
+
+impl<T> Packed<T> {
+    /// Hashes the header (with `shape`, what says how much `sets` writes), then what `sets`
+    /// writes for the sets, then the other bytes: the one layout of a state's hash and of its
+    /// class's.
+    fn hash_with<H: Hasher>(&self, state: &mut H, shape: u8, sets: impl FnOnce(&mut H)) {
         self.violated.hash(state);
         state.write_u32(
             u32::from(self.reached)
                 | u32::from(self.n_sets) << 8
                 | u32::from(self.n_bytes) << 16
-                | (k as u32) << 24,
+                | u32::from(shape) << 24,
         );
-        for signature in &signatures[..k] {
-            state.write_u64(*signature);
-        }
+        sets(state);
         state.write(self.bytes());
     }
 }
